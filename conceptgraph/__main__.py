@@ -1,0 +1,5 @@
+"""Allow ``python -m conceptgraph``."""
+
+from conceptgraph.cli import main
+
+main()

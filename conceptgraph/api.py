@@ -1,0 +1,70 @@
+"""The library entry points the CLI calls; each takes paths and returns plain results."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from conceptgraph.config import load_config
+from conceptgraph.errors import UsageError
+from conceptgraph.model import Finding
+from conceptgraph.vault import NOTE_SUFFIX, Vault, load_vault, read_note
+
+ROOT_MARKERS = (".obsidian", "conceptgraph.toml", ".git")
+
+
+@dataclass(frozen=True, slots=True)
+class LintResult:
+    """The findings of one run, and what was linted."""
+
+    findings: list[Finding]
+    vaults: list[Vault]
+    notes: int
+
+
+def find_vault_root(path: Path) -> Path:
+    """The vault a file belongs to.
+
+    That is the nearest folder above with ``.obsidian/``, ``conceptgraph.toml`` or ``.git``, or
+    the file's own folder when there is none.
+    """
+    start = path.resolve().parent
+    for folder in (start, *start.parents):
+        if any((folder / marker).exists() for marker in ROOT_MARKERS):
+            return folder
+    return start
+
+
+def lint_paths(paths: Sequence[Path], jobs: int | None = None) -> LintResult:
+    """Lint whole vaults (folders) and single notes (files, resolved against their vault)."""
+    from conceptgraph.lint.engine import lint
+
+    wanted: dict[Path, set[str] | None] = {}
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"no such file or folder: {path}")
+        if path.is_dir():
+            wanted[path.resolve()] = None
+            continue
+        if not path.name.lower().endswith(NOTE_SUFFIX):
+            raise UsageError(f"not a Markdown note (.md): {path}")
+        root = find_vault_root(path)
+        rel = unicodedata.normalize("NFC", path.resolve().relative_to(root).as_posix())
+        current = wanted.setdefault(root, set())
+        if current is not None:
+            current.add(rel)
+    findings: list[Finding] = []
+    vaults: list[Vault] = []
+    notes = 0
+    for root, only in wanted.items():
+        vault = load_vault(root, load_config(root), jobs)
+        for rel in only or ():
+            if rel not in vault.notes:
+                # Named on the command line but hidden or excluded: lint it all the same.
+                vault.notes[rel] = read_note(root, rel)
+        findings.extend(lint(vault, only))
+        vaults.append(vault)
+        notes += len(only) if only is not None else len(vault.notes)
+    return LintResult(findings, vaults, notes)

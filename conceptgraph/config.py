@@ -1,0 +1,182 @@
+"""Vault configuration, with defaults that fit concept notes like ``migration.md``.
+
+It lives in ``conceptgraph.toml`` at the vault root, or in ``[tool.conceptgraph]`` of a
+``pyproject.toml`` at or above it.
+
+Example ``conceptgraph.toml``::
+
+    exclude = ["templates/**", "archive/*.md"]
+    fail-on = "warning"          # error | warning | info | never
+    line-endings = "consistent"  # consistent | lf | crlf
+    select = []                  # rule names or families; empty means all
+    ignore = ["orphan-note"]
+
+    [sections]                   # heading -> edge kind
+    "Structural dependencies" = "dependency"
+
+    [severity]
+    link-by-alias = "error"
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from conceptgraph.errors import ConfigError
+from conceptgraph.model import Severity
+
+EDGE_KINDS = ("dependency", "residual", "negation", "link")
+LINE_ENDINGS = ("consistent", "lf", "crlf")
+
+DEFAULT_SECTIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "structural dependencies": "dependency",
+        "residuals": "residual",
+        "what this is not": "negation",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The settings of one vault."""
+
+    source: str | None = None
+    exclude: tuple[str, ...] = ()
+    sections: Mapping[str, str] = field(default_factory=lambda: DEFAULT_SECTIONS)
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severity: Mapping[str, Severity] = field(default_factory=dict)
+    fail_on: Severity | None = Severity.WARNING
+    line_endings: str = "consistent"
+
+    def edge_kind(self, section_title: str) -> str | None:
+        """The edge kind links under a heading with this title make, if the heading is mapped."""
+        return self.sections.get(" ".join(section_title.split()).casefold())
+
+
+_KEYS = {"exclude", "sections", "select", "ignore", "severity", "fail-on", "line-endings"}
+
+
+def find_config_file(root: Path) -> tuple[Path, bool] | None:
+    """The file that configures a vault at ``root``, and whether it is a pyproject.toml."""
+    own = root / "conceptgraph.toml"
+    if own.is_file():
+        return own, False
+    for folder in (root, *root.parents):
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and _has_tool_table(pyproject):
+            return pyproject, True
+    return None
+
+
+def load_config(root: Path) -> Config:
+    """Read the vault's configuration, or the defaults when it has none."""
+    found = find_config_file(root)
+    if found is None:
+        return Config()
+    path, is_pyproject = found
+    text = _read(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = _toml_error_line(str(exc))
+        raise ConfigError(f"not valid TOML: {exc}", str(path), line) from exc
+    if is_pyproject:
+        data = data.get("tool", {}).get("conceptgraph", {})
+    return parse_config(data, str(path), text)
+
+
+def parse_config(data: Mapping[str, object], source: str, text: str = "") -> Config:
+    """Check a configuration table and turn it into a ``Config``."""
+
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(f"{key}: {message}", source, _key_line(text, key))
+
+    for key in data:
+        if key not in _KEYS:
+            known = ", ".join(sorted(_KEYS))
+            raise fail(key, f"unknown setting (known: {known})")
+    exclude = _strings(data, "exclude", fail)
+    select = _strings(data, "select", fail)
+    ignore = _strings(data, "ignore", fail)
+    sections = dict(DEFAULT_SECTIONS)
+    raw_sections = data.get("sections", {})
+    if not isinstance(raw_sections, dict):
+        raise fail("sections", "must be a table of heading = edge kind")
+    for title, kind in raw_sections.items():
+        if kind not in EDGE_KINDS:
+            raise fail(str(title), f"edge kind must be one of {', '.join(EDGE_KINDS)}")
+        sections[" ".join(str(title).split()).casefold()] = str(kind)
+    severity: dict[str, Severity] = {}
+    raw_severity = data.get("severity", {})
+    if not isinstance(raw_severity, dict):
+        raise fail("severity", "must be a table of rule = severity")
+    for rule_name, level in raw_severity.items():
+        try:
+            severity[str(rule_name)] = Severity.parse(str(level))
+        except ValueError as exc:
+            raise fail(str(rule_name), str(exc)) from None
+    try:
+        fail_on = parse_fail_on(str(data.get("fail-on", "warning")))
+    except ValueError as exc:
+        raise fail("fail-on", str(exc)) from None
+    line_endings = str(data.get("line-endings", "consistent"))
+    if line_endings not in LINE_ENDINGS:
+        raise fail("line-endings", f"must be one of {', '.join(LINE_ENDINGS)}")
+    return Config(
+        source=source,
+        exclude=exclude,
+        sections=MappingProxyType(sections),
+        select=select,
+        ignore=ignore,
+        severity=MappingProxyType(severity),
+        fail_on=fail_on,
+        line_endings=line_endings,
+    )
+
+
+def parse_fail_on(text: str) -> Severity | None:
+    """Read a fail level: a severity name, or ``never``."""
+    if text.strip().lower() == "never":
+        return None
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise ValueError(f"{exc} or 'never'") from None
+
+
+def _strings(
+    data: Mapping[str, object], key: str, fail: Callable[[str, str], ConfigError]
+) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise fail(key, "must be a list of strings")
+    return tuple(value)
+
+
+def _has_tool_table(path: Path) -> bool:
+    return "[tool.conceptgraph" in _read(path)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", str(path)) from exc
+
+
+def _key_line(text: str, key: str) -> int | None:
+    pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=", re.MULTILINE)
+    match = pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def _toml_error_line(message: str) -> int | None:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else None

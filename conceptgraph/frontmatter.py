@@ -1,0 +1,142 @@
+"""Find the YAML frontmatter of a note the way Obsidian does, and load it safely with positions.
+
+Obsidian's metadata cache takes frontmatter only when the very first line is exactly ``---``;
+it ends at the first later line that starts with ``---``. Without that closing line there is no
+frontmatter and the lines are body text, links included.
+
+The YAML is read with PyYAML's safe loader (no tag can construct an object) under YAML 1.2
+booleans, because Obsidian's js-yaml reads ``canonical: yes`` as the string "yes", not as true.
+Duplicate keys are an error, as they are in Obsidian.
+
+python-frontmatter is not used: its boundary pattern accepts lines Obsidian does not (``----``,
+trailing text) and it cannot say on which line a key stands.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import yaml
+
+from conceptgraph.model import Frontmatter, Problem, ProblemKind, Span
+
+try:
+    _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # PyYAML built without libyaml
+    _BaseLoader = yaml.SafeLoader
+
+
+class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """The safe loader with YAML 1.2 booleans (only true/false), like Obsidian's js-yaml."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """A note cut into its frontmatter text and its body, with the body's first line number."""
+
+    yaml_text: str | None
+    body: str
+    body_line: int
+    closed: bool
+
+
+def split(lines: list[str]) -> Split:
+    """Cut normalised lines (no line ends) into frontmatter and body."""
+    if not lines or lines[0] != "---":
+        return Split(None, "\n".join(lines), 1, closed=True)
+    for index in range(1, len(lines)):
+        if lines[index].startswith("---"):
+            return Split("\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), index + 2, True)
+    return Split(None, "\n".join(lines), 1, closed=False)
+
+
+def load(yaml_text: str, end_line: int) -> tuple[Frontmatter | None, list[Problem]]:
+    """Load frontmatter text that starts on file line 2 and whose closing fence is ``end_line``."""
+    span = Span(1, 1, end_line, 4)
+    loader = _Loader(yaml_text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return Frontmatter({}, {}, span), []
+        problems = _duplicate_keys(node)
+        if problems:
+            return None, problems
+        data = loader.construct_document(node)
+    except yaml.constructor.ConstructorError as exc:
+        return None, [_problem(ProblemKind.YAML_UNSAFE, exc, f"YAML {_reason(exc)}")]
+    except yaml.MarkedYAMLError as exc:
+        return None, [
+            _problem(ProblemKind.YAML_SYNTAX, exc, f"YAML does not parse: {_reason(exc)}")
+        ]
+    except yaml.YAMLError as exc:
+        return None, [
+            Problem(ProblemKind.YAML_SYNTAX, Span.point(2), f"YAML does not parse: {exc}")
+        ]
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
+        kind = type(data).__name__ if data is not None else "null"
+        message = f"frontmatter is a {kind}, not a mapping of keys to values"
+        return None, [Problem(ProblemKind.YAML_NOT_MAPPING, _node_span(node), message)]
+    keys = {
+        str(key.value): _node_span(key) for key, _ in node.value if isinstance(key, yaml.ScalarNode)
+    }
+    values = {str(key): value for key, value in data.items()}
+    return Frontmatter(values, keys, span), []
+
+
+def value_spans(yaml_text: str) -> dict[str, Span]:
+    """Where each top-level value stands; only needed for the few notes with frontmatter links."""
+    node = yaml.compose(yaml_text, Loader=_Loader)
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {
+        str(key.value): _node_span(value)
+        for key, value in node.value
+        if isinstance(key, yaml.ScalarNode)
+    }
+
+
+def _duplicate_keys(node: yaml.Node) -> list[Problem]:
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    seen: set[str] = set()
+    problems = []
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        if key.value in seen:
+            message = f"YAML does not parse: duplicate key {key.value!r}"
+            problems.append(Problem(ProblemKind.YAML_SYNTAX, _node_span(key), message))
+        seen.add(key.value)
+    return problems
+
+
+def _node_span(node: yaml.Node) -> Span:
+    # Frontmatter text starts on the file's second line, after the opening fence.
+    start, end = node.start_mark, node.end_mark
+    return Span(start.line + 2, start.column + 1, end.line + 2, end.column + 1)
+
+
+def _problem(kind: ProblemKind, exc: yaml.MarkedYAMLError, message: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    if mark is None:
+        return Problem(kind, Span.point(2), message)
+    return Problem(kind, Span.point(mark.line + 2, mark.column + 1), message)
+
+
+def _reason(exc: yaml.MarkedYAMLError) -> str:
+    parts = [p for p in (exc.context, exc.problem) if p]
+    return ", ".join(parts) if parts else "invalid YAML"

@@ -1,0 +1,1 @@
+"""The linter: rules over a vault, an engine that runs them, reporters that print findings."""

@@ -1,0 +1,163 @@
+"""Registering rules and running them over a vault.
+
+A rule is a function with a name, a family and a default severity. A note rule looks at one
+note (and may ask the vault to resolve links); a vault rule looks at the whole vault once. Rules
+yield ``Hit``s; the engine stamps them with the rule's name, the configured severity and the
+path, so rules stay small and cannot get those wrong.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import traceback
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from conceptgraph.config import Config
+from conceptgraph.errors import ConfigError
+from conceptgraph.model import Finding, Fix, NoteRecord, Severity, Span
+from conceptgraph.vault import Vault
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """What a rule reports: where, what, and how to repair it; ``path`` for vault rules."""
+
+    span: Span
+    message: str
+    fix: Fix | None = None
+    path: str | None = None
+
+
+NoteCheck: TypeAlias = Callable[[NoteRecord, Vault], Iterable[Hit]]
+VaultCheck: TypeAlias = Callable[[Vault], Iterable[Hit]]
+
+
+class Scope(enum.Enum):
+    """What one call of a rule looks at."""
+
+    NOTE = "note"
+    VAULT = "vault"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A registered rule and its documentation."""
+
+    name: str
+    family: str
+    severity: Severity
+    fixable: bool
+    scope: Scope
+    check: NoteCheck | VaultCheck
+    doc: str
+
+    @property
+    def summary(self) -> str:
+        """The first line of the rule's docstring."""
+        return self.doc.strip().splitlines()[0] if self.doc.strip() else ""
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(
+    name: str,
+    *,
+    family: str,
+    severity: Severity,
+    fixable: bool = False,
+    scope: Scope = Scope.NOTE,
+) -> Callable[[Callable[..., Iterable[Hit]]], Callable[..., Iterable[Hit]]]:
+    """Register the decorated function as the rule ``name``."""
+
+    def register(check: Callable[..., Iterable[Hit]]) -> Callable[..., Iterable[Hit]]:
+        if name in REGISTRY:
+            raise ValueError(f"rule {name!r} registered twice")
+        doc = inspect.cleandoc(check.__doc__ or "")
+        REGISTRY[name] = Rule(name, family, severity, fixable, scope, check, doc)
+        return check
+
+    return register
+
+
+def all_rules() -> dict[str, Rule]:
+    """Every rule, by name, once the rule modules are imported."""
+    from conceptgraph.lint import rules  # noqa: F401  (importing registers them)
+
+    return REGISTRY
+
+
+def selected_rules(config: Config) -> list[Rule]:
+    """The rules the configuration turns on, by name or family in ``select``/``ignore``."""
+    rules = all_rules()
+    families = {r.family for r in rules.values()}
+    for key in (*config.select, *config.ignore, *config.severity):
+        if key not in rules and (key not in families or key in config.severity):
+            raise ConfigError(f"unknown rule {key!r}", config.source)
+
+    def named(r: Rule, names: Collection[str]) -> bool:
+        return r.name in names or r.family in names
+
+    return [
+        r
+        for r in rules.values()
+        if (not config.select or named(r, config.select)) and not named(r, config.ignore)
+    ]
+
+
+def lint(vault: Vault, only: Collection[str] | None = None) -> list[Finding]:
+    """Run the configured rules over the vault; report only on the notes in ``only`` if given."""
+    findings: list[Finding] = []
+    notes = [n for path, n in vault.notes.items() if only is None or path in only]
+    for active in selected_rules(vault.config):
+        severity = vault.config.severity.get(active.name, active.severity)
+        findings.extend(_run(active, severity, vault, notes, only))
+    findings.sort()
+    return findings
+
+
+def _run(
+    active: Rule,
+    severity: Severity,
+    vault: Vault,
+    notes: list[NoteRecord],
+    only: Collection[str] | None,
+) -> Iterator[Finding]:
+    if active.scope is Scope.VAULT:
+        check_vault: VaultCheck = active.check  # type: ignore[assignment]
+        try:
+            hits = list(check_vault(vault))
+        except Exception as exc:
+            yield _crash(active, "", exc)
+            return
+        for hit in hits:
+            path = hit.path or ""
+            if only is None or path in only:
+                yield _stamp(active, severity, path, hit)
+        return
+    check_note: NoteCheck = active.check  # type: ignore[assignment]
+    for note in notes:
+        try:
+            hits = list(check_note(note, vault))
+        except Exception as exc:
+            yield _crash(active, note.path, exc)
+            continue
+        for hit in hits:
+            yield _stamp(active, severity, hit.path or note.path, hit)
+
+
+def _crash(active: Rule, path: str, exc: Exception) -> Finding:
+    # A bug in one rule must not hide the findings of every other rule: it becomes a finding.
+    where = traceback.extract_tb(exc.__traceback__)[-1]
+    message = (
+        f"internal error in rule {active.name}: {type(exc).__name__}: {exc} "
+        f"({where.filename.rsplit('/', 1)[-1]}:{where.lineno}); please report it"
+    )
+    return Finding.at(path, Span.point(1), active.name, Severity.ERROR, message)
+
+
+def _stamp(active: Rule, severity: Severity, path: str, hit: Hit) -> Finding:
+    return Finding.at(path, hit.span, active.name, severity, hit.message, hit.fix)

@@ -1,0 +1,203 @@
+"""The links family: every link and embed must lead where Obsidian would take the reader."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from conceptgraph.lint.engine import Hit, Scope, rule
+from conceptgraph.model import (
+    Edit,
+    Fix,
+    Link,
+    LinkKind,
+    NoteRecord,
+    ProblemKind,
+    Severity,
+    Span,
+)
+from conceptgraph.vault import NOTE_SUFFIX, Vault, find_subpath
+
+
+def _rewrite(note: NoteRecord, link: Link, target: str, display: str | None) -> Fix | None:
+    """A fix that writes ``link`` again pointing at ``target``, keeping its subpath and text."""
+    if link.kind is not LinkKind.WIKI:
+        return None
+    source = note.lines()[link.span.line - 1]
+    written = source[link.span.column - 1 : link.span.end_column - 1]
+    pipe = "\\|" if "\\|" in written else "|"
+    inner = target + (f"#{link.subpath}" if link.subpath is not None else "")
+    if display is not None:
+        inner += pipe + display
+    new = ("!" if link.embed else "") + "[[" + inner + "]]"
+    return Fix(f"write {new}", (Edit(link.span, new),))
+
+
+@rule("broken-link", family="links", severity=Severity.ERROR)
+def broken_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
+    """Flag a link or embed whose target matches no file of the vault.
+
+    Matching is Obsidian's: by base name or path, case-insensitive, ``.md`` optional, any file
+    (not only notes) a target. Links in code, HTML comments and math are not links.
+    Why: a dead link drops an edge from the graph, and the reader lands on an empty new note.
+    Example:  See [[Tomatoe]].
+    Instead:  See [[Tomato]].
+    Fix: none. Guessing the nearest name rewrites the wrong link too often. A link that only
+    matches an alias is reported as link-by-alias instead, with a fix.
+    """
+    for link in note.links:
+        if not link.target or vault.resolve(link, note.path).path is not None:
+            continue
+        if link.kind is LinkKind.WIKI and vault.alias_owners(link.target):
+            continue
+        what = "embed" if link.embed else "link"
+        yield Hit(link.span, f"{what} target {link.target!r} matches no note or file")
+
+
+@rule("ambiguous-link", family="links", severity=Severity.WARNING, fixable=True)
+def ambiguous_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
+    """Flag a link whose name fits several files, so which one opens depends on where they lie.
+
+    Obsidian then opens the file under the linking note's folder first, else the shortest path;
+    it never writes such a link itself (it writes the path instead). A name that is only the
+    tail of another name (``horses`` and ``riding-horses``) is not ambiguous, nor is a link whose
+    path names one file exactly from the vault root.
+    Why: adding or moving a same-named note silently re-points the link.
+    Example:  [[index]] with projects/index.md and areas/index.md
+    Instead:  [[projects/index]]
+    Fix: safe. Writes the path of the file Obsidian opens today, so nothing changes for readers.
+    """
+    for link in note.links:
+        if not link.target:
+            continue
+        found = vault.resolve(link, note.path)
+        if not found.ambiguous or found.path is None:
+            continue
+        others = ", ".join(found.candidates[1:])
+        target = vault.linktext(found.path, note.path)
+        yield Hit(
+            link.span,
+            f"{link.target!r} fits {len(found.candidates)} files; Obsidian opens {found.path} "
+            f"(also: {others}); write [[{target}]] to say which",
+            _rewrite(note, link, target, link.display),
+        )
+
+
+@rule("broken-heading", family="links", severity=Severity.WARNING)
+def broken_heading(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
+    """Flag ``[[note#Heading]]`` when the note has no such heading.
+
+    Headings compare as Obsidian compares them: without case, punctuation such as ``:`` ``?``
+    ``*`` counted as space, spaces collapsed; ``[[n#A#B]]`` needs B under A. Only top-level
+    headings count (Obsidian does not link into quotes or lists).
+    Why: Obsidian still opens the note but at the top, and the reader has to hunt.
+    Example:  [[migration#Residual]]
+    Instead:  [[migration#Residuals]]
+    Fix: none. The intended heading cannot be told from a typo with certainty.
+    """
+    for link in note.links:
+        heading = link.heading
+        if heading is None or not heading.strip("#"):
+            continue
+        target = vault.note_at(vault.resolve(link, note.path).path)
+        if target is None or not target.path.lower().endswith(NOTE_SUFFIX):
+            continue
+        if not find_subpath(target, heading):
+            yield Hit(link.span, f"{target.path} has no heading {heading!r}")
+
+
+@rule("broken-block-ref", family="links", severity=Severity.WARNING)
+def broken_block_ref(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
+    """Flag ``[[note#^id]]`` when no block of the note carries ``^id``.
+
+    Block ids are letters, digits and hyphens written after a space at the end of a paragraph,
+    list item or line, or alone on the line after a table or quote; compared without case.
+    Why: the embed or link shows nothing or the top of the note instead of the quoted block.
+    Example:  ![[migration#^cutover-rule]]   (no ^cutover-rule in migration.md)
+    Instead:  add ^cutover-rule to the end of the paragraph meant.
+    Fix: none. Which paragraph was meant is not recorded anywhere.
+    """
+    for link in note.links:
+        block = link.block
+        if block is None:
+            continue
+        target = vault.note_at(vault.resolve(link, note.path).path)
+        if target is None or not target.path.lower().endswith(NOTE_SUFFIX):
+            continue
+        if not find_subpath(target, f"^{block}"):
+            yield Hit(link.span, f"{target.path} has no block ^{block}")
+
+
+@rule("link-by-alias", family="links", severity=Severity.WARNING, fixable=True)
+def link_by_alias(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
+    """Flag a link that names no file, only another note's alias.
+
+    Obsidian does not follow aliases: ``[[transition]]`` opens a new empty note "transition",
+    not migration.md, whose alias it is. Aliases are for search and link suggestions, which
+    write ``[[migration|transition]]``.
+    Why: the link looks right in the editor and is dead in Obsidian and in the graph.
+    Example:  [[transition]]
+    Instead:  [[migration|transition]]
+    Fix: safe when one note has the alias: point at it and keep the words as display text.
+    """
+    for link in note.links:
+        if link.kind is not LinkKind.WIKI or not link.target:
+            continue
+        if vault.resolve(link, note.path).path is not None:
+            continue
+        owners = vault.alias_owners(link.target)
+        if not owners:
+            continue
+        if len(owners) > 1:
+            names = ", ".join(sorted(owners))
+            message = f"{link.target!r} is an alias of several notes ({names}), not a file name"
+            yield Hit(link.span, message)
+            continue
+        target = vault.linktext(owners[0], note.path)
+        display = link.display if link.display is not None else link.target
+        fix = _rewrite(note, link, target, display)
+        message = f"{link.target!r} is an alias of {owners[0]}; Obsidian does not follow aliases"
+        yield Hit(link.span, message, fix)
+
+
+@rule("self-link", family="links", severity=Severity.WARNING)
+def self_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
+    """Flag a link from a note to itself as a whole (no heading or block).
+
+    ``[[#Heading]]`` and ``[[this-note#Heading]]`` jump within the note and are fine.
+    Why: a link that reopens the page goes nowhere, and an embed of itself is a loop; in the
+    graph it is a loop edge that says nothing.
+    Example:  in migration.md: a [[migration]] moves state
+    Instead:  a migration moves state
+    Fix: none. Whether to drop the brackets or link elsewhere is the author's call.
+    """
+    for link in note.links:
+        if not link.target or link.subpath is not None:
+            continue
+        if vault.resolve(link, note.path).path == note.path:
+            what = "embeds" if link.embed else "links to"
+            yield Hit(link.span, f"note {what} itself")
+
+
+@rule("orphan-note", family="links", severity=Severity.INFO, scope=Scope.VAULT)
+def orphan_note(vault: Vault) -> Iterator[Hit]:
+    """Flag a note no other note links to and that links to no other file.
+
+    This is Obsidian's graph-view "orphan": a note standing alone. Notes that only link out, or
+    are only linked to, are not orphans.
+    Why: in a concept vault an unconnected note is a concept nothing stands on; often a
+    forgotten draft or a misspelt file name.
+    Example:  drafts/untitled.md with no links in or out
+    Instead:  link it from the notes it belongs with, or delete it.
+    Fix: none.
+    """
+    backlinks = vault.backlinks
+    for note in vault.notes.values():
+        if any(p.kind in (ProblemKind.BINARY, ProblemKind.UNREADABLE) for p in note.problems):
+            continue
+        if backlinks.get(note.path):
+            continue
+        if any(vault.resolve(link, note.path).path not in (None, note.path) for link in note.links):
+            continue
+        title = note.title
+        span = title.span if title is not None else Span.point(1)
+        yield Hit(span, "no note links here and this note links nowhere", path=note.path)

@@ -1,0 +1,359 @@
+"""One file's bytes -> ``NoteRecord``: decoding, frontmatter, and the Markdown structure.
+
+The Markdown engine sits behind ``parse_markdown``, one function from body text to
+``MarkdownParts``; markdown-it-py with our wikilink plugin is the reference engine. Decoding,
+frontmatter and positions do not depend on the engine.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from urllib.parse import unquote
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+from conceptgraph import frontmatter
+from conceptgraph.model import (
+    LINE_BREAK,
+    BlockId,
+    Heading,
+    Link,
+    LinkKind,
+    ListItem,
+    NoteRecord,
+    Problem,
+    ProblemKind,
+    Section,
+    Span,
+)
+from conceptgraph.wikilinks import split_linktext, wikilinks_plugin
+
+_BLOCK_ID = re.compile(r"(?:^|[ \t])\^([A-Za-z0-9-]+)[ \t]*$")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_FRONTMATTER_LINK = re.compile(r"\[\[([^\[\]\n]+)\]\]")
+
+
+def parse_note(path: str, data: bytes) -> NoteRecord:
+    """Read one file's bytes into a record; problems are recorded, never raised."""
+    text, problems = decode(data)
+    if text is None:
+        return NoteRecord(path=path, text="", problems=tuple(problems))
+    lines = LINE_BREAK.split(text)
+    parts = frontmatter.split(lines)
+    meta = None
+    links: list[Link] = []
+    if parts.yaml_text is not None:
+        meta, yaml_problems = frontmatter.load(parts.yaml_text, parts.body_line - 1)
+        problems.extend(yaml_problems)
+        if meta is not None and "[[" in parts.yaml_text:
+            links.extend(_frontmatter_links(parts.yaml_text, meta.data))
+    elif not parts.closed:
+        message = "frontmatter opened with '---' on line 1 is never closed"
+        problems.append(Problem(ProblemKind.YAML_UNCLOSED, Span(1, 1, 1, 4), message))
+    body = parse_markdown(parts.body, lines, parts.body_line)
+    return NoteRecord(
+        path=path,
+        text=text,
+        frontmatter=meta,
+        headings=tuple(body.headings),
+        sections=tuple(body.sections),
+        links=tuple(links + body.links),
+        list_items=tuple(body.list_items),
+        block_ids=tuple(body.block_ids),
+        problems=tuple(problems),
+    )
+
+
+def decode(data: bytes) -> tuple[str | None, list[Problem]]:
+    """Decode bytes as Obsidian reads them (UTF-8), reporting what is not UTF-8.
+
+    Returns no text for content that is not text at all, so it is not parsed.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        message = "file is UTF-16 (byte order mark); Obsidian reads notes as UTF-8"
+        return None, [Problem(ProblemKind.ENCODING, Span.point(1), message)]
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line, column = _byte_position(data, nul)
+        message = "file holds NUL bytes: binary content or UTF-16 without a byte order mark"
+        return None, [Problem(ProblemKind.BINARY, Span.point(line, column), message)]
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        line, column = _byte_position(data, exc.start)
+        bad = data[exc.start : exc.end].hex(" ")
+        message = f"not valid UTF-8 (byte {bad}); read with replacement characters"
+        problem = Problem(ProblemKind.ENCODING, Span(line, column, line, column + 1), message)
+        return data.decode("utf-8", "replace"), [problem]
+
+
+def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
+    line_start = max(data.rfind(b"\n", 0, offset), data.rfind(b"\r", 0, offset)) + 1
+    line = len(LINE_BREAK.findall(data[:line_start].decode("latin-1"))) + 1
+    column = len(data[line_start:offset].decode("utf-8", "replace")) + 1
+    return line, column
+
+
+@dataclass
+class MarkdownParts:
+    """What the Markdown engine finds in a note body, positioned in the whole file."""
+
+    headings: list[Heading] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    list_items: list[ListItem] = field(default_factory=list)
+    block_ids: list[BlockId] = field(default_factory=list)
+
+
+@cache
+def _markdown_it() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    # Emphasis cannot hide or make a link, so skip its work on the hot path.
+    md.disable(["emphasis"])
+    md.use(dollarmath_plugin)
+    md.use(wikilinks_plugin)
+    return md
+
+
+def parse_markdown(body: str, lines: list[str], first_line: int) -> MarkdownParts:
+    """Parse a note body with markdown-it-py.
+
+    ``lines`` are all the file's lines (normalised line ends) and ``first_line`` the file line
+    the body starts on, so every position is counted over the whole file.
+    """
+    tokens = _markdown_it().parse(body)
+    return _Walker(lines, first_line - 1).walk(tokens)
+
+
+class _Walker:
+    """Turns markdown-it's token stream into positioned records in one pass."""
+
+    def __init__(self, lines: list[str], offset: int) -> None:
+        self.lines = lines
+        self.offset = offset
+        self.parts = MarkdownParts()
+        self.section: int | None = None
+        self.open_sections: list[int] = []
+        self.list_depth = 0
+        self.quote_depth = 0
+        self.pending_item: Token | None = None
+        self.pending_heading: Token | None = None
+
+    def walk(self, tokens: list[Token]) -> MarkdownParts:
+        for token in tokens:
+            kind = token.type
+            if kind == "inline":
+                self._inline(token)
+            elif kind == "heading_open":
+                # Obsidian only takes headings at the top level as headings: one inside a
+                # quote, callout or list cannot be linked to and opens no section.
+                if not self.list_depth and not self.quote_depth:
+                    self.pending_heading = token
+            elif kind == "blockquote_open":
+                self.quote_depth += 1
+            elif kind == "blockquote_close":
+                self.quote_depth -= 1
+            elif kind in ("bullet_list_open", "ordered_list_open"):
+                self.list_depth += 1
+            elif kind in ("bullet_list_close", "ordered_list_close"):
+                self.list_depth -= 1
+            elif kind == "list_item_open":
+                self._flush_item()
+                self.pending_item = token
+            elif kind == "list_item_close":
+                self._flush_item()
+        self._close_sections(0, len(self.lines))
+        return self.parts
+
+    def _line(self, map_line: int) -> int:
+        return map_line + self.offset + 1
+
+    def _inline(self, token: Token) -> None:
+        if self.pending_heading is not None:
+            self._heading(self.pending_heading, token)
+            self.pending_heading = None
+        elif self.pending_item is not None:
+            text = token.content.split("\n", 1)[0]
+            start = self._locate(token, 0, text)
+            self.parts.list_items.append(
+                ListItem(
+                    text=text,
+                    span=start,
+                    section=self.section,
+                    depth=self.list_depth,
+                )
+            )
+            self.pending_item = None
+        for child in token.children or ():
+            link = self._link(token, child)
+            if link is not None:
+                self.parts.links.append(link)
+        self._block_id(token)
+
+    def _flush_item(self) -> None:
+        # A list item with no text ("- " alone) has no inline token; it is still an item.
+        item = self.pending_item
+        if item is not None and item.map is not None:
+            line = self._line(item.map[0])
+            column = len(self.lines[line - 1]) - len(self.lines[line - 1].lstrip()) + 1
+            span = Span(line, column, line, column)
+            self.parts.list_items.append(ListItem("", span, self.section, self.list_depth))
+        self.pending_item = None
+
+    def _heading(self, opening: Token, inline: Token) -> None:
+        level = int(opening.tag[1:])
+        assert opening.map is not None
+        line = self._line(opening.map[0])
+        source = self.lines[line - 1]
+        column = len(source) - len(source.lstrip()) + 1
+        span = Span(line, column, line, len(source) + 1)
+        self.parts.headings.append(Heading(level, inline.content, span))
+        self._close_sections(level, line - 1)
+        parent = self.open_sections[-1] if self.open_sections else None
+        self.parts.sections.append(Section(inline.content, level, span, line, parent))
+        self.section = len(self.parts.sections) - 1
+        self.open_sections.append(self.section)
+
+    def _close_sections(self, level: int, end_line: int) -> None:
+        sections = self.parts.sections
+        while self.open_sections and sections[self.open_sections[-1]].level >= level:
+            index = self.open_sections.pop()
+            old = sections[index]
+            sections[index] = Section(old.title, old.level, old.span, end_line, old.parent)
+        # Sections nest: any section still open also runs at least to this line.
+        for index in self.open_sections:
+            old = sections[index]
+            sections[index] = Section(old.title, old.level, old.span, end_line, old.parent)
+
+    def _link(self, inline: Token, child: Token) -> Link | None:
+        if child.type == "wikilink":
+            raw = child.markup
+            span = self._locate(inline, int(child.meta["pos"]), raw)
+            target, subpath, display = split_linktext(child.content)
+            return Link(
+                target=target,
+                subpath=subpath,
+                display=display,
+                embed=bool(child.meta["embed"]),
+                kind=LinkKind.WIKI,
+                span=span,
+                section=self.section,
+                raw=raw,
+            )
+        if child.type not in ("link_open", "image") or "pos" not in child.meta:
+            return None
+        href = str(child.attrs.get("href") or child.attrs.get("src") or "")
+        if not href or href.startswith("#") or _SCHEME.match(href):
+            return None
+        start, end = int(child.meta["pos"]), int(child.meta["end"])
+        raw = inline.content[start:end]
+        target, _, fragment = unquote(href).partition("#")
+        return Link(
+            target=target,
+            subpath=fragment or None,
+            display=None,
+            embed=child.type == "image",
+            kind=LinkKind.MARKDOWN,
+            span=self._locate(inline, start, raw),
+            section=self.section,
+            raw=raw,
+        )
+
+    def _block_id(self, inline: Token) -> None:
+        content = inline.content
+        if "^" not in content:
+            return
+        last_line_start = content.rfind("\n") + 1
+        match = _BLOCK_ID.search(content, last_line_start)
+        if match is None:
+            return
+        offset = match.start(1) - 1
+        span = self._locate(inline, offset, content[offset : match.end(1)])
+        self.parts.block_ids.append(BlockId(match.group(1), span))
+
+    def _locate(self, inline: Token, offset: int, raw: str) -> Span:
+        r"""The file span of ``raw``, found at ``offset`` in the inline token's content.
+
+        markdown-it gives inline tokens line ranges only; the content is the source lines with
+        block prefixes (indent, ``>``, list markers) removed, so each content line is found again
+        in its source line. Table cells lose the backslash of ``\|``, so search for that too.
+        """
+        content = inline.content
+        map_start = inline.map[0] if inline.map else 0
+        line_index = content.count("\n", 0, offset)
+        line_start = content.rfind("\n", 0, offset) + 1
+        line_end = content.find("\n", offset)
+        content_line = content[line_start : line_end if line_end >= 0 else len(content)]
+        file_line = self._line(map_start + line_index)
+        source = self.lines[file_line - 1] if file_line - 1 < len(self.lines) else ""
+        column0 = _source_column(source, content_line, offset - line_start, raw)
+        end_column0 = column0 + len(raw)
+        if raw not in source and "|" in raw and raw.replace("|", "\\|") in source:
+            end_column0 += raw.count("|")
+        return Span(file_line, column0 + 1, file_line, end_column0 + 1)
+
+
+def _source_column(source: str, content_line: str, column_in_content: int, raw: str) -> int:
+    stripped = content_line.rstrip()
+    base = -1
+    if stripped and source.rstrip().endswith(stripped):
+        base = len(source.rstrip()) - len(stripped)
+    elif content_line:
+        base = source.find(content_line)
+    if base >= 0 and source.startswith(raw, base + column_in_content):
+        return base + column_in_content
+    for candidate in (raw, raw.replace("|", "\\|")):
+        found = source.find(candidate, max(base, 0))
+        if found < 0:
+            found = source.find(candidate)
+        if found >= 0:
+            return found
+    return max(base, 0) + column_in_content
+
+
+def _frontmatter_links(yaml_text: str, data: object) -> Iterator[Link]:
+    """Property values that are wholly ``"[[target]]"``, which Obsidian indexes as links."""
+    if not isinstance(data, dict):
+        return
+    spans = frontmatter.value_spans(yaml_text)
+    for key, value in data.items():
+        span = spans.get(str(key))
+        if span is None:
+            continue
+        for item in _strings_within(value):
+            match = _FRONTMATTER_LINK.fullmatch(item.strip())
+            if match is None:
+                continue
+            target, subpath, display = split_linktext(match.group(1))
+            yield Link(
+                target=target,
+                subpath=subpath,
+                display=display,
+                embed=False,
+                kind=LinkKind.FRONTMATTER,
+                span=span,
+                section=None,
+                raw=match.group(0),
+            )
+
+
+def _strings_within(value: object, budget: int = 1000) -> Iterator[str]:
+    # YAML anchors can share one list a billion times over: visit each object once, and few.
+    seen: set[int] = set()
+    stack = [value]
+    while stack and budget > 0:
+        item = stack.pop()
+        budget -= 1
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, (list, dict)) and id(item) not in seen:
+            seen.add(id(item))
+            stack.extend(reversed(list(item.values() if isinstance(item, dict) else item)))

@@ -1,0 +1,318 @@
+"""A folder -> ``Vault``: its files, the notes read from them, and Obsidian's link resolution.
+
+Resolution follows Obsidian's ``getFirstLinkpathDest``: a link names a file by a path relative
+to the source note (``./``, ``../``), by its exact path from the vault root, or by its base name
+and, when names repeat, a path suffix (``[[folder/name]]``); case-insensitively, ``.md``
+optional. Any file is a target, not only notes. Aliases are not targets.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from functools import cached_property
+from pathlib import Path
+
+from conceptgraph.config import Config
+from conceptgraph.model import Link, NoteRecord, Problem, ProblemKind, Span
+from conceptgraph.parse import parse_note
+
+NOTE_SUFFIX = ".md"
+# Below this many notes, starting worker processes costs more than it saves.
+_PARALLEL_MIN_NOTES = 400
+
+
+def fold(name: str) -> str:
+    """The form Obsidian compares file names in: NFC (macOS writes NFD) and lower case."""
+    return unicodedata.normalize("NFC", name).lower()
+
+
+def concept_key(text: str) -> str:
+    """The form concept names and aliases are compared in.
+
+    Case, spaces, hyphens, underscores and a leading article do not make two concepts differ:
+    "The Erasure-cost" and "erasure cost" are one concept.
+    """
+    words = unicodedata.normalize("NFC", text).casefold().replace("-", " ").replace("_", " ")
+    parts = words.split()
+    if len(parts) > 1 and parts[0] in ("a", "an", "the"):
+        parts = parts[1:]
+    return "".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """Where a link leads: the file Obsidian opens, and every file the link could name."""
+
+    path: str | None
+    candidates: tuple[str, ...] = ()
+
+    @property
+    def ambiguous(self) -> bool:
+        """More than one file has this name and nothing in the link tells them apart."""
+        return len(self.candidates) > 1
+
+
+@dataclass
+class Vault:
+    """The notes and files of one vault, indexed for link resolution."""
+
+    root: Path
+    config: Config
+    notes: dict[str, NoteRecord]
+    files: tuple[str, ...]
+    _cache: dict[tuple[str, str], Resolution] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def _by_path(self) -> dict[str, str]:
+        return {fold(path): path for path in self.files}
+
+    @cached_property
+    def _by_base(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = defaultdict(list)
+        for path in self.files:
+            index[fold(posixpath.basename(path))].append(path)
+        return index
+
+    @cached_property
+    def aliases(self) -> dict[str, list[str]]:
+        """Notes by alias, in ``fold`` form."""
+        index: dict[str, list[str]] = defaultdict(list)
+        for note in self.notes.values():
+            for alias in note_aliases(note):
+                index[fold(alias)].append(note.path)
+        return index
+
+    def resolve(self, link: Link, source: str) -> Resolution:
+        """The file a link in note ``source`` leads to, as Obsidian resolves it."""
+        if not link.target:
+            return Resolution(source, (source,))
+        key = (link.target, posixpath.dirname(source))
+        found = self._cache.get(key)
+        if found is None:
+            found = self.resolve_linkpath(link.target, source)
+            self._cache[key] = found
+        return found
+
+    def resolve_linkpath(self, linkpath: str, source: str) -> Resolution:
+        """Obsidian's ``getLinkpathDest``: the files a link path names, best first.
+
+        Steps, as Obsidian takes them: the source itself for an empty path; the bucket of files
+        with that base name (``.md`` added when the name has no dot or nothing has that name);
+        one file with that name answers a bare name; then a ``./``/``../`` path relative to the
+        source, then an exact path from the root, then every path ending so, those under the
+        source's folder first, shorter paths first.
+        """
+        if not linkpath:
+            return Resolution(source, (source,))
+        name = fold(linkpath.replace("\u00a0", " ").strip())
+        bucket: Sequence[str] = ()
+        base = posixpath.basename(name)
+        if "." in base:
+            bucket = self._by_base.get(base, ())
+        if not bucket:
+            name += NOTE_SUFFIX
+            base = posixpath.basename(name)
+            bucket = self._by_base.get(base, ())
+        if not bucket:
+            return Resolution(None)
+        if base == name and len(bucket) == 1:
+            return Resolution(bucket[0], (bucket[0],))
+        folder = fold(posixpath.dirname(source))
+        if name.startswith(("./", "../")):
+            name = posixpath.normpath(posixpath.join(folder, name))
+            for path in bucket:
+                if fold(path) == name:
+                    return Resolution(path, (path,))
+        rooted = name.startswith("/")
+        name = name.removeprefix("/")
+        for path in bucket:
+            if fold(path) == name:
+                return Resolution(path, (path,))
+        if rooted:
+            return Resolution(None)
+        matches = [path for path in bucket if fold(path).endswith(name)]
+        near = sorted((p for p in matches if fold(p).startswith(folder)), key=len)
+        far = sorted((p for p in matches if not fold(p).startswith(folder)), key=len)
+        ranked = near + far
+        return Resolution(ranked[0] if ranked else None, tuple(ranked))
+
+    def linktext(self, path: str, source: str) -> str:
+        """How Obsidian writes a link to ``path`` from ``source`` ("shortest path when possible").
+
+        The bare name when it alone leads there, else the full path; ``.md`` dropped for notes.
+        """
+        stem = path[: -len(NOTE_SUFFIX)] if path.lower().endswith(NOTE_SUFFIX) else path
+        base = posixpath.basename(stem)
+        if self.resolve_linkpath(base, source).candidates == (path,):
+            return base
+        return stem
+
+    def alias_owners(self, name: str) -> list[str]:
+        """The notes that declare ``name`` as an alias."""
+        return self.aliases.get(fold(name.strip()), [])
+
+    def note_at(self, path: str | None) -> NoteRecord | None:
+        """The note at a vault path, if that path is a note."""
+        return self.notes.get(path) if path is not None else None
+
+    @cached_property
+    def backlinks(self) -> dict[str, set[str]]:
+        """For each file, the other notes that link to or embed it."""
+        index: dict[str, set[str]] = defaultdict(set)
+        for note in self.notes.values():
+            for link in note.links:
+                target = self.resolve(link, note.path).path
+                if target is not None and target != note.path:
+                    index[target].add(note.path)
+        return index
+
+
+# Obsidian's stripHeading: these characters count as spaces when a link's heading is compared.
+_HEADING_PUNCTUATION = re.compile(r"[!\"#$%&()*+,.:;<=>?@^`{|}~/\[\]\\\r\n]")
+
+
+def heading_key(text: str) -> str:
+    """The form Obsidian compares a heading and a link's heading part in."""
+    return " ".join(_HEADING_PUNCTUATION.sub(" ", text).split()).lower()
+
+
+def find_subpath(note: NoteRecord, subpath: str) -> bool:
+    """Whether ``#subpath`` names a block id or heading chain of ``note``, as Obsidian looks.
+
+    ``^id`` is a block id, compared without case; if none matches Obsidian tries it as a
+    heading. ``A#B`` is a chain: each part the first later heading, deeper than the last match.
+    """
+    parts = [part for part in subpath.split("#") if part]
+    if not parts:
+        return True
+    if len(parts) == 1 and parts[0].startswith("^"):
+        wanted = parts[0][1:].lower()
+        if any(block.id.lower() == wanted for block in note.block_ids):
+            return True
+    keys = [heading_key(part) for part in parts]
+    level = 0
+    matched = 0
+    for heading in note.headings:
+        if heading.level > level and heading_key(heading.text) == keys[matched]:
+            level = heading.level
+            matched += 1
+            if matched == len(keys):
+                return True
+    return False
+
+
+def note_aliases(note: NoteRecord) -> list[str]:
+    """A note's aliases as Obsidian reads them: a list (its strings only), or one string."""
+    value = note.property("aliases")
+    if isinstance(value, str):
+        return [value.strip()] if value.strip() else []
+    if isinstance(value, list):
+        return [item.strip() for item in value if isinstance(item, str) and item.strip()]
+    return []
+
+
+def discover(root: Path, config: Config) -> tuple[list[str], list[NoteRecord]]:
+    """Every file of the vault (POSIX, relative to ``root``), and records of unreadable ones.
+
+    Like Obsidian, skips hidden files and folders (``.obsidian``, ``.git``, ``.trash``), and
+    whatever the configuration excludes. Symlinked folders are followed once: a loop ends there.
+    """
+    files: list[str] = []
+    broken: list[NoteRecord] = []
+    seen_dirs: set[tuple[int, int]] = set()
+
+    def walk(folder: Path, prefix: str) -> None:
+        try:
+            info = folder.stat()
+        except OSError:
+            return
+        if (info.st_dev, info.st_ino) in seen_dirs:
+            return
+        seen_dirs.add((info.st_dev, info.st_ino))
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            broken.append(_unreadable(prefix.rstrip("/") or ".", exc))
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            rel = prefix + unicodedata.normalize("NFC", entry.name)
+            if _excluded(rel, config.exclude):
+                continue
+            try:
+                is_dir = entry.is_dir()
+                is_file = entry.is_file()
+            except OSError as exc:
+                broken.append(_unreadable(rel, exc))
+                continue
+            if is_dir:
+                walk(Path(entry.path), rel + "/")
+            elif is_file:
+                files.append(rel)
+            elif rel.lower().endswith(NOTE_SUFFIX):
+                broken.append(_unreadable(rel, OSError("dangling symbolic link")))
+
+    walk(root, "")
+    return files, broken
+
+
+def _excluded(rel: str, patterns: Iterable[str]) -> bool:
+    for pattern in patterns:
+        pattern = pattern.rstrip("/")
+        if fnmatchcase(rel, pattern) or fnmatchcase(rel, pattern + "/**"):
+            return True
+        if rel.startswith(pattern + "/"):
+            return True
+    return False
+
+
+def _unreadable(path: str, exc: OSError) -> NoteRecord:
+    reason = exc.strerror or str(exc)
+    problem = Problem(ProblemKind.UNREADABLE, Span.point(1), f"cannot read: {reason}")
+    return NoteRecord(path=path, text="", problems=(problem,))
+
+
+def read_note(root: Path, path: str) -> NoteRecord:
+    """Read and parse one note; a file that cannot be read becomes a record of that problem."""
+    try:
+        data = (root / path).read_bytes()
+    except OSError as exc:
+        return _unreadable(path, exc)
+    return parse_note(path, data)
+
+
+def _read_batch(root: Path, paths: Sequence[str]) -> list[NoteRecord]:
+    return [read_note(root, path) for path in paths]
+
+
+def read_notes(root: Path, paths: Sequence[str], jobs: int | None = None) -> Iterator[NoteRecord]:
+    """Parse many notes, in worker processes when there are enough of them to pay off."""
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(paths) < _PARALLEL_MIN_NOTES:
+        yield from _read_batch(root, paths)
+        return
+    # Large batches keep pickling overhead low; several per worker keep the cores balanced.
+    size = max(50, len(paths) // (workers * 8))
+    batches = [paths[i : i + size] for i in range(0, len(paths), size)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for records in pool.map(_read_batch, [root] * len(batches), batches):
+            yield from records
+
+
+def load_vault(root: Path, config: Config, jobs: int | None = None) -> Vault:
+    """Discover, read and index a whole vault."""
+    files, broken = discover(root, config)
+    note_paths = [path for path in files if path.lower().endswith(NOTE_SUFFIX)]
+    notes = {record.path: record for record in read_notes(root, note_paths, jobs)}
+    for record in broken:
+        notes.setdefault(record.path, record)
+    return Vault(root=root, config=config, notes=notes, files=tuple(files))

@@ -1,0 +1,91 @@
+"""A markdown-it-py plugin for Obsidian wikilinks ``[[target#sub|text]]`` and embeds ``![[...]]``.
+
+The rule runs in the inline chain, so whatever markdown-it treats as code (code spans, fenced
+and indented code), raw HTML (comments included) or math never reaches it: a ``[[link]]`` there
+stays text, as in Obsidian. Each token carries its offset in the inline source, so the caller can
+give every link an exact line and column.
+
+It also wraps markdown-it's own ``link`` and ``image`` rules to record where each ``[text](href)``
+starts, because Obsidian indexes Markdown links to notes as links too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+
+# No brackets and no line break inside: Obsidian ends a wikilink at the first "]]" on its line,
+# and refusing "[" keeps a line of thousands of unclosed "[[" linear instead of quadratic.
+_WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]*)\]\]")
+
+InlineRule = Callable[[StateInline, bool], bool]
+
+
+def wikilinks_plugin(md: MarkdownIt) -> None:
+    """Teach ``md`` wikilinks and embeds, and give Markdown links and images their offsets."""
+    md.inline.ruler.before("link", "wikilink", _wikilink)
+    for name in ("link", "image"):
+        rule = _find_rule(md, name)
+        if rule is not None:
+            md.inline.ruler.at(name, _with_offset(rule))
+
+
+def split_linktext(inner: str) -> tuple[str, str | None, str | None]:
+    """Split ``target#subpath|display`` the way Obsidian's ``parseLinktext`` does.
+
+    The first ``|`` ends the link part; in it, the first ``#`` starts the subpath.
+    A backslash before the ``|`` is the escape Obsidian writes inside tables.
+    """
+    display: str | None = None
+    if "|" in inner:
+        inner, display = inner.split("|", 1)
+        inner = inner.removesuffix("\\")
+    subpath: str | None = None
+    if "#" in inner:
+        inner, subpath = inner.split("#", 1)
+    return inner.strip(), subpath, display
+
+
+def _wikilink(state: StateInline, silent: bool) -> bool:
+    src = state.src
+    pos = state.pos
+    if not (src.startswith("[[", pos) or src.startswith("![[", pos)):
+        return False
+    match = _WIKILINK.match(src, pos)
+    if match is None or not match.group(2).strip():
+        return False
+    if not silent:
+        token = state.push("wikilink", "", 0)
+        token.content = match.group(2)
+        token.markup = match.group(0)
+        token.meta = {"embed": bool(match.group(1)), "pos": pos}
+    state.pos = match.end()
+    return True
+
+
+def _find_rule(md: MarkdownIt, name: str) -> InlineRule | None:
+    for entry in md.inline.ruler.__rules__:
+        if entry.name == name:
+            fn: InlineRule = entry.fn
+            return fn
+    return None
+
+
+def _with_offset(rule: InlineRule) -> InlineRule:
+    def wrapped(state: StateInline, silent: bool) -> bool:
+        start = state.pos
+        first = len(state.tokens)
+        if not rule(state, silent):
+            return False
+        if not silent:
+            # Pending text is flushed as a token first, so look for the link's own token.
+            for token in state.tokens[first:]:
+                if token.type in ("link_open", "image"):
+                    token.meta = {"pos": start, "end": state.pos}
+                    break
+        return True
+
+    return wrapped
