@@ -73,6 +73,7 @@ class Link:
     span: Span
     section: int | None
     raw: str
+    frontmatter_key: str | None = None
 
     @property
     def heading(self) -> str | None:

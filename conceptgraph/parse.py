@@ -342,6 +342,7 @@ def _frontmatter_links(yaml_text: str, data: object) -> Iterator[Link]:
                 span=span,
                 section=None,
                 raw=match.group(0),
+                frontmatter_key=str(key),
             )
 
 

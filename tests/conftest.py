@@ -1,0 +1,69 @@
+"""Shared test helpers: the fixture-vault harness of HOUSE_STYLE.md section 3."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conceptgraph.api import lint_paths
+from conceptgraph.lint.report import text_report
+from conceptgraph.model import Finding
+
+FIXTURES = Path(__file__).parent / "fixtures"
+_EXPECT = re.compile(r"expect:\s*([a-z][a-z-]*(?:\s*,\s*[a-z][a-z-]*)*)")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-expected",
+        action="store_true",
+        help="rewrite each fixture folder's expected.txt from the current output",
+    )
+
+
+def expected_markers(vault: Path) -> set[tuple[str, int, str]]:
+    """(path, line, rule) for every `expect: rule` marker in the vault's notes, plus the lines
+    of an EXPECTED file (`path:line rule`) for files that cannot hold a marker."""
+    found: set[tuple[str, int, str]] = set()
+    for path in sorted(vault.rglob("*.md")):
+        rel = path.relative_to(vault).as_posix()
+        text = path.read_bytes().decode("utf-8", "replace")
+        for number, line in enumerate(re.split(r"\r\n|\r|\n", text), start=1):
+            for match in _EXPECT.finditer(line):
+                for rule in match.group(1).split(","):
+                    found.add((rel, number, rule.strip()))
+    sidecar = vault / "EXPECTED"
+    if sidecar.exists():
+        for line in sidecar.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                where, rule = line.split()
+                rel, number = where.rsplit(":", 1)
+                found.add((rel, int(number), rule))
+    return found
+
+
+def fixture_vaults(family: str) -> Iterator[Path]:
+    yield from sorted(p for p in (FIXTURES / family).iterdir() if p.is_dir())
+
+
+def lint_fixture(vault: Path) -> list[Finding]:
+    return lint_paths([vault], jobs=1).findings
+
+
+def check_fixture(vault: Path, rule: str, update: bool) -> None:
+    """The rule's findings in the vault are exactly its markers; the text output is as reviewed."""
+    findings = lint_fixture(vault)
+    got = {(f.path, f.line, f.rule) for f in findings if f.rule == rule}
+    want = {m for m in expected_markers(vault) if m[2] == rule}
+    assert got == want, (
+        f"missing: {sorted(want - got)}\nunexpected: {sorted(got - want)}\n"
+        + text_report(findings)
+    )
+    snapshot = vault / "expected.txt"
+    output = text_report(findings)
+    if update or not snapshot.exists():
+        snapshot.write_text(output, encoding="utf-8")
+    assert output == snapshot.read_text(encoding="utf-8")

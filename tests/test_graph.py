@@ -1,0 +1,82 @@
+from collections import Counter
+from pathlib import Path
+
+import networkx as nx
+
+from conceptgraph.config import Config
+from conceptgraph.graph import EDGE_KINDS, NODE_KINDS, build_graph
+from conceptgraph.vault import load_vault
+
+NOTES = Path(__file__).parent.parent / "notes"
+
+
+def _edges(graph: nx.MultiDiGraph, source: str, kind: str) -> set[str]:
+    return {v for _, v, d in graph.out_edges(source, data=True) if d["kind"] == kind}
+
+
+def test_migration_edges_follow_its_sections() -> None:
+    graph = build_graph(load_vault(NOTES, Config()))
+    note = "note:migration.md"
+    assert graph.nodes[note]["type"] == "mechanism"
+    assert graph.nodes[note]["canonical"] is True
+    assert graph.nodes[note]["title"] == "Migration"
+    assert _edges(graph, note, "dependency") == {
+        "note:persistent-difference.md",
+        "note:propagation.md",
+        "note:displacement.md",
+        "note:erasure-cost.md",
+        "note:residual.md",
+    }
+    # "Not a rename (...)" names the note rename.md in plain words, article and all.
+    assert _edges(graph, note, "negation") == {
+        "note:rename.md",
+        "note:rollback.md",
+        "note:convergence.md",
+    }
+    assert _edges(graph, note, "alias") == {"alias:transition", "alias:move"}
+    residuals = _edges(graph, note, "residual")
+    assert "note:residual.md" in residuals
+    bullets = sorted(r for r in residuals if r.startswith("residual:"))
+    assert [graph.nodes[r]["name"] for r in bullets] == [
+        "mapping residue (translation layers, backfills, partial conversions)",
+        "long-lived dual-run logic and reconciliation queues",
+        "displaced cost into monitoring, rollback narratives, and post-cutover cleanup",
+    ]
+    dependency = next(
+        d
+        for _, v, d in graph.out_edges(note, data=True)
+        if v == "note:propagation.md" and d["kind"] == "dependency"
+    )
+    assert (dependency["path"], dependency["line"], dependency["column"]) == ("migration.md", 36, 3)
+
+
+def test_every_kind_appears(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text(
+        "---\naliases: [first]\ncanonical: true\n---\n# A\n\n"
+        "## Structural dependencies\n- [[b]]\n\n"
+        "## Residuals\n- a leftover\n\n"
+        "## What this is NOT\n- Not a ghost (no note for it).\n- Not [[b]] (linked).\n\n"
+        "## Examples\n![[pic.png]] and [[nowhere]].\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "b.md").write_text(
+        '---\ncanonical: false\ncanonical_of: "[[a]]"\n---\n# B\n', encoding="utf-8"
+    )
+    (tmp_path / "pic.png").write_bytes(b"\x89PNG")
+    graph = build_graph(load_vault(tmp_path, Config()))
+    assert set(Counter(d["kind"] for _, d in graph.nodes(data=True))) == set(NODE_KINDS)
+    assert set(Counter(d["kind"] for *_, d in graph.edges(data=True))) == set(EDGE_KINDS)
+    assert _edges(graph, "note:b.md", "canonical") == {"note:a.md"}
+    assert _edges(graph, "note:a.md", "negation") == {"concept:ghost", "note:b.md"}
+    assert _edges(graph, "note:a.md", "embed") == {"file:pic.png"}
+    assert _edges(graph, "note:a.md", "link") == {"concept:nowhere"}
+    for node, data in graph.nodes(data=True):
+        assert "path" in data, node
+    for *_, data in graph.edges(data=True):
+        assert {"path", "line", "column"} <= set(data)
+
+
+def test_graph_is_deterministic() -> None:
+    first = nx.node_link_data(build_graph(load_vault(NOTES, Config())), edges="links")
+    second = nx.node_link_data(build_graph(load_vault(NOTES, Config())), edges="links")
+    assert first == second
