@@ -247,3 +247,14 @@ class Finding:
             end_column=span.end_column,
             fix=fix,
         )
+
+
+def _reduce(record: object) -> tuple[type, tuple[object, ...]]:
+    names = type(record).__slots__  # type: ignore[attr-defined]
+    return type(record), tuple(getattr(record, name) for name in names)
+
+
+# Records cross process boundaries by the hundred thousand when a vault is parsed in parallel;
+# rebuilding them from a plain tuple unpickles about twice as fast as the dataclass default.
+for _record in (Span, Link, Heading, Section, ListItem, BlockId, Problem, Frontmatter, NoteRecord):
+    setattr(_record, "__reduce__", _reduce)  # noqa: B010

@@ -116,8 +116,8 @@ class MarkdownParts:
 @cache
 def _markdown_it() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True}).enable("table")
-    # Emphasis cannot hide or make a link, so skip its work on the hot path.
-    md.disable(["emphasis"])
+    # Emphasis and entities cannot hide or make a link, so skip their work on the hot path.
+    md.disable(["emphasis", "entity"])
     md.use(dollarmath_plugin)
     md.use(wikilinks_plugin)
     return md

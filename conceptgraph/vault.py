@@ -94,7 +94,9 @@ class Vault:
         """The file a link in note ``source`` leads to, as Obsidian resolves it."""
         if not link.target:
             return Resolution(source, (source,))
-        key = (link.target, posixpath.dirname(source))
+        # Keyed by the source path, not its folder: every rule asks again for every link, and
+        # a tuple lookup is far cheaper than working out the folder each time.
+        key = (link.target, source)
         found = self._cache.get(key)
         if found is None:
             found = self.resolve_linkpath(link.target, source)

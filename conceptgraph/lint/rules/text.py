@@ -26,6 +26,8 @@ def mojibake(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     Fix: safe. Only the damaged characters are replaced, with ftfy's repair; every other byte of
     the line stays as it is.
     """
+    if note.text.isascii():
+        return
     import ftfy
     import ftfy.badness
 
@@ -92,10 +94,12 @@ def line_endings(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     Instead:  every line ends in LF
     Fix: safe. Rewrites only the offending line ends.
     """
+    style = vault.config.line_endings
+    if "\r" not in note.text and style != "crlf":
+        return
     ends = [(m.start(), m.group()) for m in LINE_BREAK.finditer(note.text)]
     if not ends:
         return
-    style = vault.config.line_endings
     if style in _EXPECTED:
         expected = _EXPECTED[style]
     else:

@@ -1,0 +1,337 @@
+"""Benchmark ``conceptgraph lint`` against a floor on synthetic vaults.
+
+For each size, a vault is generated with ``generate_vault.py`` (cached in the work
+folder), then two commands run as whole processes, once untimed to warm the page
+cache and then ``--repeat`` times:
+
+- the floor, ``python benchmarks/floor.py VAULT``: read, frontmatter, one regex;
+- ``python -m conceptgraph lint VAULT --format json`` plus ``--lint-args``.
+
+It prints one plain-text row per size: median wall time of each, their ratio, notes
+per second and the peak resident memory of the child. Usage::
+
+    python benchmarks/bench_lint.py [--sizes 1000,10000] [--repeat 3] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from generate_vault import generate_vault
+
+_HERE = Path(__file__).resolve().parent
+_REPO = _HERE.parent
+_FLOOR = _HERE / "floor.py"
+
+# `python -m conceptgraph` exits 1 both for findings and when the module is missing,
+# so the module is looked up first, in the same interpreter and folder as the runs.
+_PREFLIGHT = """
+import importlib.util, sys
+try:
+    spec = importlib.util.find_spec("conceptgraph.__main__")
+except Exception as exc:
+    sys.exit(f"cannot import conceptgraph: {type(exc).__name__}: {exc}")
+if spec is None:
+    sys.exit("conceptgraph has no __main__ module, so `python -m conceptgraph` fails")
+"""
+
+
+class BenchError(Exception):
+    """A command under measurement failed, or the setup is unusable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One finished child process."""
+
+    seconds: float
+    peak_rss_kib: int
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """Repeated runs of one command: median time, highest peak memory."""
+
+    median_seconds: float
+    peak_rss_kib: int
+    last: Run
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """The figures for one vault size."""
+
+    size: int
+    notes: int
+    megabytes: float
+    floor: Measurement
+    lint: Measurement | None
+
+
+def run_process(command: Sequence[str], cwd: Path) -> Run:
+    """Run ``command`` to completion; return its wall time, peak RSS and output."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err)
+        try:
+            # wait4 gives this child's own rusage; RUSAGE_CHILDREN would give the
+            # maximum over every child so far, which hides a smaller later run.
+            _, status, usage = os.wait4(process.pid, 0)
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+        seconds = time.perf_counter() - started
+        # Tell Popen the child is reaped so it never waits on the pid again.
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(
+            seconds=seconds,
+            peak_rss_kib=usage.ru_maxrss,  # KiB on Linux
+            returncode=process.returncode,
+            stdout=out.read().decode("utf-8", errors="replace"),
+            stderr=err.read().decode("utf-8", errors="replace"),
+        )
+
+
+def _check(run: Run, command: Sequence[str], ok: frozenset[int]) -> None:
+    # An uncaught exception also exits 1, the "findings" code, so look for it.
+    crashed = "Traceback (most recent call last)" in run.stderr
+    if run.returncode not in ok or crashed:
+        raise BenchError(
+            f"{shlex.join(command)} exited {run.returncode}"
+            + (" with a traceback" if crashed else "")
+            + f"\n--- stderr ---\n{run.stderr.rstrip()}"
+        )
+
+
+def measure(
+    command: Sequence[str], repeat: int, ok: frozenset[int] = frozenset({0})
+) -> Measurement:
+    """Run ``command`` once to warm up, then ``repeat`` times; fail on a bad exit."""
+    warm = run_process(command, _REPO)
+    _check(warm, command, ok)
+    runs = []
+    for _ in range(repeat):
+        run = run_process(command, _REPO)
+        _check(run, command, ok)
+        runs.append(run)
+    return Measurement(
+        median_seconds=statistics.median(run.seconds for run in runs),
+        peak_rss_kib=max(run.peak_rss_kib for run in runs),
+        last=runs[-1],
+    )
+
+
+def check_conceptgraph() -> None:
+    """Raise ``BenchError`` unless ``python -m conceptgraph`` can start."""
+    run = run_process([sys.executable, "-c", _PREFLIGHT], _REPO)
+    if run.returncode != 0:
+        raise BenchError(
+            f"`{sys.executable} -m conceptgraph` cannot run from {_REPO}: "
+            f"{run.stderr.strip()}\n"
+            "Install the package (pip install -e .) or pass --floor-only."
+        )
+
+
+def vault_for(workdir: Path, size: int, seed: int) -> Path:
+    """Return a vault of ``size`` notes in ``workdir``, generating it if needed."""
+    vault = workdir / f"vault-{size}-seed{seed}"
+    stamp = workdir / f"vault-{size}-seed{seed}.json"
+    # The generator's own bytes are in the stamp: editing it invalidates the cache.
+    source = hashlib.sha256((_HERE / "generate_vault.py").read_bytes()).hexdigest()
+    expected = {"notes": size, "seed": seed, "generator_sha256": source}
+    if stamp.exists() and vault.is_dir():
+        try:
+            if json.loads(stamp.read_text(encoding="utf-8")) == expected:
+                return vault
+        except ValueError:
+            pass
+    stamp.unlink(missing_ok=True)
+    if vault.exists():
+        shutil.rmtree(vault)
+    _progress(f"generating {size} notes in {vault}")
+    generate_vault(vault, size, seed)
+    stamp.write_text(json.dumps(expected), encoding="utf-8")
+    return vault
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _note_bytes(vault: Path) -> tuple[int, int]:
+    files = list(vault.rglob("*.md"))
+    return len(files), sum(path.stat().st_size for path in files)
+
+
+def _findings(stdout: str) -> str:
+    # The JSON report's shape belongs to the linter: count what looks like findings.
+    try:
+        report = json.loads(stdout)
+    except ValueError:
+        return "?"
+    if isinstance(report, dict):
+        report = report.get("findings")
+    return str(len(report)) if isinstance(report, list) else "?"
+
+
+def bench_size(
+    workdir: Path, size: int, seed: int, repeat: int, lint_args: list[str] | None
+) -> Row:
+    """Measure the floor and, unless ``lint_args`` is None, the linter on one size."""
+    vault = vault_for(workdir, size, seed)
+    notes, size_bytes = _note_bytes(vault)
+    _progress(f"measuring the floor on {notes} notes")
+    floor = measure([sys.executable, str(_FLOOR), str(vault)], repeat)
+    lint = None
+    if lint_args is not None:
+        _progress(f"measuring conceptgraph lint on {notes} notes")
+        command = [sys.executable, "-m", "conceptgraph", "lint", str(vault)]
+        command += ["--format", "json", *lint_args]
+        lint = measure(command, repeat, ok=frozenset({0, 1}))
+    return Row(size, notes, size_bytes / 1e6, floor, lint)
+
+
+def format_table(rows: Sequence[Row]) -> str:
+    """Return the rows as a plain-text table with a header line."""
+    header = [
+        "size",
+        "notes",
+        "MB",
+        "floor s",
+        "lint s",
+        "lint/floor",
+        "notes/s",
+        "floor MiB",
+        "lint MiB",
+        "findings",
+    ]
+    lines = [header]
+    for row in rows:
+        floor = row.floor
+        cells = [
+            str(row.size),
+            str(row.notes),
+            f"{row.megabytes:.1f}",
+            f"{floor.median_seconds:.3f}",
+        ]
+        if row.lint is None:
+            cells += ["-", "-", "-", f"{floor.peak_rss_kib / 1024:.1f}", "-", "-"]
+        else:
+            lint = row.lint
+            cells += [
+                f"{lint.median_seconds:.3f}",
+                f"{lint.median_seconds / floor.median_seconds:.1f}",
+                f"{row.notes / lint.median_seconds:.0f}",
+                f"{floor.peak_rss_kib / 1024:.1f}",
+                f"{lint.peak_rss_kib / 1024:.1f}",
+                _findings(lint.last.stdout),
+            ]
+        lines.append(cells)
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True))
+        for line in lines
+    )
+
+
+def _describe(args: argparse.Namespace, lint_args: list[str] | None) -> str:
+    lint = "not run (--floor-only)"
+    if lint_args is not None:
+        lint = shlex.join(["python", "-m", "conceptgraph", "lint", "VAULT"])
+        lint += " " + shlex.join(["--format", "json", *lint_args])
+    return "\n".join(
+        (
+            f"conceptgraph lint benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}",
+            f"python {platform.python_version()} ({sys.executable}), "
+            f"{platform.platform()}, {os.cpu_count()} CPUs",
+            f"vaults: benchmarks/generate_vault.py, seed {args.seed}",
+            f"each command: 1 warm-up run, then median wall time of {args.repeat} "
+            "runs; MiB is the highest peak RSS of the child",
+            "floor: python benchmarks/floor.py VAULT",
+            f"lint:  {lint}",
+        )
+    )
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of integers: {text!r}") from None
+    if not sizes or min(sizes) < 2:
+        raise argparse.ArgumentTypeError("sizes must be integers of at least 2")
+    return sizes
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark from the command line; return the exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=[1000, 10000],
+        help="comma-separated note counts (default 1000,10000)",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs (default 3)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="where vaults are generated and kept between invocations "
+        "(default: a temporary folder, removed at the end)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
+    parser.add_argument(
+        "--lint-args",
+        default="",
+        help="extra arguments appended to the lint command, shell-split, "
+        "e.g. --lint-args='--no-cache'",
+    )
+    parser.add_argument(
+        "--floor-only",
+        action="store_true",
+        help="measure only the floor (for when conceptgraph cannot run)",
+    )
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    lint_args = None if args.floor_only else shlex.split(args.lint_args)
+    try:
+        if lint_args is not None:
+            check_conceptgraph()
+        with tempfile.TemporaryDirectory(prefix="conceptgraph-bench-") as scratch:
+            workdir = args.workdir or Path(scratch)
+            workdir.mkdir(parents=True, exist_ok=True)
+            rows = [
+                bench_size(workdir, size, args.seed, args.repeat, lint_args) for size in args.sizes
+            ]
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(_describe(args, lint_args))
+    print()
+    print(format_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
