@@ -10,7 +10,7 @@ from pathlib import Path
 from conceptgraph.config import load_config
 from conceptgraph.errors import UsageError
 from conceptgraph.model import Finding
-from conceptgraph.vault import NOTE_SUFFIX, Vault, load_vault, read_note
+from conceptgraph.vault import Vault, is_note_path, load_vault, read_note
 
 ROOT_MARKERS = (".obsidian", "conceptgraph.toml", ".git")
 
@@ -48,23 +48,27 @@ def lint_paths(paths: Sequence[Path], jobs: int | None = None) -> LintResult:
         if path.is_dir():
             wanted[path.resolve()] = None
             continue
-        if not path.name.lower().endswith(NOTE_SUFFIX):
+        if not is_note_path(path.name):
             raise UsageError(f"not a Markdown note (.md): {path}")
         root = find_vault_root(path)
-        rel = unicodedata.normalize("NFC", path.resolve().relative_to(root).as_posix())
+        disk = path.resolve().relative_to(root).as_posix()
         current = wanted.setdefault(root, set())
         if current is not None:
-            current.add(rel)
+            current.add(disk)
     findings: list[Finding] = []
     vaults: list[Vault] = []
     notes = 0
     for root, only in wanted.items():
         vault = load_vault(root, load_config(root), jobs)
-        for rel in only or ():
-            if rel not in vault.notes:
-                # Named on the command line but hidden or excluded: lint it all the same.
-                vault.notes[rel] = read_note(root, rel)
-        findings.extend(lint(vault, only))
+        named = None
+        if only is not None:
+            named = {unicodedata.normalize("NFC", disk) for disk in only}
+            for disk in only:
+                rel = unicodedata.normalize("NFC", disk)
+                if rel not in vault.notes:
+                    # Named on the command line but hidden or excluded: lint it all the same.
+                    vault.notes[rel] = read_note(root, rel, disk)
+        findings.extend(lint(vault, named))
         vaults.append(vault)
         notes += len(only) if only is not None else len(vault.notes)
     return LintResult(findings, vaults, notes)

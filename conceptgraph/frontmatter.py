@@ -75,10 +75,13 @@ def load(yaml_text: str, end_line: int) -> tuple[Frontmatter | None, list[Proble
             return None, problems
         data = loader.construct_document(node)
     except yaml.constructor.ConstructorError as exc:
-        return None, [_problem(ProblemKind.YAML_UNSAFE, exc, f"YAML {_reason(exc)}")]
+        message = f"YAML {_reason(exc)}: tags that construct objects are refused, never run"
+        return None, [_problem(ProblemKind.YAML_UNSAFE, exc, message, yaml_text)]
     except yaml.MarkedYAMLError as exc:
         return None, [
-            _problem(ProblemKind.YAML_SYNTAX, exc, f"YAML does not parse: {_reason(exc)}")
+            _problem(
+                ProblemKind.YAML_SYNTAX, exc, f"YAML does not parse: {_reason(exc)}", yaml_text
+            )
         ]
     except yaml.YAMLError as exc:
         return None, [
@@ -97,16 +100,34 @@ def load(yaml_text: str, end_line: int) -> tuple[Frontmatter | None, list[Proble
     return Frontmatter(values, keys, span), []
 
 
-def value_spans(yaml_text: str) -> dict[str, Span]:
-    """Where each top-level value stands; only needed for the few notes with frontmatter links."""
-    node = yaml.compose(yaml_text, Loader=_Loader)
-    if not isinstance(node, yaml.MappingNode):
-        return {}
-    return {
-        str(key.value): _node_span(value)
-        for key, value in node.value
-        if isinstance(key, yaml.ScalarNode)
-    }
+def string_values(yaml_text: str, budget: int = 10_000) -> list[tuple[str, str, Span]]:
+    """Every string scalar under each top-level key, with its span: ``(key, value, span)``.
+
+    Only needed for the few notes with links in properties. Nodes shared through YAML anchors
+    are visited once, and at most ``budget`` nodes, so an alias bomb stays cheap.
+    """
+    root = yaml.compose(yaml_text, Loader=_Loader)
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    found: list[tuple[str, str, Span]] = []
+    seen: set[int] = set()
+    for key, value in root.value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        stack = [value]
+        while stack and budget > 0:
+            node = stack.pop()
+            budget -= 1
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":str"):
+                found.append((str(key.value), str(node.value), _node_span(node)))
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend(reversed(node.value))
+            elif isinstance(node, yaml.MappingNode):
+                stack.extend(v for pair in reversed(node.value) for v in reversed(pair))
+    return found
 
 
 def _duplicate_keys(node: yaml.Node) -> list[Problem]:
@@ -130,10 +151,15 @@ def _node_span(node: yaml.Node) -> Span:
     return Span(start.line + 2, start.column + 1, end.line + 2, end.column + 1)
 
 
-def _problem(kind: ProblemKind, exc: yaml.MarkedYAMLError, message: str) -> Problem:
+def _problem(kind: ProblemKind, exc: yaml.MarkedYAMLError, message: str, yaml_text: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     if mark is None:
         return Problem(kind, Span.point(2), message)
+    lines = yaml_text.split("\n")
+    if mark.line >= len(lines):
+        # libyaml puts "end of stream" after the text, which is the closing fence: report the
+        # end of the last YAML line, where the missing bracket or quote belongs.
+        return Problem(kind, Span.point(len(lines) + 1, len(lines[-1]) + 1), message)
     return Problem(kind, Span.point(mark.line + 2, mark.column + 1), message)
 
 

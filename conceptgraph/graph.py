@@ -18,7 +18,7 @@ import networkx as nx
 
 from conceptgraph.model import Link, NoteRecord, Span
 from conceptgraph.negation import negations
-from conceptgraph.vault import NOTE_SUFFIX, Vault, concept_key, fold, note_aliases
+from conceptgraph.vault import Vault, concept_key, fold, is_note_path, note_aliases
 
 NOTE_PROPERTIES = ("type", "layer", "role", "note_kind", "canonical")
 EDGE_KINDS = ("dependency", "residual", "negation", "alias", "canonical", "link", "embed")
@@ -66,7 +66,7 @@ class _Builder:
         found = self.vault.resolve(link, note.path).path
         if found is None:
             return self._concept(link.target, note.path, link.span)
-        if found.lower().endswith(NOTE_SUFFIX) and found in self.vault.notes:
+        if is_note_path(found) and found in self.vault.notes:
             return f"note:{found}"
         node = f"file:{found}"
         if node not in self.graph:

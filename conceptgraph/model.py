@@ -171,6 +171,7 @@ class NoteRecord:
     list_items: tuple[ListItem, ...] = ()
     block_ids: tuple[BlockId, ...] = ()
     problems: tuple[Problem, ...] = ()
+    decoded: bool = True  # False when the bytes could not be read as text at all
 
     @property
     def name(self) -> str:

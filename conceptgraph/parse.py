@@ -43,7 +43,7 @@ def parse_note(path: str, data: bytes) -> NoteRecord:
     """Read one file's bytes into a record; problems are recorded, never raised."""
     text, problems = decode(data)
     if text is None:
-        return NoteRecord(path=path, text="", problems=tuple(problems))
+        return NoteRecord(path=path, text="", problems=tuple(problems), decoded=False)
     lines = LINE_BREAK.split(text)
     parts = frontmatter.split(lines)
     meta = None
@@ -52,7 +52,7 @@ def parse_note(path: str, data: bytes) -> NoteRecord:
         meta, yaml_problems = frontmatter.load(parts.yaml_text, parts.body_line - 1)
         problems.extend(yaml_problems)
         if meta is not None and "[[" in parts.yaml_text:
-            links.extend(_frontmatter_links(parts.yaml_text, meta.data))
+            links.extend(_frontmatter_links(parts.yaml_text))
     elif not parts.closed:
         message = "frontmatter opened with '---' on line 1 is never closed"
         problems.append(Problem(ProblemKind.YAML_UNCLOSED, Span(1, 1, 1, 4), message))
@@ -146,6 +146,7 @@ class _Walker:
         self.quote_depth = 0
         self.pending_item: Token | None = None
         self.pending_heading: Token | None = None
+        self.cursor = (0, 0)
 
     def walk(self, tokens: list[Token]) -> MarkdownParts:
         for token in tokens:
@@ -182,7 +183,7 @@ class _Walker:
             self.pending_heading = None
         elif self.pending_item is not None:
             text = token.content.split("\n", 1)[0]
-            start = self._locate(token, 0, text)
+            start = self._locate(token, 0, text, advance=False)
             self.parts.list_items.append(
                 ListItem(
                     text=text,
@@ -279,7 +280,7 @@ class _Walker:
         span = self._locate(inline, offset, content[offset : match.end(1)])
         self.parts.block_ids.append(BlockId(match.group(1), span))
 
-    def _locate(self, inline: Token, offset: int, raw: str) -> Span:
+    def _locate(self, inline: Token, offset: int, raw: str, advance: bool = True) -> Span:
         r"""The file span of ``raw``, found at ``offset`` in the inline token's content.
 
         markdown-it gives inline tokens line ranges only; the content is the source lines with
@@ -294,24 +295,31 @@ class _Walker:
         content_line = content[line_start : line_end if line_end >= 0 else len(content)]
         file_line = self._line(map_start + line_index)
         source = self.lines[file_line - 1] if file_line - 1 < len(self.lines) else ""
-        column0 = _source_column(source, content_line, offset - line_start, raw)
+        # Cells of one table row are separate inline tokens on one source line: search on from
+        # the last thing found there, so a repeated link gets its own column.
+        start = self.cursor[1] if self.cursor[0] == file_line else 0
+        column0 = _source_column(source, content_line, offset - line_start, raw, start)
         end_column0 = column0 + len(raw)
-        if raw not in source and "|" in raw and raw.replace("|", "\\|") in source:
+        if not source.startswith(raw, column0) and "|" in raw:
             end_column0 += raw.count("|")
+        if advance:
+            self.cursor = (file_line, end_column0)
         return Span(file_line, column0 + 1, file_line, end_column0 + 1)
 
 
-def _source_column(source: str, content_line: str, column_in_content: int, raw: str) -> int:
+def _source_column(
+    source: str, content_line: str, column_in_content: int, raw: str, start: int
+) -> int:
     stripped = content_line.rstrip()
     base = -1
     if stripped and source.rstrip().endswith(stripped):
         base = len(source.rstrip()) - len(stripped)
     elif content_line:
-        base = source.find(content_line)
+        base = source.find(content_line, start)
     if base >= 0 and source.startswith(raw, base + column_in_content):
         return base + column_in_content
     for candidate in (raw, raw.replace("|", "\\|")):
-        found = source.find(candidate, max(base, 0))
+        found = source.find(candidate, max(base, start, 0))
         if found < 0:
             found = source.find(candidate)
         if found >= 0:
@@ -319,42 +327,21 @@ def _source_column(source: str, content_line: str, column_in_content: int, raw: 
     return max(base, 0) + column_in_content
 
 
-def _frontmatter_links(yaml_text: str, data: object) -> Iterator[Link]:
+def _frontmatter_links(yaml_text: str) -> Iterator[Link]:
     """Property values that are wholly ``"[[target]]"``, which Obsidian indexes as links."""
-    if not isinstance(data, dict):
-        return
-    spans = frontmatter.value_spans(yaml_text)
-    for key, value in data.items():
-        span = spans.get(str(key))
-        if span is None:
+    for key, value, span in frontmatter.string_values(yaml_text):
+        match = _FRONTMATTER_LINK.fullmatch(value.strip())
+        if match is None:
             continue
-        for item in _strings_within(value):
-            match = _FRONTMATTER_LINK.fullmatch(item.strip())
-            if match is None:
-                continue
-            target, subpath, display = split_linktext(match.group(1))
-            yield Link(
-                target=target,
-                subpath=subpath,
-                display=display,
-                embed=False,
-                kind=LinkKind.FRONTMATTER,
-                span=span,
-                section=None,
-                raw=match.group(0),
-                frontmatter_key=str(key),
-            )
-
-
-def _strings_within(value: object, budget: int = 1000) -> Iterator[str]:
-    # YAML anchors can share one list a billion times over: visit each object once, and few.
-    seen: set[int] = set()
-    stack = [value]
-    while stack and budget > 0:
-        item = stack.pop()
-        budget -= 1
-        if isinstance(item, str):
-            yield item
-        elif isinstance(item, (list, dict)) and id(item) not in seen:
-            seen.add(id(item))
-            stack.extend(reversed(list(item.values() if isinstance(item, dict) else item)))
+        target, subpath, display = split_linktext(match.group(1))
+        yield Link(
+            target=target,
+            subpath=subpath,
+            display=display,
+            embed=False,
+            kind=LinkKind.FRONTMATTER,
+            span=span,
+            section=None,
+            raw=match.group(0),
+            frontmatter_key=key,
+        )

@@ -68,6 +68,7 @@ class Vault:
     config: Config
     notes: dict[str, NoteRecord]
     files: tuple[str, ...]
+    disk: dict[str, str] = field(default_factory=dict)
     _cache: dict[tuple[str, str], Resolution] = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -161,6 +162,10 @@ class Vault:
         """The notes that declare ``name`` as an alias."""
         return self.aliases.get(fold(name.strip()), [])
 
+    def disk_path(self, path: str) -> Path:
+        """Where a vault file is on disk."""
+        return self.root / self.disk.get(path, path)
+
     def note_at(self, path: str | None) -> NoteRecord | None:
         """The note at a vault path, if that path is a note."""
         return self.notes.get(path) if path is not None else None
@@ -221,17 +226,19 @@ def note_aliases(note: NoteRecord) -> list[str]:
     return []
 
 
-def discover(root: Path, config: Config) -> tuple[list[str], list[NoteRecord]]:
-    """Every file of the vault (POSIX, relative to ``root``), and records of unreadable ones.
+def discover(root: Path, config: Config) -> tuple[dict[str, str], list[NoteRecord]]:
+    """Every file of the vault, and records of the ones that cannot be looked at.
 
+    Files map their vault path (POSIX, relative to ``root``, NFC as Obsidian names them) to
+    their path on disk, which differs where the disk holds NFD names (macOS).
     Like Obsidian, skips hidden files and folders (``.obsidian``, ``.git``, ``.trash``), and
     whatever the configuration excludes. Symlinked folders are followed once: a loop ends there.
     """
-    files: list[str] = []
+    files: dict[str, str] = {}
     broken: list[NoteRecord] = []
     seen_dirs: set[tuple[int, int]] = set()
 
-    def walk(folder: Path, prefix: str) -> None:
+    def walk(folder: Path, prefix: str, disk_prefix: str) -> None:
         try:
             info = folder.stat()
         except OSError:
@@ -248,6 +255,7 @@ def discover(root: Path, config: Config) -> tuple[list[str], list[NoteRecord]]:
             if entry.name.startswith("."):
                 continue
             rel = prefix + unicodedata.normalize("NFC", entry.name)
+            disk = disk_prefix + entry.name
             if _excluded(rel, config.exclude):
                 continue
             try:
@@ -257,13 +265,13 @@ def discover(root: Path, config: Config) -> tuple[list[str], list[NoteRecord]]:
                 broken.append(_unreadable(rel, exc))
                 continue
             if is_dir:
-                walk(Path(entry.path), rel + "/")
+                walk(Path(entry.path), rel + "/", disk + "/")
             elif is_file:
-                files.append(rel)
-            elif rel.lower().endswith(NOTE_SUFFIX):
+                files[rel] = disk
+            elif is_note_path(rel):
                 broken.append(_unreadable(rel, OSError("dangling symbolic link")))
 
-    walk(root, "")
+    walk(root, "", "")
     return files, broken
 
 
@@ -280,24 +288,29 @@ def _excluded(rel: str, patterns: Iterable[str]) -> bool:
 def _unreadable(path: str, exc: OSError) -> NoteRecord:
     reason = exc.strerror or str(exc)
     problem = Problem(ProblemKind.UNREADABLE, Span.point(1), f"cannot read: {reason}")
-    return NoteRecord(path=path, text="", problems=(problem,))
+    return NoteRecord(path=path, text="", problems=(problem,), decoded=False)
 
 
-def read_note(root: Path, path: str) -> NoteRecord:
-    """Read and parse one note; a file that cannot be read becomes a record of that problem."""
+def read_note(root: Path, path: str, disk: str | None = None) -> NoteRecord:
+    """Read and parse one note; a file that cannot be read becomes a record of that problem.
+
+    ``path`` is the note's vault path, ``disk`` its path on disk when that differs.
+    """
     try:
-        data = (root / path).read_bytes()
+        data = (root / (disk or path)).read_bytes()
     except OSError as exc:
         return _unreadable(path, exc)
     return parse_note(path, data)
 
 
-def _read_batch(root: Path, paths: Sequence[str]) -> list[NoteRecord]:
-    return [read_note(root, path) for path in paths]
+def _read_batch(root: Path, paths: Sequence[tuple[str, str]]) -> list[NoteRecord]:
+    return [read_note(root, path, disk) for path, disk in paths]
 
 
-def read_notes(root: Path, paths: Sequence[str], jobs: int | None = None) -> Iterator[NoteRecord]:
-    """Parse many notes, in worker processes when there are enough of them to pay off."""
+def read_notes(
+    root: Path, paths: Sequence[tuple[str, str]], jobs: int | None = None
+) -> Iterator[NoteRecord]:
+    """Parse many notes (vault path, disk path), in worker processes when that pays off."""
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(paths) < _PARALLEL_MIN_NOTES:
         yield from _read_batch(root, paths)
@@ -313,8 +326,14 @@ def read_notes(root: Path, paths: Sequence[str], jobs: int | None = None) -> Ite
 def load_vault(root: Path, config: Config, jobs: int | None = None) -> Vault:
     """Discover, read and index a whole vault."""
     files, broken = discover(root, config)
-    note_paths = [path for path in files if path.lower().endswith(NOTE_SUFFIX)]
+    note_paths = [(path, disk) for path, disk in files.items() if is_note_path(path)]
     notes = {record.path: record for record in read_notes(root, note_paths, jobs)}
     for record in broken:
         notes.setdefault(record.path, record)
-    return Vault(root=root, config=config, notes=notes, files=tuple(files))
+    disk = {path: on_disk for path, on_disk in files.items() if path != on_disk}
+    return Vault(root=root, config=config, notes=notes, files=tuple(files), disk=disk)
+
+
+def is_note_path(path: str) -> bool:
+    """Whether a file is a Markdown note by its name."""
+    return path.lower().endswith(NOTE_SUFFIX)

@@ -36,13 +36,16 @@ def wikilinks_plugin(md: MarkdownIt) -> None:
 def split_linktext(inner: str) -> tuple[str, str | None, str | None]:
     """Split ``target#subpath|display`` the way Obsidian's ``parseLinktext`` does.
 
-    The first ``|`` ends the link part; in it, the first ``#`` starts the subpath.
-    A backslash before the ``|`` is the escape Obsidian writes inside tables.
+    The first ``|`` ends the link part, unless it is the first character (``[[|x]]`` has no
+    display text); in it, the first ``#`` starts the subpath. Both parts are trimmed, and a
+    backslash before the ``|`` is the escape Obsidian writes inside tables.
     """
+    inner = inner.strip()
     display: str | None = None
-    if "|" in inner:
+    if inner.find("|") > 0:
         inner, display = inner.split("|", 1)
-        inner = inner.removesuffix("\\")
+        inner = inner.strip().removesuffix("\\")
+        display = display.strip()
     subpath: str | None = None
     if "#" in inner:
         inner, subpath = inner.split("#", 1)

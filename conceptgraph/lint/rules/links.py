@@ -11,11 +11,10 @@ from conceptgraph.model import (
     Link,
     LinkKind,
     NoteRecord,
-    ProblemKind,
     Severity,
     Span,
 )
-from conceptgraph.vault import NOTE_SUFFIX, Vault, find_subpath
+from conceptgraph.vault import Vault, find_subpath, is_note_path
 
 
 def _rewrite(note: NoteRecord, link: Link, target: str, display: str | None) -> Fix | None:
@@ -99,7 +98,7 @@ def broken_heading(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
         if heading is None or not heading.strip("#"):
             continue
         target = vault.note_at(vault.resolve(link, note.path).path)
-        if target is None or not target.path.lower().endswith(NOTE_SUFFIX):
+        if target is None or not is_note_path(target.path):
             continue
         if not find_subpath(target, heading):
             yield Hit(link.span, f"{target.path} has no heading {heading!r}")
@@ -121,7 +120,7 @@ def broken_block_ref(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
         if block is None:
             continue
         target = vault.note_at(vault.resolve(link, note.path).path)
-        if target is None or not target.path.lower().endswith(NOTE_SUFFIX):
+        if target is None or not is_note_path(target.path):
             continue
         if not find_subpath(target, f"^{block}"):
             yield Hit(link.span, f"{target.path} has no block ^{block}")
@@ -192,9 +191,7 @@ def orphan_note(vault: Vault) -> Iterator[Hit]:
     """
     backlinks = vault.backlinks
     for note in vault.notes.values():
-        if any(p.kind in (ProblemKind.BINARY, ProblemKind.UNREADABLE) for p in note.problems):
-            continue
-        if backlinks.get(note.path):
+        if not note.decoded or backlinks.get(note.path):
             continue
         if any(vault.resolve(link, note.path).path not in (None, note.path) for link in note.links):
             continue

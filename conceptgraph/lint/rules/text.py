@@ -115,9 +115,11 @@ def line_endings(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     )
     end = wrong[0][1]
     more = f" and {len(wrong) - 1} more line(s)" if len(wrong) > 1 else ""
-    reason = "the file's other lines" if style == "consistent" else "line-endings setting"
-    message = (
-        f"line ends with {_ENDING_NAMES[end]}{more}; "
-        f"{reason} use{'s' if style != 'consistent' else ''} {_ENDING_NAMES[expected]}"
-    )
+    found, wanted = _ENDING_NAMES[end], _ENDING_NAMES[expected]
+    if style != "consistent":
+        message = f"line ends with {found}{more}; the line-endings setting asks for {wanted}"
+    elif len(wrong) == len(ends):
+        message = f"line ends with {found}{more}; use {wanted}"
+    else:
+        message = f"line ends with {found}{more}, unlike the file's other lines ({wanted})"
     yield Hit(edits[0].span, message, Fix(f"end every line with {_ENDING_NAMES[expected]}", edits))
