@@ -59,8 +59,7 @@ def check_fixture(vault: Path, rule: str, update: bool) -> None:
     got = {(f.path, f.line, f.rule) for f in findings if f.rule == rule}
     want = {m for m in expected_markers(vault) if m[2] == rule}
     assert got == want, (
-        f"missing: {sorted(want - got)}\nunexpected: {sorted(got - want)}\n"
-        + text_report(findings)
+        f"missing: {sorted(want - got)}\nunexpected: {sorted(got - want)}\n" + text_report(findings)
     )
     snapshot = vault / "expected.txt"
     output = text_report(findings)
