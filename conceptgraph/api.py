@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,6 +61,9 @@ def lint_paths(paths: Sequence[Path], jobs: int | None = None) -> LintResult:
     notes = 0
     for root, only in wanted.items():
         vault = load_vault(root, load_config(root), jobs)
+        # The records live as long as the run: keep the cyclic collector from walking them
+        # again at every collection the rules trigger.
+        gc.freeze()
         named = None
         if only is not None:
             named = {unicodedata.normalize("NFC", disk) for disk in only}

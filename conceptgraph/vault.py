@@ -8,6 +8,7 @@ optional. Any file is a target, not only notes. Aliases are not targets.
 
 from __future__ import annotations
 
+import gc
 import os
 import posixpath
 import re
@@ -15,6 +16,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import cached_property
@@ -303,8 +305,22 @@ def read_note(root: Path, path: str, disk: str | None = None) -> NoteRecord:
     return parse_note(path, data)
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    # Parsing makes millions of short-lived objects and no reference cycles, and the cyclic
+    # collector would walk them again and again: a third of the parse time at 10,000 notes.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _read_batch(root: Path, paths: Sequence[tuple[str, str]]) -> list[NoteRecord]:
-    return [read_note(root, path, disk) for path, disk in paths]
+    with _gc_paused():
+        return [read_note(root, path, disk) for path, disk in paths]
 
 
 def read_notes(
@@ -316,11 +332,19 @@ def read_notes(
         yield from _read_batch(root, paths)
         return
     # Large batches keep pickling overhead low; several per worker keep the cores balanced.
-    size = max(50, len(paths) // (workers * 8))
+    size = max(50, len(paths) // (workers * 32))
     batches = [paths[i : i + size] for i in range(0, len(paths), size)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for records in pool.map(_read_batch, [root] * len(batches), batches):
-            yield from records
+    done: dict[int, list[NoteRecord]] = {}
+    # This process is one of the workers: it parses batches from the back while the pool
+    # takes them from the front, so only the pool's share pays for pickling.
+    with ProcessPoolExecutor(max_workers=workers - 1) as pool, _gc_paused():
+        futures = [pool.submit(_read_batch, root, batch) for batch in batches]
+        for index in reversed(range(len(batches))):
+            if not futures[index].cancel():
+                break
+            done[index] = _read_batch(root, batches[index])
+        for index, future in enumerate(futures):
+            yield from done[index] if index in done else future.result()
 
 
 def load_vault(root: Path, config: Config, jobs: int | None = None) -> Vault:
