@@ -16,6 +16,22 @@ Example ``conceptgraph.toml``::
 
     [severity]
     link-by-alias = "error"
+
+    [per-path-ignores]           # glob -> rules or families
+    "templates/*.md" = ["structure", "frontmatter"]
+
+    # Concept notes: the notes that declare the concept key. Only they are held to required
+    # keys, allowed values, sections and negations; plain Obsidian notes are not.
+    concept-key = "type"
+    required-keys = ["aliases", "type", "layer", "role", "canonical", "note_kind"]
+    known-keys = ["source"]      # more keys that unknown-key accepts
+
+    [allowed-values]
+    layer = ["substrate", "mechanism", "dynamics", "accounting"]
+
+    [required-sections]          # "*": every concept note; a type: notes of that type
+    "*" = ["Definition", "Preconditions", "Residuals", "Structural dependencies"]
+    mechanism = ["Examples"]
 """
 
 from __future__ import annotations
@@ -29,9 +45,29 @@ from types import MappingProxyType
 
 from conceptgraph.errors import ConfigError
 from conceptgraph.model import Severity
+from conceptgraph.names import heading_key
 
 EDGE_KINDS = ("dependency", "residual", "negation", "link")
 LINE_ENDINGS = ("consistent", "lf", "crlf")
+
+DEFAULT_REQUIRED_KEYS = ("aliases", "type", "layer", "role", "canonical", "note_kind")
+# Keys Obsidian itself and common plugins write, and the concept-note keys beyond the required.
+DEFAULT_KNOWN_KEYS = (
+    "canonical_of",
+    "tags",
+    "cssclasses",
+    "publish",
+    "permalink",
+    "description",
+    "created",
+    "updated",
+    "date",
+    "source",
+    "title",
+)
+DEFAULT_REQUIRED_SECTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"*": ("Definition", "Preconditions", "Residuals", "Structural dependencies")}
+)
 
 DEFAULT_SECTIONS: Mapping[str, str] = MappingProxyType(
     {
@@ -54,13 +90,44 @@ class Config:
     severity: Mapping[str, Severity] = field(default_factory=dict)
     fail_on: Severity | None = Severity.WARNING
     line_endings: str = "consistent"
+    per_path_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    concept_key: str = "type"
+    required_keys: tuple[str, ...] = DEFAULT_REQUIRED_KEYS
+    known_keys: tuple[str, ...] = DEFAULT_KNOWN_KEYS
+    allowed_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    required_sections: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: DEFAULT_REQUIRED_SECTIONS
+    )
+
+    def sections_required(self, note_type: object) -> tuple[str, ...]:
+        """The headings a concept note of this type must have."""
+        common = self.required_sections.get("*", ())
+        own = self.required_sections.get(note_type, ()) if isinstance(note_type, str) else ()
+        return common + tuple(title for title in own if title not in common)
 
     def edge_kind(self, section_title: str) -> str | None:
-        """The edge kind links under a heading with this title make, if the heading is mapped."""
-        return self.sections.get(" ".join(section_title.split()).casefold())
+        """The edge kind links under a heading with this title make, if the heading is mapped.
+
+        Titles compare as Obsidian compares headings, so "Structural dependencies:" counts.
+        """
+        return self.sections.get(heading_key(section_title))
 
 
-_KEYS = {"exclude", "sections", "select", "ignore", "severity", "fail-on", "line-endings"}
+_KEYS = {
+    "exclude",
+    "sections",
+    "select",
+    "ignore",
+    "severity",
+    "fail-on",
+    "line-endings",
+    "per-path-ignores",
+    "concept-key",
+    "required-keys",
+    "known-keys",
+    "allowed-values",
+    "required-sections",
+}
 
 
 def find_config_file(root: Path) -> tuple[Path, bool] | None:
@@ -112,7 +179,7 @@ def parse_config(data: Mapping[str, object], source: str, text: str = "") -> Con
     for title, kind in raw_sections.items():
         if kind not in EDGE_KINDS:
             raise fail(str(title), f"edge kind must be one of {', '.join(EDGE_KINDS)}")
-        sections[" ".join(str(title).split()).casefold()] = str(kind)
+        sections[heading_key(str(title))] = str(kind)
     severity: dict[str, Severity] = {}
     raw_severity = data.get("severity", {})
     if not isinstance(raw_severity, dict):
@@ -129,6 +196,15 @@ def parse_config(data: Mapping[str, object], source: str, text: str = "") -> Con
     line_endings = str(data.get("line-endings", "consistent"))
     if line_endings not in LINE_ENDINGS:
         raise fail("line-endings", f"must be one of {', '.join(LINE_ENDINGS)}")
+    concept_key = data.get("concept-key", "type")
+    if not isinstance(concept_key, str) or not concept_key:
+        raise fail("concept-key", "must be a property name")
+    required_keys = (
+        _strings(data, "required-keys", fail) if "required-keys" in data else DEFAULT_REQUIRED_KEYS
+    )
+    known_keys = DEFAULT_KNOWN_KEYS + _strings(data, "known-keys", fail)
+    required_sections = dict(DEFAULT_REQUIRED_SECTIONS)
+    required_sections.update(_string_lists(data, "required-sections", fail))
     return Config(
         source=source,
         exclude=exclude,
@@ -138,6 +214,12 @@ def parse_config(data: Mapping[str, object], source: str, text: str = "") -> Con
         severity=MappingProxyType(severity),
         fail_on=fail_on,
         line_endings=line_endings,
+        per_path_ignores=MappingProxyType(_string_lists(data, "per-path-ignores", fail)),
+        concept_key=concept_key,
+        required_keys=required_keys,
+        known_keys=known_keys,
+        allowed_values=MappingProxyType(_string_lists(data, "allowed-values", fail)),
+        required_sections=MappingProxyType(required_sections),
     )
 
 
@@ -158,6 +240,18 @@ def _strings(
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise fail(key, "must be a list of strings")
     return tuple(value)
+
+
+def _string_lists(
+    data: Mapping[str, object], key: str, fail: Callable[[str, str], ConfigError]
+) -> dict[str, tuple[str, ...]]:
+    table = data.get(key, {})
+    if not isinstance(table, dict):
+        raise fail(key, "must be a table of name = list of strings")
+    result: dict[str, tuple[str, ...]] = {}
+    for name in table:
+        result[str(name)] = _strings(table, str(name), fail)
+    return result
 
 
 def _has_tool_table(path: Path) -> bool:

@@ -17,8 +17,8 @@ from typing import Any
 import networkx as nx
 
 from conceptgraph.model import Link, NoteRecord, Span
-from conceptgraph.negation import negations
-from conceptgraph.vault import Vault, concept_key, fold, is_note_path, note_aliases
+from conceptgraph.names import concept_key, fold
+from conceptgraph.vault import Vault, is_note_path, note_aliases
 
 NOTE_PROPERTIES = ("type", "layer", "role", "note_kind", "canonical")
 EDGE_KINDS = ("dependency", "residual", "negation", "alias", "canonical", "link", "embed")
@@ -33,17 +33,11 @@ class _Builder:
     def __init__(self, vault: Vault) -> None:
         self.vault = vault
         self.graph: nx.MultiDiGraph = nx.MultiDiGraph(name=vault.root.name)
-        self.by_concept: dict[str, str] = {}
 
     def build(self) -> nx.MultiDiGraph:
         notes = sorted(self.vault.notes.values(), key=lambda n: n.path)
         for note in notes:
             self._add_note(note)
-        for note in notes:
-            self.by_concept.setdefault(concept_key(note.name), note.path)
-        for note in notes:
-            for alias in note_aliases(note):
-                self.by_concept.setdefault(concept_key(alias), note.path)
         for note in notes:
             self._note_edges(note)
         return self.graph
@@ -81,37 +75,29 @@ class _Builder:
 
     def _note_edges(self, note: NoteRecord) -> None:
         source = f"note:{note.path}"
-        config = self.vault.config
         for alias in note_aliases(note):
             node = f"alias:{fold(alias)}"
             if node not in self.graph:
                 self.graph.add_node(node, kind="alias", name=alias, path=note.path)
             span = note.frontmatter.keys["aliases"] if note.frontmatter else Span.point(1)
             self.graph.add_edge(source, node, kind="alias", **_where(note.path, span))
-        kinds = [config.edge_kind(section.title) for section in note.sections]
+        kinds = self.vault.section_kinds(note)
 
         def kind_of(section: int | None) -> str | None:
-            while section is not None:
-                if kinds[section] is not None:
-                    return kinds[section]
-                section = note.sections[section].parent
-            return None
+            return kinds[section] if section is not None else None
 
-        negation_sections = {i for i in range(len(kinds)) if kind_of(i) == "negation"}
         negation_links = set()
-        for negation in negations(note, negation_sections):
+        for named in self.vault.negations(note):
+            negation = named.negation
             if negation.name is None:
                 continue
             if negation.link is not None:
                 target = self._target(note, negation.link)
                 negation_links.add(negation.link)
+            elif named.notes:
+                target = f"note:{named.notes[0]}"
             else:
-                found = self.by_concept.get(concept_key(negation.name))
-                target = (
-                    f"note:{found}"
-                    if found
-                    else self._concept(negation.name, note.path, negation.item.span)
-                )
+                target = self._concept(negation.name, note.path, negation.item.span)
             self.graph.add_edge(
                 source,
                 target,

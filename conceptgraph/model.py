@@ -128,6 +128,19 @@ class BlockId:
     span: Span
 
 
+@dataclass(frozen=True, slots=True)
+class Directive:
+    """An inline ``<!-- conceptgraph-disable rule -->`` comment: its kind, rules and line.
+
+    Kinds: ``disable``/``enable`` (from this line on), ``disable-line``, ``disable-next-line``,
+    ``disable-file``. No rules means every rule.
+    """
+
+    kind: str
+    rules: tuple[str, ...]
+    line: int
+
+
 class ProblemKind(enum.Enum):
     """What went wrong while reading one file; rules turn these into findings."""
 
@@ -171,6 +184,7 @@ class NoteRecord:
     list_items: tuple[ListItem, ...] = ()
     block_ids: tuple[BlockId, ...] = ()
     problems: tuple[Problem, ...] = ()
+    directives: tuple[Directive, ...] = ()
     decoded: bool = True  # False when the bytes could not be read as text at all
 
     @property
@@ -257,5 +271,16 @@ def _reduce(record: object) -> tuple[type, tuple[object, ...]]:
 
 # Records cross process boundaries by the hundred thousand when a vault is parsed in parallel;
 # rebuilding them from a plain tuple unpickles about twice as fast as the dataclass default.
-for _record in (Span, Link, Heading, Section, ListItem, BlockId, Problem, Frontmatter, NoteRecord):
+for _record in (
+    Span,
+    Link,
+    Heading,
+    Section,
+    ListItem,
+    BlockId,
+    Directive,
+    Problem,
+    Frontmatter,
+    NoteRecord,
+):
     setattr(_record, "__reduce__", _reduce)  # noqa: B010

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from conceptgraph.model import Link, ListItem, NoteRecord
+from conceptgraph.names import strip_comments
 
 _ITEM = re.compile(
     r"""^\s*not\s+(?:(?:a|an|the)\s+)?      # "Not", perhaps an article
@@ -34,7 +35,7 @@ class Negation:
 
 def read_negation(item: ListItem, links: list[Link]) -> Negation:
     """The concept a "Not ..." item names; ``name`` is None when the item is not of that form."""
-    text = item.text.strip()
+    text = strip_comments(item.text).strip()
     link = next((lk for lk in links if lk.span.line == item.span.line), None)
     match = _ITEM.match(text)
     if match is None:

@@ -23,6 +23,7 @@ from conceptgraph import frontmatter
 from conceptgraph.model import (
     LINE_BREAK,
     BlockId,
+    Directive,
     Heading,
     Link,
     LinkKind,
@@ -37,6 +38,10 @@ from conceptgraph.wikilinks import split_linktext, wikilinks_plugin
 
 _BLOCK_ID = re.compile(r"(?:^|[ \t])\^([A-Za-z0-9-]+)[ \t]*$")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_DIRECTIVE = re.compile(
+    r"<!--\s*conceptgraph-(disable-next-line|disable-line|disable-file|disable|enable)"
+    r"\b([^>]*?)\s*-->"
+)
 _FRONTMATTER_LINK = re.compile(r"\[\[([^\[\]\n]+)\]\]")
 
 
@@ -68,6 +73,7 @@ def parse_note(path: str, data: bytes) -> NoteRecord:
         list_items=tuple(body.list_items),
         block_ids=tuple(body.block_ids),
         problems=tuple(problems),
+        directives=tuple(body.directives),
     )
 
 
@@ -112,6 +118,7 @@ class MarkdownParts:
     links: list[Link] = field(default_factory=list)
     list_items: list[ListItem] = field(default_factory=list)
     block_ids: list[BlockId] = field(default_factory=list)
+    directives: list[Directive] = field(default_factory=list)
 
 
 @cache
@@ -126,12 +133,12 @@ def _markdown_it() -> MarkdownIt:
 
 
 def _inline_where_links_can_be(state: StateCore) -> None:
-    # Every link, embed and image starts with "[": inline text without one holds nothing this
-    # parser reads, so it is not tokenized at all (a sixth of the parse time).
+    # Every link, embed and image starts with "[" (and a directive with "<!--"): inline text
+    # without one holds nothing this parser reads, so it is not tokenized (a sixth of the time).
     for token in state.tokens:
         if token.type == "inline":
             token.children = []
-            if "[" in token.content:
+            if "[" in token.content or "<!--" in token.content:
                 state.md.inline.parse(token.content, state.md, state.env, token.children)
 
 
@@ -165,6 +172,8 @@ class _Walker:
             kind = token.type
             if kind == "inline":
                 self._inline(token)
+            elif kind == "html_block" and token.map is not None:
+                self._directives(token.content, self._line(token.map[0]))
             elif kind == "heading_open":
                 # Obsidian only takes headings at the top level as headings: one inside a
                 # quote, callout or list cannot be linked to and opens no section.
@@ -205,10 +214,22 @@ class _Walker:
             )
             self.pending_item = None
         for child in token.children or ():
+            if child.type == "html_inline":
+                line = self._locate(token, token.content.find(child.content), child.content).line
+                self._directives(child.content, line)
+                continue
             link = self._link(token, child)
             if link is not None:
                 self.parts.links.append(link)
         self._block_id(token)
+
+    def _directives(self, html: str, line: int) -> None:
+        if "conceptgraph-" not in html:
+            return
+        for match in _DIRECTIVE.finditer(html):
+            rules = tuple(r for r in re.split(r"[\s,]+", match.group(2)) if r)
+            at = line + html.count("\n", 0, match.start())
+            self.parts.directives.append(Directive(match.group(1), rules, at))
 
     def _flush_item(self) -> None:
         # A list item with no text ("- " alone) has no inline token; it is still an item.

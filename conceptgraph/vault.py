@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import os
 import posixpath
-import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -24,29 +23,13 @@ from pathlib import Path
 
 from conceptgraph.config import Config
 from conceptgraph.model import Link, NoteRecord, Problem, ProblemKind, Span
+from conceptgraph.names import concept_key, fold, heading_key
+from conceptgraph.negation import Negation, negations
 from conceptgraph.parse import parse_note
 
 NOTE_SUFFIX = ".md"
 # Below this many notes, starting worker processes costs more than it saves.
 _PARALLEL_MIN_NOTES = 400
-
-
-def fold(name: str) -> str:
-    """The form Obsidian compares file names in: NFC (macOS writes NFD) and lower case."""
-    return unicodedata.normalize("NFC", name).lower()
-
-
-def concept_key(text: str) -> str:
-    """The form concept names and aliases are compared in.
-
-    Case, spaces, hyphens, underscores and a leading article do not make two concepts differ:
-    "The Erasure-cost" and "erasure cost" are one concept.
-    """
-    words = unicodedata.normalize("NFC", text).casefold().replace("-", " ").replace("_", " ")
-    parts = words.split()
-    if len(parts) > 1 and parts[0] in ("a", "an", "the"):
-        parts = parts[1:]
-    return "".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +45,15 @@ class Resolution:
         return len(self.candidates) > 1
 
 
+@dataclass(frozen=True, slots=True)
+class NamedNegation:
+    """A negation item, the concept key it names, and the notes that carry that concept."""
+
+    negation: Negation
+    key: str | None
+    notes: tuple[str, ...]
+
+
 @dataclass
 class Vault:
     """The notes and files of one vault, indexed for link resolution."""
@@ -72,6 +64,8 @@ class Vault:
     files: tuple[str, ...]
     disk: dict[str, str] = field(default_factory=dict)
     _cache: dict[tuple[str, str], Resolution] = field(default_factory=dict, repr=False)
+    _kinds: dict[str, list[str | None]] = field(default_factory=dict, repr=False)
+    _negations: dict[str, list[NamedNegation]] = field(default_factory=dict, repr=False)
 
     @cached_property
     def _by_path(self) -> dict[str, str]:
@@ -92,6 +86,78 @@ class Vault:
             for alias in note_aliases(note):
                 index[fold(alias)].append(note.path)
         return index
+
+    @cached_property
+    def concepts(self) -> dict[str, list[str]]:
+        """Notes by the concept names they carry: file names first, then aliases.
+
+        Keys are in ``concept_key`` form: "Erasure cost" and "the erasure_cost" are one.
+        """
+        index: dict[str, list[str]] = defaultdict(list)
+        for note in sorted(self.notes.values(), key=lambda n: n.path):
+            index[concept_key(note.name)].append(note.path)
+        for note in sorted(self.notes.values(), key=lambda n: n.path):
+            for alias in note_aliases(note):
+                owners = index[concept_key(alias)]
+                if note.path not in owners:
+                    owners.append(note.path)
+        return index
+
+    def concept_notes(self, name: str) -> list[str]:
+        """The notes that carry a concept name, as file name or alias."""
+        return self.concepts.get(concept_key(name), [])
+
+    def is_concept(self, note: NoteRecord) -> bool:
+        """Whether a note is a concept note: it declares the configured concept key (``type``)."""
+        return note.frontmatter is not None and bool(note.property(self.config.concept_key))
+
+    def section_kinds(self, note: NoteRecord) -> list[str | None]:
+        """For each section of a note, the edge kind its links make (inherited from parents)."""
+        found = self._kinds.get(note.path)
+        if found is None:
+            found = self._kinds[note.path] = self._section_kinds(note)
+        return found
+
+    def _section_kinds(self, note: NoteRecord) -> list[str | None]:
+        own = [self.config.edge_kind(section.title) for section in note.sections]
+        kinds: list[str | None] = []
+        for index, section in enumerate(note.sections):
+            kind = own[index]
+            if kind is None and section.parent is not None:
+                kind = kinds[section.parent]
+            kinds.append(kind)
+        return kinds
+
+    def negations(self, note: NoteRecord) -> list[NamedNegation]:
+        """The items of a note's "What this is NOT" sections, with the notes each one names.
+
+        An item that names nothing (not of the form "Not ...") has ``key`` None.
+        """
+        found = self._negations.get(note.path)
+        if found is None:
+            kinds = self.section_kinds(note)
+            items = negations(note, {i for i, kind in enumerate(kinds) if kind == "negation"})
+            found = self._negations[note.path] = [self._named(note, item) for item in items]
+        return found
+
+    def _named(self, note: NoteRecord, negation: Negation) -> NamedNegation:
+        if negation.name is None:
+            return NamedNegation(negation, None, ())
+        if negation.link is not None:
+            target = self.resolve(negation.link, note.path).path
+            named = self.note_at(target)
+            if named is None:
+                return NamedNegation(negation, concept_key(negation.link.target), ())
+            return NamedNegation(negation, concept_key(named.name), (named.path,))
+        key = concept_key(negation.name)
+        return NamedNegation(negation, key, tuple(self.concepts.get(key, ())))
+
+    def canonical_of(self, note: NoteRecord) -> tuple[Link | None, str | None]:
+        """A variant note's ``canonical_of`` link, and the note it resolves to."""
+        link = next((lk for lk in note.links if lk.frontmatter_key == "canonical_of"), None)
+        if link is None:
+            return None, None
+        return link, self.resolve(link, note.path).path
 
     def resolve(self, link: Link, source: str) -> Resolution:
         """The file a link in note ``source`` leads to, as Obsidian resolves it."""
@@ -182,15 +248,6 @@ class Vault:
                 if target is not None and target != note.path:
                     index[target].add(note.path)
         return index
-
-
-# Obsidian's stripHeading: these characters count as spaces when a link's heading is compared.
-_HEADING_PUNCTUATION = re.compile(r"[!\"#$%&()*+,.:;<=>?@^`{|}~/\[\]\\\r\n]")
-
-
-def heading_key(text: str) -> str:
-    """The form Obsidian compares a heading and a link's heading part in."""
-    return " ".join(_HEADING_PUNCTUATION.sub(" ", text).split()).lower()
 
 
 def find_subpath(note: NoteRecord, subpath: str) -> bool:

@@ -13,8 +13,9 @@ import pytest
 from conceptgraph.api import lint_paths
 from conceptgraph.config import Config
 from conceptgraph.model import ProblemKind
+from conceptgraph.names import heading_key
 from conceptgraph.parse import parse_note
-from conceptgraph.vault import Vault, find_subpath, heading_key, load_vault
+from conceptgraph.vault import Vault, find_subpath, load_vault
 
 
 def make_vault(root: Path, files: dict[str, str | bytes]) -> Vault:

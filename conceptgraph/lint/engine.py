@@ -13,11 +13,12 @@ import inspect
 import traceback
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import TypeAlias
 
 from conceptgraph.config import Config
 from conceptgraph.errors import ConfigError
-from conceptgraph.model import Finding, Fix, NoteRecord, Severity, Span
+from conceptgraph.model import Directive, Finding, Fix, NoteRecord, Severity, Span
 from conceptgraph.vault import Vault
 
 
@@ -94,7 +95,8 @@ def selected_rules(config: Config) -> list[Rule]:
     """The rules the configuration turns on, by name or family in ``select``/``ignore``."""
     rules = all_rules()
     families = {r.family for r in rules.values()}
-    for key in (*config.select, *config.ignore, *config.severity):
+    path_ignored = [name for names in config.per_path_ignores.values() for name in names]
+    for key in (*config.select, *config.ignore, *config.severity, *path_ignored):
         if key not in rules and (key not in families or key in config.severity):
             raise ConfigError(f"unknown rule {key!r}", config.source)
 
@@ -112,11 +114,43 @@ def lint(vault: Vault, only: Collection[str] | None = None) -> list[Finding]:
     """Run the configured rules over the vault; report only on the notes in ``only`` if given."""
     findings: list[Finding] = []
     notes = [n for path, n in vault.notes.items() if only is None or path in only]
-    for active in selected_rules(vault.config):
+    rules = selected_rules(vault.config)
+    for active in rules:
         severity = vault.config.severity.get(active.name, active.severity)
         findings.extend(_run(active, severity, vault, notes, only))
-    findings.sort()
-    return findings
+    families = {r.name: r.family for r in rules}
+    kept = [f for f in findings if not _silenced(f, families.get(f.rule, ""), vault)]
+    kept.sort()
+    return kept
+
+
+def _silenced(finding: Finding, family: str, vault: Vault) -> bool:
+    """Whether config per-path ignores or an inline directive turn this finding off."""
+    names = (finding.rule, family)
+    for pattern, ignored in vault.config.per_path_ignores.items():
+        if fnmatchcase(finding.path, pattern) and any(n in ignored for n in names):
+            return True
+    note = vault.notes.get(finding.path)
+    if note is None or not note.directives:
+        return False
+
+    def covers(directive: Directive) -> bool:
+        return not directive.rules or any(n in directive.rules for n in names)
+
+    off = False
+    for directive in note.directives:
+        if not covers(directive):
+            continue
+        kind, line = directive.kind, directive.line
+        if kind == "disable-file":
+            return True
+        if (kind == "disable-line" and line == finding.line) or (
+            kind == "disable-next-line" and line + 1 == finding.line
+        ):
+            return True
+        if line <= finding.line and kind in ("disable", "enable"):
+            off = kind == "disable"
+    return off
 
 
 def _run(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterator
 
 from conceptgraph.lint.engine import Hit, rule
-from conceptgraph.model import NoteRecord, ProblemKind, Severity
+from conceptgraph.model import NoteRecord, ProblemKind, Severity, Span
 from conceptgraph.vault import Vault
 
 _SYNTAX = (ProblemKind.YAML_SYNTAX, ProblemKind.YAML_UNSAFE, ProblemKind.YAML_UNCLOSED)
@@ -42,7 +43,6 @@ _SHAPES: dict[str, tuple[str, Callable[[object], bool]]] = {
     "tags": ("a list of strings", _is_string_or_list),
     "cssclasses": ("a list of strings", _is_string_or_list),
     "canonical": ("a boolean (true or false)", lambda v: isinstance(v, bool)),
-    "canonical_of": ('a link string such as "[[name]]"', lambda v: isinstance(v, str)),
     "type": ("a string", lambda v: isinstance(v, str)),
     "layer": ("a string", lambda v: isinstance(v, str)),
     "role": ("a string", lambda v: isinstance(v, str)),
@@ -66,8 +66,9 @@ def frontmatter_shape(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     """Flag frontmatter that is not a mapping, or a known property with a value of wrong type.
 
     ``canonical`` must be a boolean (YAML 1.2, as Obsidian reads it: ``yes`` is a string),
-    ``aliases`` a list of strings, ``canonical_of`` a link string, ``type``, ``layer``, ``role``
-    and ``note_kind`` strings. An empty value (null) is Obsidian's empty property and is fine.
+    ``aliases`` a list of strings, ``type``, ``layer``, ``role`` and ``note_kind`` strings
+    (``canonical_of`` is bad-canonical-of's to check). An empty value (null) is Obsidian's
+    empty property and is fine.
     Why: Obsidian drops values of the wrong type (a number among aliases, ``canonical: yes``
     read as text), so the graph says something other than the note.
     Example:  canonical: yes
@@ -85,3 +86,89 @@ def frontmatter_shape(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
             continue
         span = note.frontmatter.keys[key]
         yield Hit(span, f"{key} should be {expected}, not {_describe(value)}")
+
+
+def _key_span(note: NoteRecord, key: str) -> Span:
+    if note.frontmatter is None:
+        return Span.point(1)
+    return note.frontmatter.keys.get(key, Span(1, 1, 1, 4))
+
+
+@rule("missing-key", family="frontmatter", severity=Severity.ERROR)
+def missing_key(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
+    """Flag a concept note without a required property, or with it left empty.
+
+    Concept notes are the notes that declare the concept key (``type`` by default); the
+    required keys are ``required-keys`` in the configuration (default: aliases, type, layer,
+    role, canonical, note_kind). Plain notes are never asked for keys, and a variant
+    (``canonical: false``) needs only its ``canonical_of``.
+    Why: the graph, the RDF and every query rely on these properties being there.
+    Example:  a note with ``type: mechanism`` and no ``layer``
+    Instead:  add ``layer: mechanism``
+    Fix: none. The value is the author's to choose.
+    """
+    if not vault.is_concept(note) or note.frontmatter is None:
+        return
+    if note.property("canonical") is False:
+        return
+    data = note.frontmatter.data
+    for key in vault.config.required_keys:
+        if key not in data:
+            yield Hit(Span(1, 1, 1, 4), f"concept note has no {key!r} property")
+        elif data[key] is None or data[key] == [] or data[key] == "":
+            yield Hit(_key_span(note, key), f"{key!r} is empty")
+
+
+def _values(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+@rule("invalid-value", family="frontmatter", severity=Severity.ERROR)
+def invalid_value(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
+    """Flag a property value outside the set the configuration allows for it.
+
+    ``[allowed-values]`` in the configuration lists, per key, the values a concept note may
+    use (compared exactly; for a list property, each item). Keys without a list take anything;
+    plain notes (no ``type``) may use these keys for their own purposes.
+    Why: a typo (``mechansim``) silently makes a new type that no query or diagram expects.
+    Example:  type: mechansim
+    Instead:  type: mechanism
+    Fix: none. The closest allowed value is suggested, not applied.
+    """
+    if not vault.is_concept(note) or note.frontmatter is None:
+        return
+    for key, allowed in vault.config.allowed_values.items():
+        for value in _values(note.frontmatter.data.get(key)):
+            if value in allowed:
+                continue
+            close = difflib.get_close_matches(value, allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f" (allowed: {', '.join(allowed)})"
+            yield Hit(_key_span(note, key), f"{key} {value!r} is not an allowed value{hint}")
+
+
+@rule("unknown-key", family="frontmatter", severity=Severity.WARNING)
+def unknown_key(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
+    """Flag a property of a concept note that the configuration does not know.
+
+    Known are the required keys, the keys with allowed values, the concept key, Obsidian's own
+    (tags, cssclasses, publish, ...) and ``known-keys`` from the configuration. Plain notes may
+    carry any property.
+    Why: a misspelt key (``note_knd``) is a missing key in disguise.
+    Example:  note_knd: operator
+    Instead:  note_kind: operator
+    Fix: none. Renaming keys is the author's call.
+    """
+    if not vault.is_concept(note) or note.frontmatter is None:
+        return
+    config = vault.config
+    known = {*config.required_keys, *config.known_keys, *config.allowed_values, config.concept_key}
+    for key, span in note.frontmatter.keys.items():
+        if key in known:
+            continue
+        close = difflib.get_close_matches(key, sorted(known), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        yield Hit(span, f"unknown property {key!r}{hint}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import quote
 
 from conceptgraph.lint.engine import Hit, Scope, rule
 from conceptgraph.model import (
@@ -17,18 +18,33 @@ from conceptgraph.model import (
 from conceptgraph.vault import Vault, find_subpath, is_note_path
 
 
-def _rewrite(note: NoteRecord, link: Link, target: str, display: str | None) -> Fix | None:
-    """A fix that writes ``link`` again pointing at ``target``, keeping its subpath and text."""
-    if link.kind is not LinkKind.WIKI:
-        return None
+def _rewrite(
+    note: NoteRecord, link: Link, target: str, display: str | None, safe: bool = True
+) -> Fix | None:
+    """A fix that writes ``link`` again pointing at ``target``, keeping its subpath and text.
+
+    ``target`` is written as Obsidian writes link text (no ``.md``). A Markdown link keeps its
+    text and gets the target's file name, percent-encoded; one with a title or an angle-bracket
+    destination is left to the author.
+    """
     source = note.lines()[link.span.line - 1]
     written = source[link.span.column - 1 : link.span.end_column - 1]
+    if link.kind is LinkKind.MARKDOWN:
+        start = written.rfind("](")
+        destination = written[start + 2 : -1]
+        if start < 0 or not written.endswith(")") or any(c in destination for c in " <\"'"):
+            return None
+        href = quote(target + ".md") + (f"#{quote(link.subpath)}" if link.subpath else "")
+        new = written[: start + 2] + href + ")"
+        return Fix(f"write {new}", (Edit(link.span, new),), safe)
+    if link.kind is not LinkKind.WIKI:
+        return None
     pipe = "\\|" if "\\|" in written else "|"
     inner = target + (f"#{link.subpath}" if link.subpath is not None else "")
     if display is not None:
         inner += pipe + display
     new = ("!" if link.embed else "") + "[[" + inner + "]]"
-    return Fix(f"write {new}", (Edit(link.span, new),))
+    return Fix(f"write {new}", (Edit(link.span, new),), safe)
 
 
 @rule("broken-link", family="links", severity=Severity.ERROR)
@@ -41,10 +57,13 @@ def broken_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     Example:  See [[Tomatoe]].
     Instead:  See [[Tomato]].
     Fix: none. Guessing the nearest name rewrites the wrong link too often. A link that only
-    matches an alias is reported as link-by-alias instead, with a fix.
+    matches an alias is reported as link-by-alias instead, with a fix; a dead ``canonical_of``
+    as bad-canonical-of.
     """
     for link in note.links:
         if not link.target or vault.resolve(link, note.path).path is not None:
+            continue
+        if link.frontmatter_key == "canonical_of":
             continue
         if link.kind is LinkKind.WIKI and vault.alias_owners(link.target):
             continue
@@ -156,6 +175,35 @@ def link_by_alias(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
         fix = _rewrite(note, link, target, display)
         message = f"{link.target!r} is an alias of {owners[0]}; Obsidian does not follow aliases"
         yield Hit(link.span, message, fix)
+
+
+@rule("link-to-non-canonical", family="links", severity=Severity.WARNING, fixable=True)
+def link_to_non_canonical(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
+    """Flag a link to a variant note (``canonical: false``) instead of its canonical note.
+
+    Links in the variant's own ``canonical_of`` and links from a variant to itself are fine.
+    Why: the graph should gather a concept's edges on its authoritative note; links to stubs
+    scatter them.
+    Example:  [[transition]]   where transition.md has canonical_of: "[[migration]]"
+    Instead:  [[migration|transition]]
+    Fix: safe when the variant's canonical_of names a canonical note: point the link there and
+    keep the words shown (a Markdown link keeps its text). Unsafe for an embed: the canonical
+    note's content would be shown in place of the variant's.
+    """
+    for link in note.links:
+        if not link.target or link.frontmatter_key == "canonical_of":
+            continue
+        target = vault.note_at(vault.resolve(link, note.path).path)
+        if target is None or target.path == note.path or target.property("canonical") is not False:
+            continue
+        _, canonical = vault.canonical_of(target)
+        owner = vault.note_at(canonical)
+        if owner is None or owner.property("canonical") is not True:
+            yield Hit(link.span, f"{target.path} is not canonical (canonical: false)")
+            continue
+        text = link.display if link.display is not None else link.target
+        fix = _rewrite(note, link, vault.linktext(owner.path, note.path), text, not link.embed)
+        yield Hit(link.span, f"{target.path} is a variant of {owner.path}; link there", fix)
 
 
 @rule("self-link", family="links", severity=Severity.WARNING)

@@ -60,7 +60,7 @@ def invalid_encoding(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
 
     Why: Obsidian reads notes as UTF-8; other bytes show as replacement characters, and a binary
     file named ``.md`` is not a note at all.
-    Example:  a note saved as Latin-1: caf\\xe9
+    Example:  a note saved as Latin-1: caf\xe9
     Instead:  save it as UTF-8: café
     Fix: none. Which encoding was meant cannot be known for certain.
     """

@@ -1,0 +1,55 @@
+"""The structure family: sections, titles and dependency cycles of concept notes.
+
+The fixture vaults under tests/fixtures/structure/ hold the cases. Findings on a heading line
+are listed in the folder's EXPECTED file: an HTML comment in a heading would change the heading.
+The test below adds what a marker cannot say: the cycle a dependency-cycle message spells out.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conceptgraph.lint.report import text_report
+from tests.conftest import check_fixture, fixture_vaults, lint_fixture
+
+
+@pytest.mark.parametrize("vault", list(fixture_vaults("structure")), ids=lambda p: p.name)
+def test_structure_rule(vault: Path, request: pytest.FixtureRequest) -> None:
+    check_fixture(vault, vault.name, request.config.getoption("--update-expected"))
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).write_text(text, encoding="utf-8")
+    return root
+
+
+def _depends_on(*names: str) -> str:
+    return "# Note\n\n## Structural dependencies\n\n" + "".join(f"- [[{n}]]\n" for n in names)
+
+
+def test_dependency_cycle_message_spells_out_a_cycle_through_the_flagged_note(
+    tmp_path: Path,
+) -> None:
+    # Two cycles share egg: chicken -> egg -> chicken and egg -> residual -> chicken -> egg.
+    # All three notes are on a cycle; each message must spell out one that passes through it.
+    vault = _write(
+        tmp_path,
+        {
+            "chicken.md": _depends_on("egg"),
+            "egg.md": _depends_on("chicken", "residual"),
+            "residual.md": _depends_on("chicken"),
+        },
+    )
+    findings = lint_fixture(vault)
+    cycles = [f for f in findings if f.rule == "dependency-cycle"]
+    assert {f.path for f in cycles} == {"chicken.md", "egg.md", "residual.md"}, text_report(
+        findings
+    )
+    for finding in cycles:
+        match = re.fullmatch(r"dependency cycle: (.+)", finding.message)
+        assert match is not None, finding.message
+        steps = match.group(1).split(" -> ")
+        assert steps[0] == steps[-1], finding.message
+        assert finding.path in steps, f"{finding.path} is not on {finding.message!r}"
