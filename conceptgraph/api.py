@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from conceptgraph.config import load_config
@@ -23,6 +23,9 @@ class LintResult:
     findings: list[Finding]
     vaults: list[Vault]
     notes: int
+    # The root folder of the vault each finding was found in, index for index: a finding's
+    # path is relative to its vault, and one run may lint several vaults.
+    roots: list[Path] = field(default_factory=list)
 
 
 def find_vault_root(path: Path) -> Path:
@@ -58,6 +61,7 @@ def lint_paths(paths: Sequence[Path], jobs: int | None = None) -> LintResult:
             current.add(disk)
     findings: list[Finding] = []
     vaults: list[Vault] = []
+    roots: list[Path] = []
     notes = 0
     for root, only in wanted.items():
         vault = load_vault(root, load_config(root), jobs)
@@ -72,7 +76,9 @@ def lint_paths(paths: Sequence[Path], jobs: int | None = None) -> LintResult:
                 if rel not in vault.notes:
                     # Named on the command line but hidden or excluded: lint it all the same.
                     vault.notes[rel] = read_note(root, rel, disk)
-        findings.extend(lint(vault, named))
+        found = lint(vault, named)
+        findings.extend(found)
+        roots.extend([root] * len(found))
         vaults.append(vault)
         notes += len(only) if only is not None else len(vault.notes)
-    return LintResult(findings, vaults, notes)
+    return LintResult(findings, vaults, notes, roots)

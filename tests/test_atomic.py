@@ -1,0 +1,108 @@
+"""write_atomic on real files: the old bytes or the new ones, never a mix, and no debris."""
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from conceptgraph import atomic
+from conceptgraph.atomic import write_atomic
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_creates_a_new_file_with_the_umask_default_mode(tmp_path: Path) -> None:
+    target = tmp_path / "report.sarif"
+    write_atomic(target, b"new\n")
+    assert target.read_bytes() == b"new\n"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert _mode(target) == 0o666 & ~umask
+    assert _leftovers(tmp_path) == []
+
+
+def test_replaces_an_existing_file_and_keeps_its_mode(tmp_path: Path) -> None:
+    target = tmp_path / "note.md"
+    target.write_bytes(b"old text that is longer than the new one\n")
+    target.chmod(0o640)
+    write_atomic(target, b"new\n")
+    assert target.read_bytes() == b"new\n"
+    assert _mode(target) == 0o640
+    assert _leftovers(tmp_path) == []
+
+
+def test_writes_bytes_exactly(tmp_path: Path) -> None:
+    data = "caf\u00e9\r\nline\rlast".encode() + bytes(range(256))
+    target = tmp_path / "bytes.bin"
+    write_atomic(target, data)
+    assert target.read_bytes() == data
+
+
+def test_a_symlink_stays_a_link_and_its_target_is_replaced(tmp_path: Path) -> None:
+    real = tmp_path / "real.md"
+    real.write_bytes(b"old\n")
+    link = tmp_path / "link.md"
+    link.symlink_to(real)
+    write_atomic(link, b"new\n")
+    assert link.is_symlink()
+    assert real.read_bytes() == b"new\n"
+
+
+@pytest.mark.parametrize("step", ["fsync", "replace"])
+def test_a_failure_before_the_rename_leaves_the_old_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    target = tmp_path / "note.md"
+    target.write_bytes(b"the old content\n")
+    target.chmod(0o600)
+    written: list[Path] = []
+
+    def fail(*args: object) -> None:
+        # The temp file is complete at this point: the failure falls between write and rename.
+        written.extend(p for p in tmp_path.iterdir() if p.name.endswith(".tmp"))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, step, fail)
+    with pytest.raises(OSError, match="No space left"):
+        write_atomic(target, b"the new content, never to be seen\n")
+    assert written, "the failure was not injected after the temp file was made"
+    assert target.read_bytes() == b"the old content\n"
+    assert _mode(target) == 0o600
+    assert _leftovers(tmp_path) == []
+
+
+def test_an_interrupt_during_the_write_removes_the_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "note.md"
+    target.write_bytes(b"old\n")
+
+    def interrupted(fd: int, data: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(atomic.os, "write", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(target, b"new\n")
+    assert target.read_bytes() == b"old\n"
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_missing_folder_is_an_oserror_and_creates_nothing(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        write_atomic(tmp_path / "no-such-folder" / "out.txt", b"x")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_in_the_way_is_an_oserror_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    with pytest.raises(OSError):
+        write_atomic(tmp_path / "out", b"x")
+    assert (tmp_path / "out").is_dir()
+    assert _leftovers(tmp_path) == []
