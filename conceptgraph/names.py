@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 
 def fold(name: str) -> str:
@@ -15,6 +16,8 @@ def fold(name: str) -> str:
     return unicodedata.normalize("NFC", name).lower()
 
 
+# Rules ask for the same few thousand names and headings over and over.
+@lru_cache(maxsize=1 << 16)
 def concept_key(text: str) -> str:
     """The form concept names and aliases are compared in.
 
@@ -32,6 +35,7 @@ def concept_key(text: str) -> str:
 _HEADING_PUNCTUATION = re.compile(r"[!\"#$%&()*+,.:;<=>?@^`{|}~/\[\]\\\r\n]")
 
 
+@lru_cache(maxsize=1 << 16)
 def heading_key(text: str) -> str:
     """The form Obsidian compares a heading and a link's heading part in."""
     return " ".join(_HEADING_PUNCTUATION.sub(" ", text).split()).lower()

@@ -65,6 +65,7 @@ class Vault:
     disk: dict[str, str] = field(default_factory=dict)
     _cache: dict[tuple[str, str], Resolution] = field(default_factory=dict, repr=False)
     _kinds: dict[str, list[str | None]] = field(default_factory=dict, repr=False)
+    _resolved: dict[str, list[tuple[Link, Resolution]]] = field(default_factory=dict, repr=False)
     _negations: dict[str, list[NamedNegation]] = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -159,6 +160,14 @@ class Vault:
             return None, None
         return link, self.resolve(link, note.path).path
 
+    def resolved(self, note: NoteRecord) -> list[tuple[Link, Resolution]]:
+        """Every link of a note with where it leads; worked out once per note for all rules."""
+        found = self._resolved.get(note.path)
+        if found is None:
+            found = [(link, self.resolve(link, note.path)) for link in note.links]
+            self._resolved[note.path] = found
+        return found
+
     def resolve(self, link: Link, source: str) -> Resolution:
         """The file a link in note ``source`` leads to, as Obsidian resolves it."""
         if not link.target:
@@ -243,10 +252,9 @@ class Vault:
         """For each file, the other notes that link to or embed it."""
         index: dict[str, set[str]] = defaultdict(set)
         for note in self.notes.values():
-            for link in note.links:
-                target = self.resolve(link, note.path).path
-                if target is not None and target != note.path:
-                    index[target].add(note.path)
+            for _, found in self.resolved(note):
+                if found.path is not None and found.path != note.path:
+                    index[found.path].add(note.path)
         return index
 
 

@@ -69,7 +69,7 @@ def alias_collision(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     Instead:  keep "move" on one of them
     Fix: none. Which note keeps the alias is the author's call.
     """
-    lines = note.lines()
+    lines: list[str] = []
     for alias in note_aliases(note):
         others = [p for p in vault.concept_notes(alias) if p != note.path]
         for other_path in others:
@@ -77,6 +77,7 @@ def alias_collision(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
             if _related(vault, note, other):
                 continue
             how = "the name" if concept_key(other.name) == concept_key(alias) else "an alias"
+            lines = lines or note.lines()
             span = _alias_span(note, lines, alias)
             yield Hit(span, f"alias {alias!r} is {how} of {other_path}")
 

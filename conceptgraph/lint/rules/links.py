@@ -60,8 +60,8 @@ def broken_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     matches an alias is reported as link-by-alias instead, with a fix; a dead ``canonical_of``
     as bad-canonical-of.
     """
-    for link in note.links:
-        if not link.target or vault.resolve(link, note.path).path is not None:
+    for link, found in vault.resolved(note):
+        if not link.target or found.path is not None:
             continue
         if link.frontmatter_key == "canonical_of":
             continue
@@ -84,10 +84,9 @@ def ambiguous_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     Instead:  [[projects/index]]
     Fix: safe. Writes the path of the file Obsidian opens today, so nothing changes for readers.
     """
-    for link in note.links:
+    for link, found in vault.resolved(note):
         if not link.target:
             continue
-        found = vault.resolve(link, note.path)
         if not found.ambiguous or found.path is None:
             continue
         others = ", ".join(found.candidates[1:])
@@ -112,11 +111,11 @@ def broken_heading(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     Instead:  [[migration#Residuals]]
     Fix: none. The intended heading cannot be told from a typo with certainty.
     """
-    for link in note.links:
+    for link, found in vault.resolved(note):
         heading = link.heading
         if heading is None or not heading.strip("#"):
             continue
-        target = vault.note_at(vault.resolve(link, note.path).path)
+        target = vault.note_at(found.path)
         if target is None or not is_note_path(target.path):
             continue
         if not find_subpath(target, heading):
@@ -134,11 +133,11 @@ def broken_block_ref(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     Instead:  add ^cutover-rule to the end of the paragraph meant.
     Fix: none. Which paragraph was meant is not recorded anywhere.
     """
-    for link in note.links:
+    for link, found in vault.resolved(note):
         block = link.block
         if block is None:
             continue
-        target = vault.note_at(vault.resolve(link, note.path).path)
+        target = vault.note_at(found.path)
         if target is None or not is_note_path(target.path):
             continue
         if not find_subpath(target, f"^{block}"):
@@ -157,10 +156,8 @@ def link_by_alias(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     Instead:  [[migration|transition]]
     Fix: safe when one note has the alias: point at it and keep the words as display text.
     """
-    for link in note.links:
-        if link.kind is not LinkKind.WIKI or not link.target:
-            continue
-        if vault.resolve(link, note.path).path is not None:
+    for link, found in vault.resolved(note):
+        if link.kind is not LinkKind.WIKI or not link.target or found.path is not None:
             continue
         owners = vault.alias_owners(link.target)
         if not owners:
@@ -190,10 +187,10 @@ def link_to_non_canonical(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     keep the words shown (a Markdown link keeps its text). Unsafe for an embed: the canonical
     note's content would be shown in place of the variant's.
     """
-    for link in note.links:
+    for link, found in vault.resolved(note):
         if not link.target or link.frontmatter_key == "canonical_of":
             continue
-        target = vault.note_at(vault.resolve(link, note.path).path)
+        target = vault.note_at(found.path)
         if target is None or target.path == note.path or target.property("canonical") is not False:
             continue
         _, canonical = vault.canonical_of(target)
@@ -217,10 +214,10 @@ def self_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     Instead:  a migration moves state
     Fix: none. Whether to drop the brackets or link elsewhere is the author's call.
     """
-    for link in note.links:
+    for link, found in vault.resolved(note):
         if not link.target or link.subpath is not None:
             continue
-        if vault.resolve(link, note.path).path == note.path:
+        if found.path == note.path:
             what = "embeds" if link.embed else "links to"
             yield Hit(link.span, f"note {what} itself")
 
@@ -241,7 +238,7 @@ def orphan_note(vault: Vault) -> Iterator[Hit]:
     for note in vault.notes.values():
         if not note.decoded or backlinks.get(note.path):
             continue
-        if any(vault.resolve(link, note.path).path not in (None, note.path) for link in note.links):
+        if any(found.path not in (None, note.path) for _, found in vault.resolved(note)):
             continue
         title = note.title
         span = title.span if title is not None else Span.point(1)
