@@ -41,6 +41,14 @@ def find_vault_root(path: Path) -> Path:
     return start
 
 
+def open_vault(path: Path, jobs: int | None = None) -> Vault:
+    """Load the vault at a folder, with its configuration."""
+    if not path.is_dir():
+        raise UsageError(f"not a vault folder: {path}")
+    root = path.resolve()
+    return load_vault(root, load_config(root), jobs)
+
+
 def lint_paths(paths: Sequence[Path], jobs: int | None = None) -> LintResult:
     """Lint whole vaults (folders) and single notes (files, resolved against their vault)."""
     from conceptgraph.lint.engine import lint

@@ -252,6 +252,68 @@ def rules(name: str | None, fmt: str) -> None:
     sys.stdout.write(describe_rules(all_rules(), name, fmt))
 
 
+@cli.command()
+@click.argument("vault", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    default="turtle",
+    show_default=True,
+    help="turtle, ntriples, jsonld, rdfxml; dot, svg, png, mermaid, json.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file (atomically) instead of stdout.",
+)
+@click.option("--base", default=None, help="Base IRI of the exported resources (RDF formats).")
+@click.option("--focus", default=None, help="Only this note's neighbourhood (name, alias or path).")
+@click.option(
+    "--depth",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Steps from --focus, in both directions.",
+)
+@click.option(
+    "--kinds",
+    default=None,
+    help="Edge kinds to keep, comma-separated (dependency,residual,negation,...).",
+)
+def export(
+    vault: Path,
+    fmt: str,
+    output: Path | None,
+    base: str | None,
+    focus: str | None,
+    depth: int,
+    kinds: str | None,
+) -> None:
+    """Export a vault as RDF, a diagram, or graph JSON."""
+    from conceptgraph.api import open_vault
+    from conceptgraph.export import ExportOptions, find_format
+    from conceptgraph.export import export as make_export
+
+    find_format(fmt)
+    options = ExportOptions(
+        base=base,
+        focus=focus,
+        depth=depth,
+        kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()) if kinds else None,
+    )
+    data = make_export(open_vault(vault), fmt, options)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        from conceptgraph.atomic import write_atomic
+
+        write_atomic(output, data)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; turn our errors into a message and exit 2 unless --traceback is given."""
     from conceptgraph.errors import ConceptgraphError

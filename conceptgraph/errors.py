@@ -5,6 +5,7 @@
     ConceptgraphError            anything the CLI reports as a message and exit 2
     ├── ConfigError              a bad conceptgraph.toml or [tool.conceptgraph] table
     ├── UsageError               paths or options that cannot work together
+    ├── ExportError              a format that cannot do what was asked
     └── VaultError               a vault that cannot be read at all
 
 Problems inside single notes (bad YAML, bad bytes) are never exceptions: they become
@@ -37,6 +38,10 @@ class ConfigError(ConceptgraphError):
 
 class UsageError(ConceptgraphError):
     """The command line asks for something that cannot be done."""
+
+
+class ExportError(ConceptgraphError):
+    """An export cannot be made as asked (unknown format, an option it does not take)."""
 
 
 class VaultError(ConceptgraphError):

@@ -1,0 +1,103 @@
+"""Exporters: a vault -> bytes in one format, registered by name with aliases.
+
+Each format names the module and function that make it, so that choosing one imports only
+what it needs: ``lint`` never loads rdflib, and ``export --format dot`` never loads rdflib
+either. An exporter is ``(vault, options) -> bytes``; an option that means nothing to a format
+is an ``ExportError``, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from conceptgraph.errors import ExportError
+from conceptgraph.vault import Vault
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOptions:
+    """What the user asked of an export beyond its format."""
+
+    base: str | None = None  # base IRI (RDF formats)
+    focus: str | None = None  # a note's name, alias or path: draw its neighbourhood
+    depth: int = 1  # steps from the focus, both directions
+    kinds: tuple[str, ...] | None = None  # edge kinds to keep; None keeps all
+
+
+Exporter = Callable[[Vault, ExportOptions], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    """One export format: where its exporter lives, and how its files are named and served."""
+
+    name: str
+    module: str
+    function: str
+    extension: str
+    media_type: str
+    aliases: tuple[str, ...] = ()
+
+    def exporter(self) -> Exporter:
+        """Import and return the exporter function."""
+        function: Exporter = getattr(importlib.import_module(self.module), self.function)
+        return function
+
+
+FORMATS: dict[str, Format] = {}
+
+
+def register_format(fmt: Format) -> None:
+    """Make a format available by its name and aliases."""
+    for key in (fmt.name, *fmt.aliases):
+        if key in FORMATS:
+            raise ValueError(f"export format {key!r} registered twice")
+        FORMATS[key] = fmt
+
+
+def find_format(name: str) -> Format:
+    """The format of a name or alias; an ``ExportError`` listing the formats otherwise."""
+    try:
+        return FORMATS[name.lower()]
+    except KeyError:
+        known = ", ".join(sorted({f.name for f in FORMATS.values()}))
+        raise ExportError(f"unknown export format {name!r} (known: {known})") from None
+
+
+def export(vault: Vault, format_name: str, options: ExportOptions | None = None) -> bytes:
+    """The vault in one format."""
+    return find_format(format_name).exporter()(vault, options or ExportOptions())
+
+
+# RDF (issue 5): conceptgraph/export/rdf.py
+for _name, _ext, _media, _aliases in (
+    ("turtle", "ttl", "text/turtle", ("ttl",)),
+    ("ntriples", "nt", "application/n-triples", ("nt",)),
+    ("jsonld", "jsonld", "application/ld+json", ("json-ld",)),
+    ("rdfxml", "rdf", "application/rdf+xml", ("xml", "rdf")),
+):
+    register_format(
+        Format(_name, "conceptgraph.export.rdf", f"export_{_name}", _ext, _media, _aliases)
+    )
+
+# Diagrams and graph data (issue 7): conceptgraph/export/{dot,mermaid,json}.py
+register_format(
+    Format("dot", "conceptgraph.export.dot", "export_dot", "dot", "text/vnd.graphviz", ("gv",))
+)
+register_format(Format("svg", "conceptgraph.export.dot", "export_svg", "svg", "image/svg+xml"))
+register_format(Format("png", "conceptgraph.export.dot", "export_png", "png", "image/png"))
+register_format(
+    Format(
+        "mermaid",
+        "conceptgraph.export.mermaid",
+        "export_mermaid",
+        "mmd",
+        "text/vnd.mermaid",
+        ("mmd",),
+    )
+)
+register_format(
+    Format("json", "conceptgraph.export.json", "export_json", "json", "application/json")
+)
