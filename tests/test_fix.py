@@ -24,7 +24,6 @@ from tests.conftest import FIXTURES
 from tests.test_cli import run
 
 MIGRATION = FIXTURES / "text" / "mojibake" / "migration.md"
-SHARED_MIGRATION = Path(__file__).parents[2] / "shared" / "vault-sample" / "migration.md"
 DAMAGED = "â†’".encode()
 ARROW = "→".encode()
 
@@ -48,12 +47,6 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 
 # --- mojibake on the real note -------------------------------------------------------------
-
-
-def test_the_fixture_is_the_shared_sample_byte_for_byte() -> None:
-    if not SHARED_MIGRATION.exists():
-        pytest.skip("no ../shared/vault-sample beside the repository")
-    assert MIGRATION.read_bytes() == SHARED_MIGRATION.read_bytes()
 
 
 def _repaired_migration() -> bytes:
