@@ -6,6 +6,7 @@
     ├── ConfigError              a bad conceptgraph.toml or [tool.conceptgraph] table
     ├── UsageError               paths or options that cannot work together
     ├── ExportError              a format that cannot do what was asked
+    ├── QueryError               a SPARQL query refused, or one that does not parse
     └── VaultError               a vault that cannot be read at all
 
 Problems inside single notes (bad YAML, bad bytes) are never exceptions: they become
@@ -42,6 +43,10 @@ class UsageError(ConceptgraphError):
 
 class ExportError(ConceptgraphError):
     """An export cannot be made as asked (unknown format, an option it does not take)."""
+
+
+class QueryError(ConceptgraphError):
+    """A SPARQL query that is refused (it could reach the network or write) or does not parse."""
 
 
 class VaultError(ConceptgraphError):

@@ -1,0 +1,185 @@
+"""SHACL validation of a vault's RDF with pySHACL; violations come back as findings.
+
+The data graph is the vault's export (``conceptgraph.triples``), the shapes are the ones shipped
+in ``conceptgraph/data/shapes.ttl`` plus any the user names. Each validation result becomes a
+``Finding`` whose rule is ``shacl-`` and the constraint component in kebab case
+(``sh:MinCountConstraintComponent`` -> ``shacl-min-count``, ``sh:SPARQLConstraintComponent``
+-> ``shacl-sparql``), at the path and line of what the focus node was made from: the frontmatter
+key of a property where there is one, else the note's title, the residual bullet or the
+negation item. Severity follows ``sh:resultSeverity`` (violation: error, warning, info).
+
+Shapes may hold SPARQL (``sh:select``, ``sh:ask``, ...), which rdflib runs; each is checked
+like ``conceptgraph query`` checks a query (no ``SERVICE``, no ``LOAD``, no ``FROM``) before
+anything runs, so validating never reaches the network either.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+from rdflib import Literal as RdfLiteral
+from rdflib.namespace import RDF, SH
+from rdflib.term import Node
+
+from conceptgraph.errors import QueryError, UsageError
+from conceptgraph.model import Finding, Severity, Span
+from conceptgraph.triples import IRI, PREFIXES, XSD_STRING, Term, VaultRdf
+from conceptgraph.vault import Vault
+
+# Where a shapes file's format is told by its name. No JSON-LD: a remote @context would be
+# fetched while parsing.
+SHAPES_FORMATS = {
+    ".ttl": "turtle",
+    ".turtle": "turtle",
+    ".nt": "nt",
+    ".n3": "n3",
+    ".rdf": "xml",
+    ".xml": "xml",
+    ".owl": "xml",
+}
+_SEVERITY = {SH.Violation: Severity.ERROR, SH.Warning: Severity.WARNING, SH.Info: Severity.INFO}
+_SPARQL_KEYS = (SH.select, SH.ask, SH.construct, SH.update)
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z][a-z]*|[a-z]+|\d+")
+
+
+def packaged(name: str) -> str:
+    """The text of a file shipped in ``conceptgraph/data`` (``vocab.ttl``, ``shapes.ttl``)."""
+    return resources.files("conceptgraph").joinpath("data", name).read_text(encoding="utf-8")
+
+
+def _term(term: Term) -> URIRef | RdfLiteral:
+    if isinstance(term, IRI):
+        return URIRef(term.value)
+    # rdflib keeps a plain literal and an xsd:string apart; parsers give the plain one back.
+    if term.datatype == XSD_STRING:
+        return RdfLiteral(term.value)
+    return RdfLiteral(term.value, datatype=URIRef(term.datatype))
+
+
+def to_rdflib(rdf: VaultRdf) -> Graph:
+    """An rdflib graph of the vault's triples, with the common prefixes bound."""
+    graph = Graph(bind_namespaces="none")
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace)
+    graph.addN((URIRef(s.value), URIRef(p.value), _term(o), graph) for s, p, o in rdf.triples)
+    return graph
+
+
+def load_shapes(paths: Sequence[Path]) -> Graph:
+    """The shipped shapes and the user's, in one graph; an unreadable file is a ``UsageError``."""
+    shapes = Graph()
+    shapes.parse(data=packaged("shapes.ttl"), format="turtle")
+    for path in paths:
+        fmt = SHAPES_FORMATS.get(path.suffix.lower())
+        if fmt is None:
+            known = ", ".join(sorted(SHAPES_FORMATS))
+            raise UsageError(f"{path}: shapes must be RDF in a file named {known}")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read shapes {path}: {exc.strerror or exc}") from exc
+        try:
+            shapes.parse(data=data, format=fmt)
+        except Exception as exc:  # rdflib's parsers raise many kinds; each means bad input
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise UsageError(f"{path}: not valid {fmt} RDF: {reason}") from exc
+    _check_sparql(shapes)
+    return shapes
+
+
+def _check_sparql(shapes: Graph) -> None:
+    from conceptgraph.sparql import check_query
+
+    for key in _SPARQL_KEYS:
+        for subject, text in shapes.subject_objects(key):
+            try:
+                check_query(str(text), graphs=(), source=f"shape <{subject}>")
+            except QueryError as exc:
+                raise UsageError(f"SPARQL in shapes: {exc}") from None
+
+
+def rule_name(component: Node | None) -> str:
+    """``shacl-`` and the constraint component's name in kebab case (``shacl-min-count``)."""
+    if component is None:
+        return "shacl-violation"
+    local = re.split(r"[#/]", str(component))[-1].removesuffix("ConstraintComponent")
+    words = _WORDS.findall(local)
+    return "shacl-" + "-".join(w.lower() for w in words) if words else "shacl-violation"
+
+
+def _show(node: Node, graph: Graph) -> str:
+    if isinstance(node, URIRef):
+        for prefix, namespace in PREFIXES.items():
+            if str(node).startswith(namespace) and len(node) > len(namespace):
+                return f"{prefix}:{node[len(namespace) :]}"
+        return f"<{node}>"
+    if isinstance(node, RdfLiteral):
+        return (
+            repr(str(node))
+            if node.datatype is None
+            else f"{str(node)!r}^^{_show(node.datatype, graph)}"
+        )
+    return str(node)
+
+
+@dataclass(frozen=True, slots=True)
+class ShaclResult:
+    """The findings of one validation, and the vault validated."""
+
+    findings: list[Finding]
+    vault: Vault
+    conforms: bool
+
+
+def findings_of(report: Graph, rdf: VaultRdf) -> list[Finding]:
+    """A SHACL validation report as findings, at the note behind each focus node."""
+    found: set[Finding] = set()
+    for result in report.subjects(RDF.type, SH.ValidationResult):
+        focus = report.value(result, SH.focusNode)
+        path = report.value(result, SH.resultPath)
+        value = report.value(result, SH.value)
+        messages = sorted(str(m) for m in report.objects(result, SH.resultMessage))
+        rule = rule_name(report.value(result, SH.sourceConstraintComponent))
+        level = report.value(result, SH.resultSeverity)
+        severity = (
+            _SEVERITY.get(level, Severity.ERROR) if isinstance(level, URIRef) else Severity.ERROR
+        )
+        predicate = str(path) if isinstance(path, URIRef) else ""
+        where = rdf.source(str(focus), predicate) if focus is not None else None
+        text = messages[0] if messages else rule
+        if isinstance(path, URIRef):
+            text = f"{_show(path, report)}: {text}"
+        if value is not None and value != focus:
+            text += f" (value {_show(value, report)})"
+        if where is None and focus is not None:
+            text = f"{_show(focus, report)}: {text}"
+        span = Span.point(where.line, where.column) if where is not None else Span.point(1)
+        found.add(Finding.at(where.path if where else "", span, rule, severity, text))
+    return sorted(found)
+
+
+def validate(vault: Vault, rdf: VaultRdf, shapes: Graph) -> ShaclResult:
+    """Validate the vault's triples against ``shapes`` (with ``vocab.ttl`` as the ontology)."""
+    import pyshacl
+    from rdflib.plugins import sparql
+
+    vocab = Graph().parse(data=packaged("vocab.ttl"), format="turtle")
+    # rdflib would fetch the graphs a FROM names; shapes are checked for FROM, and this too.
+    sparql.SPARQL_LOAD_GRAPHS = False
+    conforms, report, _ = pyshacl.validate(
+        to_rdflib(rdf),
+        shacl_graph=shapes,
+        ont_graph=vocab,
+        inference="none",
+        advanced=True,
+        allow_infos=True,
+        allow_warnings=True,
+        do_owl_imports=False,
+    )
+    assert isinstance(report, Graph)
+    return ShaclResult(findings_of(report, rdf), vault, bool(conforms))

@@ -1,0 +1,304 @@
+r"""SPARQL over a vault, embedded: a safety check, the engine (pyoxigraph), and result formats.
+
+The engine is pyoxigraph, chosen by measurement (``benchmarks/bench_query.py``): at 10,000
+notes it loads the vault's triples and answers a four-pattern join in seconds, where rdflib's
+own SPARQL takes minutes. The triples sit in one named graph (the vault's base IRI) that is
+also the default graph, so ``FROM <base>`` and ``GRAPH ?g`` work as a user would expect.
+
+Nothing here may reach the network. pyoxigraph would follow ``SERVICE`` over HTTP, so
+``check_query`` refuses it, before anything runs, with a check that errs on the side of
+refusing: it masks what the SPARQL grammar says cannot hold a keyword (strings, comments,
+IRIs, variables, the local part of prefixed names) and refuses any ``SERVICE`` left, even
+glued to other text (``1SERVICE``), in the query as written and with its ``\u`` escapes
+decoded. ``LOAD`` and every update are refused (the vault is read-only, and pyoxigraph's query
+API could not run them anyway), and so is ``FROM``/``FROM NAMED`` naming any graph but the
+vault's own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from conceptgraph.errors import QueryError
+from conceptgraph.triples import PREFIXES, VaultRdf
+
+# Output formats of SELECT and ASK results; CONSTRUCT and DESCRIBE print Turtle.
+RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
+_OX_FORMATS = {
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+}
+UPDATES = ("INSERT", "DELETE", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH", "USING")
+
+# The SPARQL 1.1 grammar's character classes (section 19.8).
+_PN_CHARS_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_PN_CHARS = _PN_CHARS_BASE + "_0-9\\-\u00b7\u0300-\u036f\u203f-\u2040"
+_VARIABLE = re.compile(f"[?$][{_PN_CHARS}]+")
+# A prefixed name's local part, stopped at a dot: were a parser to end the name there, what
+# follows the dot must still be looked at.
+_LOCAL = re.compile(f"(?<=:)(?:[{_PN_CHARS}:]|%[0-9A-Fa-f]{{2}}|\\\\[_~.\\-!$&'()*+,;=/?#@%])+")
+_IRIREF = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
+_STRINGS = (
+    re.compile(r"'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''", re.DOTALL),
+    re.compile(r'"""(?:(?:"|"")?(?:[^"\\]|\\.))*"""', re.DOTALL),
+    re.compile(r"'(?:[^'\\\n\r]|\\.)*'"),
+    re.compile(r'"(?:[^"\\\n\r]|\\.)*"'),
+)
+_ABSOLUTE = re.compile(r"<[A-Za-z][A-Za-z0-9+.-]*:")
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_SERVICE = re.compile("service", re.IGNORECASE)
+# A keyword: letters alone, not part of a longer word, not a prefix name (``add:``).
+_WORD = re.compile(r"(?<!\w)([A-Za-z]+)(?![\w:])")
+_SKIP = re.compile(r"(?:\s|#[^\r\n]*)*")
+_SYNTAX = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """A query's text with everything but keywords blanked out, and the IRIs it names."""
+
+    text: str
+    code: str  # ``text`` with strings, comments, IRIs, variables and local names as spaces
+    iris: dict[int, str]  # offset -> IRI (without <>)
+
+
+def _blank(text: str) -> str:
+    return re.sub(r"[^\r\n]", " ", text)
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _refuse(text: str, offset: int, source: str, message: str) -> QueryError:
+    line, column = _position(text, offset)
+    return QueryError(f"{source}:{line}:{column}: refused: {message}")
+
+
+def _scan(text: str, source: str) -> _Scan:
+    """Blank out what cannot hold a keyword, following the grammar's tokens left to right."""
+    code: list[str] = []
+    iris: dict[int, str] = {}
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "#":
+            end = len(text)
+            for stop in ("\n", "\r"):
+                found = text.find(stop, i)
+                if found != -1:
+                    end = min(end, found)
+            code.append(_blank(text[i:end]))
+            i = end
+            continue
+        if char in "'\"":
+            match = next((m for m in (p.match(text, i) for p in _STRINGS) if m), None)
+            if match is not None:
+                code.append(_blank(match.group()))
+                i = match.end()
+                continue
+        elif char == "<":
+            match = _IRIREF.match(text, i)
+            if match is not None:
+                iri = match.group()
+                if "'" in iri:
+                    # Read as "less than" instead, the quote would open a string and change
+                    # what every later character means; no IRI we write holds one.
+                    raise _refuse(text, i, source, "an IRI holding ' cannot be checked; write %27")
+                iris[i] = iri[1:-1]
+                # A relative IRI could be "<" and code in disguise: keep it in view.
+                code.append(_blank(iri) if _ABSOLUTE.match(iri) else iri)
+                i = match.end()
+                continue
+        elif char == "\\" and i + 1 < len(text):
+            # An escape in a prefixed name (ex:a\'b): the quote opens no string.
+            code.append(text[i : i + 2])
+            i += 2
+            continue
+        code.append(char)
+        i += 1
+    masked = "".join(code)
+    masked = _VARIABLE.sub(lambda m: _blank(m.group()), masked)
+    masked = _LOCAL.sub(lambda m: _blank(m.group()), masked)
+    return _Scan(text, masked, iris)
+
+
+def _check_scan(scan: _Scan, graphs: Collection[str], source: str) -> None:
+    def refuse(offset: int, message: str) -> QueryError:
+        return _refuse(scan.text, offset, source, message)
+
+    service = _SERVICE.search(scan.code)
+    if service is not None:
+        start, end = service.span()
+        glued = (start > 0 and scan.code[start - 1].isalnum()) or (
+            end < len(scan.code) and scan.code[end] not in " \t\r\n<{?$("
+        )
+        # A keyword glued to other text may still be read as one (1SERVICE:x{...}).
+        hint = " (even as part of a name: rename it)" if glued else ""
+        raise refuse(start, f"SERVICE: conceptgraph query never reaches the network{hint}")
+    for word in _WORD.finditer(scan.code):
+        keyword = word.group(1).upper()
+        if keyword == "LOAD":
+            raise refuse(word.start(), "LOAD: conceptgraph query never reaches the network")
+        if keyword in UPDATES:
+            raise refuse(word.start(), f"{keyword}: updates are refused, the vault is read-only")
+        if keyword != "FROM":
+            continue
+        after = _SKIP.match(scan.text, word.end())
+        at = after.end() if after else word.end()
+        named = re.match(r"named\b", scan.text[at:], re.IGNORECASE)
+        if named is not None:
+            after = _SKIP.match(scan.text, at + named.end())
+            at = after.end() if after else at + named.end()
+        iri = scan.iris.get(at)
+        if iri not in graphs:
+            allowed = ", ".join(f"<{g}>" for g in sorted(graphs))
+            raise refuse(
+                word.start(),
+                f"FROM may name only the vault's own graph ({allowed}), written as an IRI",
+            )
+
+
+def check_query(text: str, graphs: Collection[str], source: str = "query") -> None:
+    r"""Refuse, with a ``QueryError`` naming the line and column, what must not run.
+
+    ``SERVICE``, ``LOAD`` and updates always; ``FROM``/``FROM NAMED`` unless naming one of
+    ``graphs``. Checked both as written and with ``\u`` escapes decoded, since SPARQL decodes
+    them before parsing.
+    """
+    decoded = _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+    for variant in dict.fromkeys((text, decoded)):
+        _check_scan(_scan(variant, source), graphs, source)
+
+
+def query_prefixes(base: str) -> dict[str, str]:
+    """The prefixes a query may use undeclared: the common ones, and ``vault:`` for ``base``."""
+    return {**PREFIXES, "vault": base}
+
+
+def _syntax_error(exc: SyntaxError, source: str) -> QueryError:
+    match = _SYNTAX.match(str(exc))
+    if match is None:
+        return QueryError(f"{source}: syntax error: {exc}")
+    line, column, message = int(match.group(1)), int(match.group(2)), match.group(3)
+    message = " ".join(message.split())
+    if len(message) > 200:
+        message = message[:200] + "..."
+    return QueryError(f"{source}:{line}:{column}: syntax error: {message}")
+
+
+def check_syntax(text: str, base: str, source: str = "query") -> None:
+    """Parse the query (on an empty store, fetching no result) and report a syntax error."""
+    try:
+        ox.Store().query(text, prefixes=query_prefixes(base))
+    except SyntaxError as exc:
+        raise _syntax_error(exc, source) from None
+
+
+@dataclass
+class QueryResult:
+    """What a query returned, still lazy: solutions, a boolean, or triples."""
+
+    result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+    prefixes: Mapping[str, str]
+
+    @property
+    def kind(self) -> str:
+        """``select``, ``ask`` or ``graph`` (CONSTRUCT and DESCRIBE)."""
+        if isinstance(self.result, ox.QuerySolutions):
+            return "select"
+        if isinstance(self.result, ox.QueryBoolean):
+            return "ask"
+        return "graph"
+
+
+def load_store(rdf: VaultRdf) -> ox.Store:
+    """An in-memory store holding the vault's triples in its named graph ``<base>``."""
+    from conceptgraph.export.rdf import oxigraph_triples
+
+    store = ox.Store()
+    graph = ox.NamedNode(rdf.base)
+    store.extend(
+        ox.Quad(t.subject, t.predicate, t.object, graph) for t in oxigraph_triples(rdf.triples)
+    )
+    return store
+
+
+def run_query(store: ox.Store, text: str, base: str, source: str = "query") -> QueryResult:
+    """Run a checked query over a loaded store."""
+    prefixes = query_prefixes(base)
+    try:
+        result = store.query(text, prefixes=prefixes, use_default_graph_as_union=True)
+    except SyntaxError as exc:
+        raise _syntax_error(exc, source) from None
+    except OSError as exc:
+        raise QueryError(f"{source}: the query failed: {exc}") from exc
+    return QueryResult(result, prefixes)
+
+
+# ------------------------------------------------------------------------------------ output
+
+
+def _compact(iri: str, prefixes: Mapping[str, str]) -> str:
+    best = max(
+        ((p, ns) for p, ns in prefixes.items() if iri.startswith(ns) and len(iri) > len(ns)),
+        key=lambda item: len(item[1]),
+        default=None,
+    )
+    return f"{best[0]}:{iri[len(best[1]) :]}" if best else f"<{iri}>"
+
+
+def _cell(term: object, prefixes: Mapping[str, str]) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        return _compact(term.value, prefixes)
+    if isinstance(term, ox.Literal):
+        return term.value.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return str(term)
+
+
+def _table(solutions: ox.QuerySolutions, prefixes: Mapping[str, str]) -> Iterator[str]:
+    names = [variable.value for variable in solutions.variables]
+    rows = [[_cell(solution[name], prefixes) for name in names] for solution in solutions]
+    header = [f"?{name}" for name in names]
+    widths = [max([len(header[i]), *(len(row[i]) for row in rows)]) for i in range(len(names))]
+    for row in [header, ["-" * w for w in widths], *rows]:
+        yield "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+
+
+def format_result(found: QueryResult, fmt: str | None) -> bytes:
+    """The result as bytes: SELECT and ASK in ``fmt`` (default ``table``), graphs as Turtle.
+
+    A ``fmt`` given for a CONSTRUCT or DESCRIBE is a ``QueryError``: their result is RDF.
+    """
+    result = found.result
+    if isinstance(result, ox.QueryTriples):
+        if fmt is not None:
+            raise QueryError(
+                f"--format {fmt} is for SELECT and ASK; CONSTRUCT and DESCRIBE print Turtle"
+            )
+        triples = sorted(result, key=str)
+        data = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=dict(found.prefixes))
+        return data or b""
+    fmt = fmt or "table"
+    if isinstance(result, ox.QueryBoolean):
+        if fmt in _OX_FORMATS and fmt not in ("csv", "tsv"):
+            return (result.serialize(format=_OX_FORMATS[fmt]) or b"").rstrip(b"\n") + b"\n"
+        return b"true\n" if bool(result) else b"false\n"
+    if fmt == "table":
+        return "".join(line + "\n" for line in _table(result, found.prefixes)).encode("utf-8")
+    data = result.serialize(format=_OX_FORMATS[fmt]) or b""
+    return data if data.endswith(b"\n") else data + b"\n"
