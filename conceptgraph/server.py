@@ -1,0 +1,678 @@
+"""A read-only SPARQL 1.1 Protocol endpoint over a vault: ``conceptgraph serve``.
+
+The HTTP side is the standard library's threaded server: each request has its own thread, so a
+slow client never holds up the others. Queries run in worker processes, each holding the
+vault's graph in its own pyoxigraph store: pyoxigraph cannot cancel a query, so the time limit
+is kept by ending the worker that overran it and starting a fresh one, while the other workers
+go on answering. Requests are checked before they reach a worker: updates, ``LOAD``,
+``SERVICE`` and graphs other than the vault's are refused, and the endpoint never fetches
+anything on a query's behalf.
+
+Routes: ``GET /`` a page with a query box; ``GET``/``POST /sparql`` the protocol (``query=``
+in the URL or a form, or an ``application/sparql-query`` body). Results by content
+negotiation (``Accept``) or ``?format=``: SELECT and ASK as SPARQL JSON (default), XML, CSV or
+TSV; CONSTRUCT and DESCRIBE as Turtle (default), N-Triples or JSON-LD.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import ipaddress
+import json
+import multiprocessing
+import os
+import queue
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import islice
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape as xml_escape
+
+from conceptgraph.errors import ConceptgraphError, QueryError
+
+SELECT_TYPES = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+}
+GRAPH_TYPES = {
+    "turtle": "text/turtle",
+    "ntriples": "application/n-triples",
+    "jsonld": "application/ld+json",
+}
+READ_ONLY = "this endpoint is read-only: updates are refused"
+_ALIASES = {
+    "application/json": "json",
+    "application/xml": "xml",
+    "text/xml": "xml",
+    "application/x-turtle": "turtle",
+    "text/plain": "ntriples",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    """How the endpoint runs."""
+
+    host: str = "127.0.0.1"
+    port: int = 7878
+    timeout: float = 10.0  # seconds a query may run
+    max_rows: int = 10_000  # solutions or triples in one answer
+    max_query_bytes: int = 1 << 20
+    workers: int = field(default_factory=lambda: max(2, os.cpu_count() or 1))
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a bind address only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# ----------------------------------------------------------------------------- negotiation
+
+
+def negotiate(accept: str, kind: str, wanted: str | None = None) -> str:
+    """The result format for an ``Accept`` header (or an explicit ``format=``) and a query kind.
+
+    Raises ``QueryError`` with HTTP 406 meaning when nothing acceptable can be made.
+    """
+    offered = GRAPH_TYPES if kind == "graph" else SELECT_TYPES
+    if wanted:
+        name = _ALIASES.get(wanted, wanted).lower()
+        name = next((k for k, v in offered.items() if v == name), name)
+        if name not in offered:
+            raise QueryError(
+                f"format {wanted!r} is not offered for this query ({', '.join(offered)})"
+            )
+        return name
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(accept.split(",")):
+        media, _, params = part.strip().partition(";")
+        media = media.strip().lower()
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if media and quality > 0:
+            ranked.append((-quality, index, media))
+    if not ranked:
+        return next(iter(offered))
+    for _, _, media in sorted(ranked):
+        if media in ("*/*", "application/*", "text/*"):
+            return next(iter(offered))
+        found = _ALIASES.get(media) or next((k for k, v in offered.items() if v == media), "")
+        if found in offered:
+            return found
+    raise QueryError(
+        f"none of {accept!r} can be made for this query; try {', '.join(offered.values())}"
+    )
+
+
+# ------------------------------------------------------------------------------- answering
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An HTTP answer from a worker."""
+
+    status: int
+    content_type: str
+    body: bytes
+    truncated: bool = False
+
+
+def _term_json(term: Any) -> dict[str, str]:
+    import pyoxigraph as ox
+
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    value: dict[str, str] = {"type": "literal", "value": term.value}
+    if term.language:
+        value["xml:lang"] = term.language
+    elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        value["datatype"] = term.datatype.value
+    return value
+
+
+def _term_xml(term: Any) -> str:
+    import pyoxigraph as ox
+
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{xml_escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{xml_escape(term.value)}</bnode>"
+    if term.language:
+        return f'<literal xml:lang="{xml_escape(term.language)}">{xml_escape(term.value)}</literal>'
+    if term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        return (
+            f'<literal datatype="{xml_escape(term.datatype.value)}">'
+            f"{xml_escape(term.value)}</literal>"
+        )
+    return f"<literal>{xml_escape(term.value)}</literal>"
+
+
+def _csv_cell(term: Any) -> str:
+    if term is None:
+        return ""
+    text = str(term.value)
+    if any(c in text for c in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _tsv_cell(term: Any) -> str:
+    return "" if term is None else str(term)
+
+
+def serialize_solutions(variables: list[str], rows: list[Any], fmt: str) -> bytes:
+    """SELECT results in one of the SPARQL 1.1 result formats."""
+    if fmt == "json":
+        bindings = [
+            {var: _term_json(row[var]) for var in variables if row[var] is not None} for row in rows
+        ]
+        document = {"head": {"vars": variables}, "results": {"bindings": bindings}}
+        return json.dumps(document, ensure_ascii=False).encode("utf-8")
+    if fmt == "xml":
+        head = "".join(f'<variable name="{xml_escape(v)}"/>' for v in variables)
+        results = "".join(
+            "<result>"
+            + "".join(
+                f'<binding name="{xml_escape(v)}">{_term_xml(row[v])}</binding>'
+                for v in variables
+                if row[v] is not None
+            )
+            + "</result>"
+            for row in rows
+        )
+        return (
+            '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+            f"<head>{head}</head><results>{results}</results></sparql>\n"
+        ).encode()
+    if fmt == "csv":
+        lines = [",".join(variables)] + [
+            ",".join(_csv_cell(row[v]) for v in variables) for row in rows
+        ]
+        return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    lines = ["\t".join(f"?{v}" for v in variables)]
+    lines += ["\t".join(_tsv_cell(row[v]) for v in variables) for row in rows]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def serialize_boolean(value: bool, fmt: str) -> bytes:
+    """An ASK result in one of the SPARQL 1.1 result formats."""
+    word = "true" if value else "false"
+    if fmt == "json":
+        return json.dumps({"head": {}, "boolean": value}).encode("utf-8")
+    if fmt == "xml":
+        return (
+            '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+            f"<head/><boolean>{word}</boolean></sparql>\n"
+        ).encode()
+    return f"_askResult\n{word}\n".encode() if fmt in ("csv", "tsv") else word.encode()
+
+
+def serialize_triples(triples: list[Any], fmt: str, prefixes: dict[str, str]) -> bytes:
+    """CONSTRUCT/DESCRIBE results as Turtle, N-Triples or JSON-LD (expanded form)."""
+    import pyoxigraph as ox
+
+    if fmt == "jsonld":
+        nodes: dict[str, dict[str, Any]] = {}
+        for triple in triples:
+            subject = triple.subject
+            key = subject.value if isinstance(subject, ox.NamedNode) else f"_:{subject.value}"
+            node = nodes.setdefault(key, {"@id": key})
+            obj = triple.object
+            if isinstance(obj, ox.NamedNode):
+                value: dict[str, str] = {"@id": obj.value}
+            elif isinstance(obj, ox.BlankNode):
+                value = {"@id": f"_:{obj.value}"}
+            else:
+                value = {"@value": obj.value}
+                if obj.language:
+                    value["@language"] = obj.language
+                elif obj.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+                    value["@type"] = obj.datatype.value
+            node.setdefault(triple.predicate.value, []).append(value)
+        return json.dumps(list(nodes.values()), ensure_ascii=False, indent=1).encode("utf-8")
+    if fmt == "turtle":
+        return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes) or b""
+    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+
+
+def answer(
+    store: Any, base: str, text: str, accept: str, wanted: str | None, max_rows: int
+) -> Answer:
+    """Run one checked query over a store and make the HTTP answer."""
+    import pyoxigraph as ox
+
+    from conceptgraph.sparql import run_query
+
+    found = run_query(store, text, base)
+    fmt = negotiate(accept, found.kind, wanted)
+    result = found.result
+    if isinstance(result, ox.QueryBoolean):
+        return Answer(200, SELECT_TYPES[fmt], serialize_boolean(bool(result), fmt))
+    if isinstance(result, ox.QuerySolutions):
+        variables = [v.value for v in result.variables]
+        rows = list(islice(result, max_rows + 1))
+        truncated = len(rows) > max_rows
+        body = serialize_solutions(variables, rows[:max_rows], fmt)
+        return Answer(200, SELECT_TYPES[fmt], body, truncated)
+    triples = list(islice(result, max_rows + 1))
+    truncated = len(triples) > max_rows
+    body = serialize_triples(triples[:max_rows], fmt, dict(found.prefixes))
+    return Answer(200, GRAPH_TYPES[fmt], body, truncated)
+
+
+# --------------------------------------------------------------------------------- workers
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One query for a worker."""
+
+    text: str
+    accept: str
+    wanted: str | None
+    max_rows: int
+
+
+def _worker(conn: Connection, nquads: bytes, base: str) -> None:
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+    conn.send("ready")
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        try:
+            reply: Answer = answer(store, base, job.text, job.accept, job.wanted, job.max_rows)
+        except QueryError as exc:
+            status = 406 if "can be made" in str(exc) or "not offered" in str(exc) else 400
+            reply = Answer(status, "text/plain; charset=utf-8", f"{exc}\n".encode())
+        except Exception as exc:
+            reply = Answer(500, "text/plain; charset=utf-8", f"query failed: {exc}\n".encode())
+        conn.send(reply)
+
+
+class QueryTimeout(ConceptgraphError):
+    """A query ran past the time limit and was stopped."""
+
+
+class Busy(ConceptgraphError):
+    """No worker became free in time."""
+
+
+@dataclass
+class _Process:
+    process: Any
+    conn: Connection
+    generation: int
+
+
+class WorkerPool:
+    """Worker processes that each hold the vault's graph; one query at a time each."""
+
+    def __init__(self, nquads: bytes, base: str, size: int) -> None:
+        self._context = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._idle: queue.Queue[_Process] = queue.Queue()
+        self._data = (nquads, base)
+        self._generation = 0
+        self.size = size
+        for _ in range(size):
+            self._idle.put(self._start())
+
+    def _start(self) -> _Process:
+        with self._lock:
+            nquads, base = self._data
+            generation = self._generation
+        parent, child = self._context.Pipe()
+        process = self._context.Process(target=_worker, args=(child, nquads, base), daemon=True)
+        process.start()
+        child.close()
+        if parent.recv() != "ready":
+            raise ConceptgraphError("a query worker failed to start")
+        return _Process(process, parent, generation)
+
+    def reload(self, nquads: bytes, base: str) -> None:
+        """Serve a new graph: workers of the old one are replaced as they come back."""
+        with self._lock:
+            self._data = (nquads, base)
+            self._generation += 1
+        for _ in range(self.size):
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            self._stop(worker)
+            self._idle.put(self._start())
+
+    def run(self, job: Job, timeout: float) -> Answer:
+        """Answer a job within ``timeout`` seconds, or raise ``QueryTimeout``/``Busy``."""
+        try:
+            worker = self._idle.get(timeout=timeout)
+        except queue.Empty:
+            raise Busy(f"every query worker is busy; try again in {timeout:.0f} s") from None
+        if worker.generation != self._generation:
+            self._stop(worker)
+            worker = self._start()
+        worker.conn.send(job)
+        if worker.conn.poll(timeout):
+            try:
+                reply: Answer = worker.conn.recv()
+            except EOFError:
+                reply = Answer(500, "text/plain; charset=utf-8", b"query worker died\n")
+                self._stop(worker)
+                worker = self._start()
+            self._idle.put(worker)
+            return reply
+        # pyoxigraph cannot cancel a query: end the process, and put a fresh one in its place.
+        worker.process.kill()
+        worker.process.join()
+        threading.Thread(target=lambda: self._idle.put(self._start()), daemon=True).start()
+        raise QueryTimeout(f"the query ran past the {timeout:g} s limit and was stopped")
+
+    def _stop(self, worker: _Process) -> None:
+        with contextlib.suppress(OSError):
+            worker.conn.send(None)
+        worker.process.join(timeout=2)
+        if worker.process.is_alive():
+            worker.process.kill()
+
+    def close(self) -> None:
+        """End every idle worker."""
+        while True:
+            try:
+                self._stop(self._idle.get_nowait())
+            except queue.Empty:
+                return
+
+
+# -------------------------------------------------------------------------------- the site
+
+
+def vault_dataset(root: Path, base: str | None) -> tuple[bytes, str]:
+    """The vault's graph as N-Quads (in its named graph) and its base IRI."""
+    import pyoxigraph as ox
+
+    from conceptgraph.api import open_vault
+    from conceptgraph.sparql import load_store
+    from conceptgraph.triples import check_base, default_base, vault_rdf
+
+    base = check_base(base) if base is not None else default_base(root)
+    store = load_store(vault_rdf(open_vault(root), base))
+    return store.dump(format=ox.RdfFormat.N_QUADS) or b"", base
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>conceptgraph: {title}</title>
+<style>body{{font:15px system-ui,sans-serif;margin:2em;max-width:70em}}
+textarea{{width:100%;height:12em;font:14px monospace}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:.2em .5em;text-align:left;font-size:13px}}
+#error{{color:#b00;white-space:pre-wrap}}</style></head>
+<body><h1>SPARQL over <code>{title}</code></h1>
+<p>Read-only. Prefixes rdf, rdfs, xsd, skos, dcterms, prov, cg and vault are predeclared.
+Endpoint: <code>/sparql</code> (SPARQL 1.1 Protocol).</p>
+<form id="f"><textarea id="q" name="query">{example}</textarea><br>
+<button>Run</button></form><p id="error"></p><div id="out"></div>
+<script>
+document.getElementById('f').onsubmit = async (e) => {{
+  e.preventDefault();
+  const out = document.getElementById('out'), err = document.getElementById('error');
+  out.textContent = ''; err.textContent = '';
+  const r = await fetch('sparql', {{method: 'POST',
+    headers: {{'Content-Type': 'application/sparql-query',
+              'Accept': 'application/sparql-results+json, text/turtle'}},
+    body: document.getElementById('q').value}});
+  const text = await r.text();
+  if (!r.ok) {{ err.textContent = text; return; }}
+  if (!(r.headers.get('Content-Type') || '').includes('json')) {{
+    const pre = document.createElement('pre'); pre.textContent = text; out.append(pre); return; }}
+  const data = JSON.parse(text);
+  if ('boolean' in data) {{ out.textContent = String(data.boolean); return; }}
+  const table = document.createElement('table'), head = table.insertRow();
+  for (const v of data.head.vars) {{ const th = document.createElement('th');
+    th.textContent = v; head.append(th); }}
+  for (const b of data.results.bindings) {{ const row = table.insertRow();
+    for (const v of data.head.vars) row.insertCell().textContent = b[v] ? b[v].value : ''; }}
+  out.append(table);
+}};
+</script></body></html>
+"""
+
+EXAMPLE = """SELECT ?concept ?label WHERE {
+  ?concept a skos:Concept ; skos:prefLabel ?label .
+} ORDER BY ?label LIMIT 50"""
+
+
+class Endpoint:
+    """What the request handlers share: the pool, the limits, the vault's base IRI."""
+
+    def __init__(self, root: Path, options: ServeOptions, base: str | None = None) -> None:
+        self.root = root
+        self.options = options
+        self._base_option = base
+        nquads, self.base = vault_dataset(root, base)
+        self.pool = WorkerPool(nquads, self.base, options.workers)
+
+    def reload(self) -> None:
+        """Read the vault again and serve the new graph."""
+        nquads, self.base = vault_dataset(self.root, self._base_option)
+        self.pool.reload(nquads, self.base)
+
+    def query(self, text: str, accept: str, wanted: str | None, graphs: Iterable[str]) -> Answer:
+        """Check and run a query; refusals are raised as ``QueryError``."""
+        from conceptgraph.sparql import check_query
+
+        for graph in graphs:
+            if graph != self.base:
+                raise QueryError(f"only the vault's own graph <{self.base}> can be queried")
+        check_query(text, graphs=(self.base,))
+        job = Job(text, accept, wanted, self.options.max_rows)
+        return self.pool.run(job, self.options.timeout)
+
+
+def make_handler(endpoint: Endpoint, log: Callable[[str], None]) -> type[BaseHTTPRequestHandler]:
+    """The request handler class bound to one endpoint."""
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "conceptgraph"
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log(f"{self.address_string()} {format % args}")
+
+        def _send(
+            self, status: int, content_type: str, body: bytes, extra: dict[str, str] | None = None
+        ) -> None:
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                for key, value in (extra or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                # The client left; the answer has nowhere to go and the server goes on.
+                self.close_connection = True
+
+        def _fail(self, status: HTTPStatus | int, message: str) -> None:
+            self._send(int(status), "text/plain; charset=utf-8", (message.rstrip() + "\n").encode())
+
+        def do_GET(self) -> None:
+            url = urllib.parse.urlsplit(self.path)
+            if url.path in ("/", "/index.html"):
+                page = PAGE.format(
+                    title=html.escape(endpoint.root.name), example=html.escape(EXAMPLE)
+                )
+                self._send(200, "text/html; charset=utf-8", page.encode("utf-8"))
+                return
+            if url.path != "/sparql":
+                self._fail(
+                    HTTPStatus.NOT_FOUND, f"no such page: {url.path}; the endpoint is /sparql"
+                )
+                return
+            params = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+            if "update" in params:
+                self._fail(HTTPStatus.FORBIDDEN, READ_ONLY)
+                return
+            if "query" not in params:
+                self._fail(HTTPStatus.BAD_REQUEST, "give the query as ?query=...")
+                return
+            self._run(params["query"][0], params)
+
+        do_HEAD = do_GET
+
+        def do_POST(self) -> None:
+            url = urllib.parse.urlsplit(self.path)
+            if url.path != "/sparql":
+                self._fail(
+                    HTTPStatus.NOT_FOUND, f"no such page: {url.path}; the endpoint is /sparql"
+                )
+                return
+            try:
+                length = int(self.headers.get("Content-Length") or "0")
+            except ValueError:
+                length = -1
+            if length < 0:
+                self._fail(HTTPStatus.LENGTH_REQUIRED, "a POST needs a Content-Length")
+                return
+            if length > endpoint.options.max_query_bytes:
+                self.close_connection = True
+                self._fail(
+                    HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                    f"the request is larger than {endpoint.options.max_query_bytes} bytes",
+                )
+                return
+            body = self.rfile.read(length)
+            media = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            params = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+            if media == "application/sparql-update":
+                self._fail(HTTPStatus.FORBIDDEN, READ_ONLY)
+                return
+            if media == "application/sparql-query":
+                text = body.decode("utf-8", "replace")
+            elif media == "application/x-www-form-urlencoded":
+                form = urllib.parse.parse_qs(
+                    body.decode("utf-8", "replace"), keep_blank_values=True
+                )
+                if "update" in form:
+                    self._fail(
+                        HTTPStatus.FORBIDDEN, "this endpoint is read-only: updates are refused"
+                    )
+                    return
+                if "query" not in form:
+                    self._fail(HTTPStatus.BAD_REQUEST, "the form has no query field")
+                    return
+                text = form["query"][0]
+                for key, values in form.items():
+                    params.setdefault(key, values)
+            else:
+                self._fail(
+                    HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                    "POST application/sparql-query or application/x-www-form-urlencoded",
+                )
+                return
+            self._run(text, params)
+
+        def do_PUT(self) -> None:
+            self._fail(HTTPStatus.METHOD_NOT_ALLOWED, "this endpoint is read-only")
+
+        do_DELETE = do_PATCH = do_PUT
+
+        def _run(self, text: str, params: dict[str, list[str]]) -> None:
+            if len(text.encode("utf-8")) > endpoint.options.max_query_bytes:
+                self._fail(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "the query is too large")
+                return
+            graphs = params.get("default-graph-uri", []) + params.get("named-graph-uri", [])
+            wanted = params["format"][0] if params.get("format") else None
+            started = time.perf_counter()
+            try:
+                reply = endpoint.query(text, self.headers.get("Accept") or "", wanted, graphs)
+            except QueryTimeout as exc:
+                self._fail(HTTPStatus.SERVICE_UNAVAILABLE, str(exc))
+                return
+            except Busy as exc:
+                self._fail(HTTPStatus.SERVICE_UNAVAILABLE, str(exc))
+                return
+            except QueryError as exc:
+                refused = any(word in str(exc) for word in ("read-only", "update", "UPDATE"))
+                self._fail(HTTPStatus.FORBIDDEN if refused else HTTPStatus.BAD_REQUEST, str(exc))
+                return
+            extra = {"X-Query-Seconds": f"{time.perf_counter() - started:.4f}"}
+            if reply.truncated:
+                extra["X-Result-Truncated"] = f"more than {endpoint.options.max_rows} rows"
+            self._send(reply.status, reply.content_type, reply.body, extra)
+
+    return Handler
+
+
+def serve(
+    root: Path,
+    options: ServeOptions,
+    base: str | None = None,
+    watch: bool = False,
+    log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
+    ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve the vault at ``root`` until interrupted."""
+    endpoint = Endpoint(root, options, base)
+    server = ThreadingHTTPServer((options.host, options.port), make_handler(endpoint, log))
+    server.daemon_threads = True
+    host, port = str(server.server_address[0]), int(server.server_address[1])
+    url = f"http://{host}:{port}/sparql"
+    if ready is not None:
+        ready(url)
+    stop = threading.Event()
+    if watch:
+        threading.Thread(target=_watch, args=(endpoint, stop, log), daemon=True).start()
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        stop.set()
+        server.server_close()
+        endpoint.pool.close()
+
+
+def _watch(endpoint: Endpoint, stop: threading.Event, log: Callable[[str], None]) -> None:
+    from conceptgraph.watch import changed, snapshot
+
+    before = snapshot([endpoint.root])
+    while not stop.wait(0.5):
+        after = snapshot([endpoint.root])
+        if not changed(before, after):
+            continue
+        before = after
+        try:
+            endpoint.reload()
+            log(f"reloaded {endpoint.root} after a change")
+        except ConceptgraphError as exc:
+            log(f"reload failed, still serving the previous graph: {exc}")

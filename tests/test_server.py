@@ -1,0 +1,298 @@
+"""`conceptgraph serve` as users run it: a real process on a free loopback port, real clients."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import rdflib
+from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
+
+NOTES = Path(__file__).parent.parent / "notes"
+FOREVER = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+LABELS = "SELECT ?c ?label WHERE { ?c skos:prefLabel ?label } ORDER BY ?label"
+
+
+class Server:
+    def __init__(self, process: subprocess.Popen[str], url: str) -> None:
+        self.process = process
+        self.url = url
+        self.log: list[str] = []
+
+    def get(
+        self, params: dict[str, str], accept: str = "", path: str = "/sparql"
+    ) -> tuple[int, dict[str, str], bytes]:
+        base = self.url.rsplit("/sparql", 1)[0]
+        query = "?" + urllib.parse.urlencode(params) if params else ""
+        return _call(urllib.request.Request(base + path + query, headers={"Accept": accept}))
+
+    def post(
+        self, body: bytes, content_type: str, accept: str = ""
+    ) -> tuple[int, dict[str, str], bytes]:
+        headers = {"Content-Type": content_type, "Accept": accept}
+        return _call(urllib.request.Request(self.url, data=body, headers=headers, method="POST"))
+
+
+def _call(request: urllib.request.Request) -> tuple[int, dict[str, str], bytes]:
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def start(vault: Path, *args: str) -> Server:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "conceptgraph", "serve", str(vault), "--port", "0", *args],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stderr is not None
+    deadline = time.monotonic() + 60
+    lines = []
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            break
+        lines.append(line)
+        match = re.search(r"at (http://\S+/sparql)", line)
+        if match:
+            server = Server(process, match.group(1))
+            server.log = lines
+            # Keep reading stderr so the server never blocks on a full pipe.
+            threading.Thread(target=lambda: lines.extend(process.stderr or []), daemon=True).start()
+            return server
+    process.kill()
+    raise AssertionError("serve did not start:\n" + "".join(lines))
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    running = start(NOTES, "--timeout", "3", "--max-rows", "5", "--workers", "2")
+    yield running
+    running.process.terminate()
+    running.process.wait(timeout=10)
+
+
+def test_binds_loopback_by_default(server: Server) -> None:
+    assert server.url.startswith("http://127.0.0.1:")
+
+
+def test_warns_when_bound_beyond_loopback(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("# A\n", encoding="utf-8")
+    running = start(tmp_path, "--host", "0.0.0.0")
+    try:
+        assert any("warning: binding 0.0.0.0" in line for line in running.log)
+    finally:
+        running.process.terminate()
+        running.process.wait(timeout=10)
+
+
+def _wrapper(server: Server, fmt: str) -> SPARQLWrapper:
+    client = SPARQLWrapper(server.url)
+    client.setReturnFormat(fmt)
+    return client
+
+
+def test_sparqlwrapper_select_json_get_and_post(server: Server) -> None:
+    for method in ("GET", "POST"):
+        client = _wrapper(server, JSON)
+        client.setMethod(method)
+        client.setQuery(
+            "SELECT ?label WHERE { <urn:conceptgraph:notes:migration> skos:prefLabel ?label }"
+        )
+        rows = client.queryAndConvert()["results"]["bindings"]  # type: ignore[index]
+        assert [row["label"]["value"] for row in rows] == ["Migration"]
+
+
+def test_sparqlwrapper_xml_csv_and_ask(server: Server) -> None:
+    client = _wrapper(server, XML)
+    client.setQuery("ASK { <urn:conceptgraph:notes:migration> skos:altLabel 'transition' }")
+    document = client.queryAndConvert()
+    assert document.getElementsByTagName("boolean")[0].firstChild.data == "true"  # type: ignore[union-attr]
+    client = _wrapper(server, CSV)
+    client.setQuery(LABELS)
+    lines = client.queryAndConvert().decode().splitlines()  # type: ignore[union-attr]
+    assert lines[0] == "c,label"
+    assert lines[1] == "urn:conceptgraph:notes:backfill,Backfill"
+
+
+def test_construct_turtle_parses_back(server: Server) -> None:
+    client = _wrapper(server, TURTLE)
+    client.setQuery(
+        "CONSTRUCT { ?c skos:prefLabel ?l } WHERE { ?c skos:prefLabel ?l "
+        "FILTER(?c = <urn:conceptgraph:notes:migration>) }"
+    )
+    data = client.queryAndConvert()
+    graph = rdflib.Graph().parse(data=data, format="turtle")  # type: ignore[arg-type]
+    assert list(graph) == [
+        (
+            rdflib.URIRef("urn:conceptgraph:notes:migration"),
+            rdflib.URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"),
+            rdflib.Literal("Migration"),
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("accept", "media", "fmt"),
+    [
+        ("text/tab-separated-values", "text/tab-separated-values", "turtle"),
+        ("application/sparql-results+json", "application/sparql-results+json", "turtle"),
+        ("text/turtle", "text/turtle", "turtle"),
+        ("application/n-triples", "application/n-triples", "nt"),
+        ("application/ld+json", "application/ld+json", "json-ld"),
+    ],
+)
+def test_content_negotiation(server: Server, accept: str, media: str, fmt: str) -> None:
+    graph_query = accept in ("text/turtle", "application/n-triples", "application/ld+json")
+    query = (
+        "CONSTRUCT { ?c skos:prefLabel ?l } WHERE { ?c skos:prefLabel ?l } ORDER BY ?l LIMIT 3"
+        if graph_query
+        else LABELS
+    )
+    status, headers, body = server.get({"query": query}, accept=accept)
+    assert status == 200, body
+    assert headers["Content-Type"] == media
+    if graph_query:
+        graph = rdflib.Graph().parse(data=body, format=fmt)
+        assert len(graph) == 3
+    elif media == "text/tab-separated-values":
+        assert body.decode().splitlines()[0] == "?c\t?label"
+    else:
+        assert json.loads(body)["head"]["vars"] == ["c", "label"]
+
+
+def test_unacceptable_media_type_is_406(server: Server) -> None:
+    status, _, body = server.get({"query": LABELS}, accept="image/png")
+    assert status == 406, body
+
+
+def test_post_form_and_direct_body(server: Server) -> None:
+    form = urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"}).encode()
+    status, _, body = server.post(form, "application/x-www-form-urlencoded")
+    assert (status, json.loads(body)["boolean"]) == (200, True)
+    status, _, body = server.post(b"ASK { ?s ?p ?o }", "application/sparql-query")
+    assert (status, json.loads(body)["boolean"]) == (200, True)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"INSERT DATA { <urn:a> <urn:b> <urn:c> }", "application/sparql-update"),
+        (b"update=DROP+ALL", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_updates_are_refused(server: Server, body: bytes, content_type: str) -> None:
+    status, _, message = server.post(body, content_type)
+    assert status == 403
+    assert b"read-only" in message
+    status, _, after = server.get({"query": "ASK { ?s ?p ?o }"})
+    assert json.loads(after)["boolean"] is True
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+        "SELECT * FROM <http://example.org/other> WHERE { ?s ?p ?o }",
+        "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+    ],
+)
+def test_network_and_other_graphs_are_refused(server: Server, query: str) -> None:
+    status, _, message = server.get({"query": query})
+    assert status in (400, 403), message
+    assert message.strip()
+
+
+def test_default_graph_uri_must_be_the_vault(server: Server) -> None:
+    status, _, message = server.get(
+        {"query": "ASK { ?s ?p ?o }", "default-graph-uri": "http://example.org/g"}
+    )
+    assert status == 400
+    assert b"only the vault's own graph" in message
+
+
+def test_syntax_error_is_400_with_position(server: Server) -> None:
+    status, _, message = server.get({"query": "SELECT ?x WHERE { ?x ?y }"})
+    assert status == 400
+    assert re.search(rb"\d+:\d+", message), message
+
+
+def test_row_limit_cuts_and_says_so(server: Server) -> None:
+    status, headers, body = server.get({"query": LABELS}, accept="application/sparql-results+json")
+    assert status == 200
+    assert len(json.loads(body)["results"]["bindings"]) == 5
+    assert "more than 5" in headers["X-Result-Truncated"]
+
+
+def test_time_limit_stops_a_runaway_query_and_others_are_served(server: Server) -> None:
+    started = time.monotonic()
+    status, _, message = server.get({"query": FOREVER})
+    assert status == 503
+    assert b"limit" in message
+    assert time.monotonic() - started < 15
+    status, _, body = server.get({"query": "ASK { ?s ?p ?o }"})
+    assert (status, json.loads(body)["boolean"]) == (200, True)
+
+
+def test_many_clients_at_once(server: Server) -> None:
+    results: list[int] = []
+
+    def client() -> None:
+        for _ in range(5):
+            status, _, _ = server.get({"query": "ASK { ?s ?p ?o }"})
+            results.append(status)
+
+    threads = [threading.Thread(target=client) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert results == [200] * 100
+
+
+def test_oversized_query_is_413(server: Server) -> None:
+    body = b"ASK { ?s ?p ?o } #" + b"x" * (2 << 20)
+    status, _, _ = server.post(body, "application/sparql-query")
+    assert status == 413
+
+
+def test_query_page(server: Server) -> None:
+    status, headers, body = server.get({}, path="/")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/html")
+    assert b"<textarea" in body
+    assert b"fetch('sparql'" in body
+
+
+def test_watch_follows_edits(tmp_path: Path) -> None:
+    note = tmp_path / "a.md"
+    note.write_text("# First title\n", encoding="utf-8")
+    running = start(tmp_path, "--watch")
+    query = {"query": "SELECT ?l WHERE { ?c skos:prefLabel ?l }"}
+    try:
+        _, _, body = running.get(query, accept="text/csv")
+        assert body.decode().splitlines()[1:] == ["First title"]
+        note.write_text("# Second title\n", encoding="utf-8")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            _, _, body = running.get(query, accept="text/csv")
+            if body.decode().splitlines()[1:] == ["Second title"]:
+                break
+            time.sleep(0.3)
+        assert body.decode().splitlines()[1:] == ["Second title"]
+    finally:
+        running.process.terminate()
+        running.process.wait(timeout=10)
