@@ -7,11 +7,16 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from conceptgraph.config import load_config
 from conceptgraph.errors import UsageError
 from conceptgraph.model import Finding
 from conceptgraph.vault import Vault, is_note_path, load_vault, read_note
+
+if TYPE_CHECKING:
+    from conceptgraph.shacl import ShaclResult
+    from conceptgraph.sparql import QueryResult
 
 ROOT_MARKERS = (".obsidian", "conceptgraph.toml", ".git")
 
@@ -90,3 +95,44 @@ def lint_paths(paths: Sequence[Path], jobs: int | None = None) -> LintResult:
         vaults.append(vault)
         notes += len(only) if only is not None else len(vault.notes)
     return LintResult(findings, vaults, notes, roots)
+
+
+def query_vault(
+    path: Path,
+    text: str,
+    *,
+    base: str | None = None,
+    source: str = "query",
+    jobs: int | None = None,
+) -> QueryResult:
+    """Run a SPARQL query over the vault at a folder, embedded.
+
+    The query is refused (``SERVICE``, ``LOAD``, updates, a ``FROM`` naming another graph) or
+    reported as a syntax error before the vault is read; ``source`` names it in messages.
+    """
+    from conceptgraph.sparql import check_query, check_syntax, load_store, run_query
+    from conceptgraph.triples import check_base, default_base, vault_rdf
+
+    if not path.is_dir():
+        raise UsageError(f"not a vault folder: {path}")
+    base = check_base(base) if base is not None else default_base(path.resolve())
+    check_query(text, graphs=(base,), source=source)
+    check_syntax(text, base, source)
+    rdf = vault_rdf(open_vault(path, jobs), base)
+    return run_query(load_store(rdf), text, base, source)
+
+
+def shacl_vault(
+    path: Path,
+    shapes: Sequence[Path] = (),
+    *,
+    base: str | None = None,
+    jobs: int | None = None,
+) -> ShaclResult:
+    """Validate the vault at a folder against the shipped SHACL shapes and ``shapes``."""
+    from conceptgraph.shacl import load_shapes, validate
+    from conceptgraph.triples import vault_rdf
+
+    graph = load_shapes(shapes)  # bad shapes fail before the vault is read
+    vault = open_vault(path, jobs)
+    return validate(vault, vault_rdf(vault, base), graph)

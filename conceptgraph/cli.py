@@ -7,11 +7,18 @@ from __future__ import annotations
 
 import enum
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from conceptgraph import __version__
+
+if TYPE_CHECKING:
+    from conceptgraph.lint.engine import Rule
+    from conceptgraph.model import Finding
+    from conceptgraph.vault import Vault
 
 
 class ExitCode(enum.IntEnum):
@@ -115,16 +122,9 @@ def lint(
     at or above the fail level, 2 usage or configuration error.
     """
     from conceptgraph.api import lint_paths
-    from conceptgraph.config import parse_fail_on
     from conceptgraph.errors import UsageError
     from conceptgraph.lint.engine import all_rules
-    from conceptgraph.lint.report import (
-        REPORTERS,
-        STATISTICS,
-        ReportContext,
-        color_wanted,
-        summary,
-    )
+    from conceptgraph.lint.report import STATISTICS
 
     if statistics and fmt not in STATISTICS:
         raise UsageError(f"--statistics needs --format {' or '.join(STATISTICS)}, not {fmt}")
@@ -143,28 +143,71 @@ def lint(
             click.echo(fixes.describe("Fixed"), err=True)
     else:
         result = lint_paths(targets, jobs=jobs)
+    raise SystemExit(
+        _report_findings(
+            result.findings,
+            result.roots,
+            result.vaults,
+            result.notes,
+            rules=all_rules(),
+            fmt=fmt,
+            statistics=statistics,
+            output=output,
+            color_mode=color_mode,
+            quiet=quiet,
+            fail_on=fail_on,
+        )
+    )
+
+
+def _report_findings(
+    findings: list[Finding],
+    roots: list[Path],
+    vaults: list[Vault],
+    notes: int,
+    *,
+    rules: Mapping[str, Rule],
+    fmt: str,
+    statistics: bool,
+    output: Path | None,
+    color_mode: str,
+    quiet: bool,
+    fail_on: str | None,
+) -> ExitCode:
+    """Print findings in a lint format (and the summary); the exit status they call for.
+
+    ``roots[i]`` is the vault root of ``findings[i]``. The status is FINDINGS when a finding is
+    at or above ``--fail-on``, or else the fail level of its vault's configuration.
+    """
+    from conceptgraph.config import parse_fail_on
+    from conceptgraph.lint.report import (
+        REPORTERS,
+        STATISTICS,
+        ReportContext,
+        color_wanted,
+        summary,
+    )
+
     color = fmt == "text" and color_wanted(color_mode, output is None and sys.stdout.isatty())
     context = ReportContext.create(
-        result.findings, result.roots, rules=all_rules(), cwd=Path.cwd().resolve(), color=color
+        findings, roots, rules=rules, cwd=Path.cwd().resolve(), color=color
     )
-    report = (STATISTICS if statistics else REPORTERS)[fmt](result.findings, context)
+    report = (STATISTICS if statistics else REPORTERS)[fmt](findings, context)
     if output is None:
         sys.stdout.write(report)
     else:
         _write_report(output, report)
     # With --output, stdout is free and stderr carries the summary whatever the format.
     if (fmt == "text" or output is not None) and not quiet:
-        click.echo(summary(result.findings, result.notes), err=True)
+        click.echo(summary(findings, notes), err=True)
     if fail_on is not None:
         levels = [parse_fail_on(fail_on)]
     else:
-        levels = [vault.config.fail_on for vault in result.vaults]
+        levels = [vault.config.fail_on for vault in vaults]
     failing = any(
-        level is not None and finding.severity >= level
-        for level in levels
-        for finding in result.findings
+        level is not None and finding.severity >= level for level in levels for finding in findings
     )
-    raise SystemExit(ExitCode.FINDINGS if failing else ExitCode.CLEAN)
+    return ExitCode.FINDINGS if failing else ExitCode.CLEAN
 
 
 def _write_report(path: Path, report: str) -> None:
@@ -274,9 +317,8 @@ def rules(name: str | None, fmt: str) -> None:
 @click.option(
     "--depth",
     type=click.IntRange(min=0),
-    default=1,
-    show_default=True,
-    help="Steps from --focus, in both directions.",
+    default=None,
+    help="Steps from --focus, in both directions [default: 1].",
 )
 @click.option(
     "--kinds",
@@ -289,19 +331,22 @@ def export(
     output: Path | None,
     base: str | None,
     focus: str | None,
-    depth: int,
+    depth: int | None,
     kinds: str | None,
 ) -> None:
     """Export a vault as RDF, a diagram, or graph JSON."""
     from conceptgraph.api import open_vault
+    from conceptgraph.errors import UsageError
     from conceptgraph.export import ExportOptions, find_format
     from conceptgraph.export import export as make_export
 
     find_format(fmt)
+    if depth is not None and focus is None:
+        raise UsageError("--depth counts steps from --focus; give --focus NOTE too")
     options = ExportOptions(
         base=base,
         focus=focus,
-        depth=depth,
+        depth=1 if depth is None else depth,
         kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()) if kinds else None,
     )
     data = make_export(open_vault(vault), fmt, options)
@@ -314,12 +359,324 @@ def export(
         write_atomic(output, data)
 
 
+# Kept in step with conceptgraph.sparql.RESULT_FORMATS by a test, so --help imports no engine.
+QUERY_FORMATS = ("table", "csv", "tsv", "json", "xml")
+
+
+@cli.command()
+@click.argument("vault", type=click.Path(path_type=Path))
+@click.argument("text", metavar="QUERY", required=False)
+@click.option(
+    "--file",
+    "-f",
+    "query_file",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    default=None,
+    help="Read the query from this file (- for stdin) instead of QUERY.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(QUERY_FORMATS),
+    default=None,
+    help="SELECT and ASK results [default: table on a terminal, else tsv]. "
+    "CONSTRUCT and DESCRIBE always print Turtle.",
+)
+@click.option("--base", default=None, help="Base IRI of the vault's resources (as for export).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the results to this file (atomically) instead of stdout.",
+)
+def query(
+    vault: Path,
+    text: str | None,
+    query_file: Path | None,
+    fmt: str | None,
+    base: str | None,
+    output: Path | None,
+) -> None:
+    """Run a SPARQL query over a vault, embedded: no server, no network.
+
+    The prefixes rdf, rdfs, xsd, skos, dcterms, prov, cg (the conceptgraph vocabulary) and
+    vault (the vault's base IRI) need no PREFIX line. SERVICE, LOAD, updates and a FROM naming
+    another graph are refused before anything runs. Exit status: 0 done, 2 a refused or
+    malformed query, or an unreadable vault.
+    """
+    from conceptgraph.api import query_vault
+    from conceptgraph.errors import UsageError
+    from conceptgraph.sparql import format_result
+
+    if (text is None) == (query_file is None):
+        raise UsageError("give the query as QUERY or with --file FILE, not both or neither")
+    source = "query"
+    if query_file is not None:
+        source = "stdin" if str(query_file) == "-" else str(query_file)
+        try:
+            raw = sys.stdin.buffer.read() if source == "stdin" else query_file.read_bytes()
+            text = raw.decode("utf-8-sig")
+        except OSError as exc:
+            raise UsageError(f"cannot read {query_file}: {exc.strerror or exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{query_file}: a query file must be UTF-8 ({exc.reason})") from exc
+    assert text is not None
+    found = query_vault(vault, text, base=base, source=source)
+    if fmt is None and found.kind != "graph":
+        fmt = "table" if output is None and sys.stdout.isatty() else "tsv"
+    data = format_result(found, fmt)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        from conceptgraph.atomic import write_atomic
+
+        write_atomic(output, data)
+
+
+@cli.command()
+@click.argument("vault", type=click.Path(path_type=Path))
+@click.option(
+    "--shapes",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="More SHACL shapes (Turtle, N-Triples, N3 or RDF/XML); repeat for several files.",
+)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Output format, as for lint.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(LEVELS),
+    default=None,
+    help="Exit 1 when a finding is at or above this level [default: from config, else warning].",
+)
+@click.option("--base", default=None, help="Base IRI of the vault's resources (as for export).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the report to this file (atomically) instead of stdout.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print no summary line.")
+@click.option(
+    "--color",
+    "color_mode",
+    type=click.Choice(COLORS),
+    default="auto",
+    show_default=True,
+    help="Colour the text format; auto: only on a terminal and when NO_COLOR is unset.",
+)
+def shacl(
+    vault: Path,
+    shapes: tuple[Path, ...],
+    fmt: str,
+    fail_on: str | None,
+    base: str | None,
+    output: Path | None,
+    quiet: bool,
+    color_mode: str,
+) -> None:
+    """Validate a vault's RDF against SHACL shapes: the shipped ones and --shapes.
+
+    Each violation is a finding `shacl-<constraint>` (shacl-min-count, shacl-datatype, ...) at
+    the note it came from, in any lint format. Exit status as for lint.
+    """
+    from conceptgraph.api import shacl_vault
+
+    result = shacl_vault(vault, shapes, base=base)
+    findings = result.findings
+    raise SystemExit(
+        _report_findings(
+            findings,
+            [result.vault.root] * len(findings),
+            [result.vault],
+            len(result.vault.notes),
+            rules={},
+            fmt=fmt,
+            statistics=False,
+            output=output,
+            color_mode=color_mode,
+            quiet=quiet,
+            fail_on=fail_on,
+        )
+    )
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--vault",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The vault to draw from [default: the vault each file is in].",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if a diagram is out of date.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def render(files: tuple[Path, ...], vault: Path | None, check: bool, quiet: bool) -> None:
+    """Fill the diagram blocks of Markdown files with Mermaid drawn from their vault.
+
+    A block is `<!-- conceptgraph:diagram focus=NOTE depth=N kinds=K,... -->`, then
+    `<!-- /conceptgraph -->`: only the lines between the two change. Exit status: 0 current
+    (or updated), 1 with --check when a block is out of date, 2 on an error.
+    """
+    from conceptgraph.render import render_files
+
+    result = render_files(list(files), vault=vault, check=check)
+    for done in result.stale:
+        lines = ", ".join(map(str, done.stale))
+        if done.skipped is not None:
+            click.echo(f"conceptgraph: {done.path}: not rendered: {done.skipped}", err=True)
+        elif not quiet:
+            verb = "out of date" if check else "updated"
+            click.echo(f"{done.path}: {verb} (diagram at line {lines})", err=True)
+    failing = any(done.skipped is not None or check for done in result.stale)
+    raise SystemExit(ExitCode.FINDINGS if failing else ExitCode.CLEAN)
+
+
+@cli.command()
+@click.argument("vault", type=click.Path(path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=7878,
+    show_default=True,
+    help="Port to bind; 0 picks a free one.",
+)
+@click.option("--watch", is_flag=True, help="Follow edits to the vault without a restart.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds a query may run before it is stopped (HTTP 503).",
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Solutions or triples in one answer; more is cut (X-Result-Truncated).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Query worker processes [default: one per core, at least 2].",
+)
+@click.option("--base", default=None, help="Base IRI of the vault's resources.")
+def serve(
+    vault: Path,
+    host: str,
+    port: int,
+    watch: bool,
+    timeout: float,
+    max_rows: int,
+    workers: int | None,
+    base: str | None,
+) -> None:
+    """Serve a vault as a read-only SPARQL 1.1 endpoint at /sparql, with a query page at /."""
+    from conceptgraph.errors import UsageError
+    from conceptgraph.server import ServeOptions, is_loopback
+    from conceptgraph.server import serve as run_server
+
+    if not vault.is_dir():
+        raise UsageError(f"not a vault folder: {vault}")
+    if not is_loopback(host):
+        click.echo(
+            f"conceptgraph: warning: binding {host} lets other machines query this vault",
+            err=True,
+        )
+    options = ServeOptions(host=host, port=port, timeout=timeout, max_rows=max_rows)
+    if workers is not None:
+        options = ServeOptions(host, port, timeout, max_rows, workers=workers)
+
+    def ready(url: str) -> None:
+        click.echo(f"Serving {vault} at {url} (Ctrl-C to stop)", err=True)
+
+    try:
+        run_server(vault.resolve(), options, base=base, watch=watch, ready=ready)
+    except KeyboardInterrupt:
+        raise SystemExit(ExitCode.INTERRUPTED) from None
+    except OSError as exc:
+        raise UsageError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from exc
+
+
+@cli.command()
+@click.argument("vault", type=click.Path(path_type=Path))
+@click.option(
+    "--store",
+    required=True,
+    help="The store's Graph Store Protocol endpoint, e.g. http://127.0.0.1:7878/store.",
+)
+@click.option("--graph", default=None, help="Named graph to replace [default: the vault's IRI].")
+@click.option("--user", default=None, help="User name for HTTP basic authentication.")
+@click.option(
+    "--password-env",
+    default=None,
+    metavar="VAR",
+    help="Environment variable that holds the password (never a command-line value).",
+)
+@click.option("--base", default=None, help="Base IRI of the vault's resources.")
+def push(
+    vault: Path,
+    store: str,
+    graph: str | None,
+    user: str | None,
+    password_env: str | None,
+    base: str | None,
+) -> None:
+    """Replace one named graph of an existing triple store with the vault's graph."""
+    import os
+
+    from conceptgraph.api import open_vault
+    from conceptgraph.errors import UsageError
+    from conceptgraph.export import ExportOptions
+    from conceptgraph.export import export as make_export
+    from conceptgraph.push import push_ntriples
+    from conceptgraph.triples import check_base, default_base
+
+    password = None
+    if password_env is not None:
+        if password_env not in os.environ:
+            raise UsageError(f"--password-env {password_env}: no such environment variable")
+        password = os.environ[password_env]
+    loaded = open_vault(vault)
+    iri = check_base(base) if base is not None else default_base(loaded.root)
+    data = make_export(loaded, "ntriples", ExportOptions(base=iri))
+    target = graph or iri
+    if sys.stderr.isatty():
+        with click.progressbar(length=len(data), label="pushing", file=sys.stderr) as bar:
+            result = push_ntriples(data, store, target, user, password, bar.update)
+    else:
+        result = push_ntriples(data, store, target, user, password)
+    click.echo(
+        f"Pushed {result.triples} triples ({result.bytes} bytes) into <{result.graph}> at "
+        f"{result.store} (HTTP {result.status}).",
+        err=True,
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; turn our errors into a message and exit 2 unless --traceback is given."""
     from conceptgraph.errors import ConceptgraphError
 
     args = sys.argv[1:] if argv is None else argv
     show_traceback = "--traceback" in args
+    if show_traceback:
+        # A rule's internal error is otherwise a finding: for a bug report, let it propagate.
+        from conceptgraph.lint.engine import RAISE_RULE_ERRORS
+
+        token = RAISE_RULE_ERRORS.set(True)
     try:
         cli.main(args=args, prog_name="conceptgraph", standalone_mode=False)
     except click.exceptions.Abort:
@@ -347,3 +704,6 @@ def main(argv: list[str] | None = None) -> None:
             err=True,
         )
         raise SystemExit(ExitCode.ERROR) from None
+    finally:
+        if show_traceback:
+            RAISE_RULE_ERRORS.reset(token)

@@ -14,7 +14,15 @@ from tests.conftest import FIXTURES
 
 REPO = Path(__file__).parent.parent
 NOTES = REPO / "notes"
-HEAVY_IMPORTS = ("rdflib", "http.server", "aiohttp", "starlette", "uvicorn")
+HEAVY_IMPORTS = (
+    "rdflib",
+    "pyoxigraph",
+    "pyshacl",
+    "http.server",
+    "aiohttp",
+    "starlette",
+    "uvicorn",
+)
 
 
 def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,231 @@
+"""Diagram blocks in Markdown files, kept current: ``conceptgraph render FILE...``.
+
+A block is two HTML comments; everything between them belongs to conceptgraph::
+
+    <!-- conceptgraph:diagram focus=migration depth=1 -->
+    ```mermaid
+    ...
+    ```
+    <!-- /conceptgraph -->
+
+Rendering replaces the lines between the markers with the Mermaid export the opening marker
+asks for (``focus``, ``depth``, ``kinds``, and ``vault``, a folder relative to the file) and
+leaves every other byte of the file as it was. Markers inside code blocks are text, not
+blocks. The vault is ``vault=`` when given, else ``--vault``, else the vault the file is in
+(the nearest folder above it with ``.obsidian/``, ``conceptgraph.toml`` or ``.git``).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+
+from conceptgraph.api import find_vault_root, open_vault
+from conceptgraph.atomic import write_atomic
+from conceptgraph.errors import ConceptgraphError, UsageError
+from conceptgraph.export import ExportOptions, export
+from conceptgraph.model import LINE_BREAK
+from conceptgraph.vault import Vault
+
+_OPEN = re.compile(
+    r"(?P<prefix>[ \t]*(?:>[ \t]?)*)<!--[ \t]*conceptgraph:diagram(?P<args>(?:[ \t][^\n]*?)?)"
+    r"[ \t]*-->[ \t]*"
+)
+_CLOSE = re.compile(r"[ \t]*(?:>[ \t]?)*<!--[ \t]*/conceptgraph[ \t]*-->[ \t]*")
+OPTIONS = ("focus", "depth", "kinds", "vault")
+_BOM = "\ufeff"
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One diagram block: its marker lines (0-based) and what its opening marker asks for."""
+
+    start: int  # the opening marker's line
+    end: int  # the closing marker's line
+    prefix: str  # what stands before the marker (indent, ``>`` of a blockquote)
+    options: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class FileRender:
+    """A file's diagram blocks: how many, which (by opening line, 1-based) were out of date."""
+
+    path: Path
+    blocks: int
+    stale: tuple[int, ...] = ()
+    written: bool = False
+    skipped: str | None = None  # why a stale file was not written
+
+
+@dataclass(frozen=True, slots=True)
+class RenderResult:
+    """Every file of one run."""
+
+    files: list[FileRender] = field(default_factory=list)
+
+    @property
+    def stale(self) -> list[FileRender]:
+        """The files with a block that was (or, with --check, is) out of date."""
+        return [f for f in self.files if f.stale]
+
+
+def find_blocks(text: str, path: Path) -> list[Block]:
+    """The diagram blocks of a Markdown text; a ``UsageError`` for unbalanced markers."""
+    lines = LINE_BREAK.split(text)
+    blocks: list[Block] = []
+    opened: tuple[int, re.Match[str]] | None = None
+    for token in MarkdownIt("commonmark").parse(text):
+        if token.type != "html_block" or token.map is None:
+            continue
+        number = token.map[0]
+        line = lines[number]
+        if match := _OPEN.fullmatch(line):
+            if opened is not None:
+                raise UsageError(
+                    f"diagram block opened at line {opened[0] + 1} is not closed before this one",
+                    str(path),
+                    number + 1,
+                )
+            opened = (number, match)
+        elif _CLOSE.fullmatch(line):
+            if opened is None:
+                raise UsageError(
+                    "<!-- /conceptgraph --> closes no diagram block", str(path), number + 1
+                )
+            start, found = opened
+            options = _options(found.group("args"), path, start + 1)
+            blocks.append(Block(start, number, found.group("prefix"), options))
+            opened = None
+    if opened is not None:
+        raise UsageError(
+            "diagram block has no closing <!-- /conceptgraph -->", str(path), opened[0] + 1
+        )
+    return blocks
+
+
+def _options(args: str, path: Path, line: int) -> dict[str, str]:
+    try:
+        words = shlex.split(args)
+    except ValueError as exc:
+        raise UsageError(f"diagram options: {exc}", str(path), line) from exc
+    options: dict[str, str] = {}
+    for word in words:
+        key, equals, value = word.partition("=")
+        if not equals or key not in OPTIONS:
+            known = ", ".join(f"{name}=" for name in OPTIONS)
+            raise UsageError(f"unknown diagram option {word!r} (known: {known})", str(path), line)
+        options[key] = value
+    return options
+
+
+def export_options(block: Block, path: Path) -> ExportOptions:
+    """What a block's opening marker asks of the Mermaid export."""
+    depth = block.options.get("depth", "1")
+    if not depth.isdigit():
+        raise UsageError(f"depth must be a whole number, not {depth!r}", str(path), block.start + 1)
+    kinds = block.options.get("kinds")
+    return ExportOptions(
+        focus=block.options.get("focus") or None,
+        depth=int(depth),
+        kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()) if kinds else None,
+    )
+
+
+class _Vaults:
+    """Each vault loaded once per run, however many blocks draw from it."""
+
+    def __init__(self, default: Path | None) -> None:
+        self.default = default
+        self.loaded: dict[Path, Vault] = {}
+
+    def of(self, block: Block, path: Path) -> Vault:
+        named = block.options.get("vault")
+        if named:
+            root = (path.parent / named).resolve()
+        elif self.default is not None:
+            root = self.default.resolve()
+        else:
+            root = find_vault_root(path)
+        if root not in self.loaded:
+            try:
+                self.loaded[root] = open_vault(root)
+            except UsageError as exc:
+                raise UsageError(exc.message, str(path), block.start + 1) from exc
+        return self.loaded[root]
+
+
+def render_text(text: str, path: Path, vaults: _Vaults) -> tuple[str, list[int], int]:
+    """The text with every block filled in; the opening lines (1-based) of those that changed."""
+    body = text.removeprefix(_BOM)
+    blocks = find_blocks(body, path)
+    if not blocks:
+        return text, [], 0
+    pieces = re.split(r"(\r\n|\r|\n)", body)
+    lines, ends = pieces[0::2], [*pieces[1::2], ""]
+    newline = ends[0] or "\n"
+    stale: list[int] = []
+    for block in reversed(blocks):
+        try:
+            diagram = export(vaults.of(block, path), "mermaid", export_options(block, path))
+        except ConceptgraphError as exc:
+            if exc.path is not None:
+                raise
+            raise UsageError(exc.message, str(path), block.start + 1) from exc
+        fresh = ["```mermaid", *diagram.decode("utf-8").splitlines(), "```"]
+        fresh = [
+            (block.prefix + line).rstrip() if line else block.prefix.rstrip() for line in fresh
+        ]
+        if lines[block.start + 1 : block.end] != fresh:
+            stale.append(block.start + 1)
+            lines[block.start + 1 : block.end] = fresh
+            ends[block.start + 1 : block.end] = [newline] * len(fresh)
+    new_body = "".join(line + end for line, end in zip(lines, ends, strict=True))
+    bom = _BOM if text.startswith(_BOM) else ""
+    return bom + new_body, sorted(stale), len(blocks)
+
+
+def render_files(
+    paths: Sequence[Path], vault: Path | None = None, check: bool = False
+) -> RenderResult:
+    """Fill the diagram blocks of Markdown files; with ``check``, only say which are stale.
+
+    Each file is written atomically, and only when a block changed. A file whose bytes changed
+    on disk while it was being rendered is left alone and reported.
+    """
+    vaults = _Vaults(vault)
+    result = RenderResult()
+    for path in paths:
+        raw = _read(path)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"not UTF-8 text (byte {exc.start})", str(path)) from exc
+        new, stale, count = render_text(text, path, vaults)
+        if not stale:
+            result.files.append(FileRender(path, count))
+            continue
+        if check:
+            result.files.append(FileRender(path, count, tuple(stale)))
+            continue
+        if _read(path) != raw:
+            skipped = "changed on disk while it was rendered; run again"
+            result.files.append(FileRender(path, count, tuple(stale), skipped=skipped))
+            continue
+        try:
+            write_atomic(path, new.encode("utf-8"))
+        except OSError as exc:
+            raise UsageError(f"cannot write: {exc.strerror or exc}", str(path)) from exc
+        result.files.append(FileRender(path, count, tuple(stale), written=True))
+    return result
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read: {exc.strerror or exc}", str(path)) from exc

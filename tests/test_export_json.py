@@ -1,0 +1,70 @@
+"""Graph JSON: networkx node-link data that loads back into the same graph."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import networkx as nx
+
+from conceptgraph.api import open_vault
+from conceptgraph.export import ExportOptions, export
+from conceptgraph.graph import build_graph
+from tests import hostile_names
+
+REPO = Path(__file__).parent.parent
+FIXTURE = Path(__file__).parent / "data" / "diagram-vault"
+
+
+def load(data: bytes) -> nx.MultiDiGraph:
+    graph = nx.node_link_graph(json.loads(data), edges="links")
+    assert isinstance(graph, nx.MultiDiGraph)
+    return graph
+
+
+def same(one: nx.MultiDiGraph, two: nx.MultiDiGraph) -> None:
+    assert list(one.nodes(data=True)) == list(two.nodes(data=True))
+    assert list(one.edges(keys=True, data=True)) == list(two.edges(keys=True, data=True))
+
+
+def test_round_trip_keeps_every_node_edge_and_attribute() -> None:
+    for root in (REPO / "notes", FIXTURE):
+        vault = open_vault(root)
+        graph = load(export(vault, "json"))
+        same(graph, build_graph(vault))
+        assert graph.graph == {"name": root.name}
+
+
+def test_notes_attributes_survive() -> None:
+    graph = load(export(open_vault(REPO / "notes"), "json"))
+    migration = graph.nodes["note:migration.md"]
+    assert migration["kind"] == "note"
+    assert migration["title"] == "Migration"
+    assert migration["canonical"] is True
+    assert migration["layer"] == "mechanism"
+    negations = [
+        data
+        for _, v, data in graph.out_edges("note:migration.md", data=True)
+        if data["kind"] == "negation" and v == "note:rollback.md"
+    ]
+    assert negations and negations[0]["reason"].startswith("rollback attempts")
+    assert {"path", "line", "column"} <= set(negations[0])
+
+
+def test_focus_and_kinds_cut_the_json_too() -> None:
+    vault = open_vault(FIXTURE)
+    graph = load(
+        export(vault, "json", ExportOptions(focus="alpha", depth=1, kinds=("dependency",)))
+    )
+    assert set(graph) == {"note:alpha.md", "note:beta.md"}
+    assert graph.graph["focus"] == "note:alpha.md"
+    assert graph.graph["kinds"] == ["dependency"]
+
+
+def test_hostile_names_round_trip(tmp_path: Path) -> None:
+    hostile_names.build(tmp_path / "vault")
+    vault = open_vault(tmp_path / "vault")
+    data = export(vault, "json")
+    same(load(data), build_graph(vault))
+    assert data == export(open_vault(tmp_path / "vault"), "json")
+    assert data.endswith(b"}\n")
