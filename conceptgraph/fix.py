@@ -26,7 +26,7 @@ from conceptgraph.api import LintResult, lint_paths
 from conceptgraph.atomic import write_atomic
 from conceptgraph.model import LINE_BREAK, Finding, Fix, NoteRecord, ProblemKind
 from conceptgraph.parse import decode
-from conceptgraph.vault import Vault
+from conceptgraph.vault import Vault, read_bytes
 
 # Text read with replacement characters, or not read at all, would be written back damaged.
 _UNFIXABLE = frozenset({ProblemKind.ENCODING, ProblemKind.BINARY, ProblemKind.UNREADABLE})
@@ -321,7 +321,8 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
 def _write(change: FileFix) -> str | None:
     """Write one change if the file still holds the text that was linted; else say why not."""
     try:
-        data = change.disk.read_bytes()
+        # Not Path.read_bytes: a FIFO put in the note's place since the lint would block it.
+        data = read_bytes(change.disk)
     except OSError as exc:
         return f"cannot read it again: {exc.strerror or exc}"
     text, problems = decode(data)

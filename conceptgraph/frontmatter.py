@@ -6,7 +6,11 @@ frontmatter and the lines are body text, links included.
 
 The YAML is read with PyYAML's safe loader (no tag can construct an object) under YAML 1.2
 booleans, because Obsidian's js-yaml reads ``canonical: yes`` as the string "yes", not as true.
-Duplicate keys are an error, as they are in Obsidian.
+Duplicate keys are an error, as they are in Obsidian. Before any value is built, the node graph
+is measured: aliases that expand it past ``MAX_VALUES`` values (a "billion laughs"), an alias
+inside the value it names (a value that contains itself) and nesting deeper than ``MAX_DEPTH``
+are refused, so no later step (a rule, an export, pickling between processes) meets a value
+that is endless, enormous or too deep to walk.
 
 python-frontmatter is not used: its boundary pattern accepts lines Obsidian does not (``----``,
 trailing text) and it cannot say on which line a key stands.
@@ -42,6 +46,11 @@ _Loader.add_implicit_resolver(
 )
 
 
+# Far beyond any real note's properties, and small enough to walk, copy and pickle at once.
+MAX_VALUES = 100_000
+MAX_DEPTH = 64
+
+
 @dataclass(frozen=True, slots=True)
 class Split:
     """A note cut into its frontmatter text and its body, with the body's first line number."""
@@ -71,6 +80,8 @@ def load(yaml_text: str, end_line: int) -> tuple[Frontmatter | None, list[Proble
         if node is None:
             return Frontmatter({}, {}, span), []
         problems = _duplicate_keys(node)
+        if not problems and ("&" in yaml_text or _could_nest(yaml_text)):
+            problems = _measure(node)
         if problems:
             return None, problems
         data = loader.construct_document(node)
@@ -97,7 +108,71 @@ def load(yaml_text: str, end_line: int) -> tuple[Frontmatter | None, list[Proble
         str(key.value): _node_span(key) for key, _ in node.value if isinstance(key, yaml.ScalarNode)
     }
     values = {str(key): value for key, value in data.items()}
+    # Keys merged in with "<<: *base" stand nowhere in this mapping: point at the merge key. A
+    # key written as a boolean or a number is named by its text here; keep the two in step.
+    merged = keys.get("<<", span)
+    for key in values:
+        keys.setdefault(key, merged)
     return Frontmatter(values, keys, span), []
+
+
+def _could_nest(yaml_text: str) -> bool:
+    # Every level of nesting takes a bracket, a brace, a "-" entry, a "?" key or a new line (a
+    # nested block mapping starts on its own line): text with fewer of them cannot nest past
+    # the limit, and most frontmatter is far below it.
+    marks = yaml_text.count("\n") + yaml_text.count("-") + yaml_text.count("?")
+    return marks + yaml_text.count("[") + yaml_text.count("{") >= MAX_DEPTH - 1
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _measure(root: yaml.Node) -> list[Problem]:
+    """Refuse a node graph that contains itself, expands too far, or nests too deep.
+
+    One depth-first walk, each node once: aliases make the graph a DAG (or a cycle), and a
+    node's expanded size is its own plus its children's, however often they are shared.
+    """
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if finished:
+            open_nodes.discard(key)
+            size[key] = 1 + sum(size[id(child)] for child in children)
+            depth[key] = 1 + max((depth[id(child)] for child in children), default=0)
+            if size[key] > MAX_VALUES:
+                message = (
+                    f"YAML aliases expand this value past {MAX_VALUES:,} values "
+                    "(an alias bomb); refused, never expanded"
+                )
+                return [Problem(ProblemKind.YAML_UNSAFE, _node_span(node), message)]
+            if depth[key] > MAX_DEPTH:
+                message = f"YAML nested more than {MAX_DEPTH} levels deep; refused"
+                return [Problem(ProblemKind.YAML_UNSAFE, _node_span(node), message)]
+            continue
+        if key in size:
+            continue
+        open_nodes.add(key)
+        stack.append((node, True))
+        for child in children:
+            if id(child) in open_nodes:
+                message = (
+                    "YAML alias inside the value it names: a value containing itself is refused"
+                )
+                return [Problem(ProblemKind.YAML_UNSAFE, _node_span(child), message)]
+            if id(child) not in size:
+                stack.append((child, False))
+    return []
 
 
 def string_values(yaml_text: str, budget: int = 10_000) -> list[tuple[str, str, Span]]:

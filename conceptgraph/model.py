@@ -151,6 +151,7 @@ class ProblemKind(enum.Enum):
     YAML_NOT_MAPPING = "yaml-not-mapping"
     YAML_UNSAFE = "yaml-unsafe"
     UNREADABLE = "unreadable"
+    NESTING = "nesting"
 
 
 @dataclass(frozen=True, slots=True)

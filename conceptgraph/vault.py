@@ -8,12 +8,14 @@ optional. Any file is a target, not only notes. Aliases are not targets.
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import posixpath
+import stat
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +32,16 @@ from conceptgraph.parse import parse_note
 NOTE_SUFFIX = ".md"
 # Below this many notes, starting worker processes costs more than it saves.
 _PARALLEL_MIN_NOTES = 400
+# A note is read whole into memory; past this size it is a file named .md, not a note (a disk
+# image, a log), and reading it could exhaust memory. Obsidian would not open it either.
+MAX_NOTE_BYTES = 64 * 1024 * 1024
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    # A FIFO put where a note was found must not block the run waiting for a writer.
+    | getattr(os, "O_NONBLOCK", 0)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +75,9 @@ class Vault:
     notes: dict[str, NoteRecord]
     files: tuple[str, ...]
     disk: dict[str, str] = field(default_factory=dict)
+    # Files whose names are another file's once NFC-normalised (an NFC and an NFD "café.md"
+    # side by side): the vault path they share, and their names on disk. They are not read.
+    shadowed: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _cache: dict[tuple[str, str], Resolution] = field(default_factory=dict, repr=False)
     _kinds: dict[str, list[str | None]] = field(default_factory=dict, repr=False)
     _resolved: dict[str, list[tuple[Link, Resolution]]] = field(default_factory=dict, repr=False)
@@ -78,6 +93,21 @@ class Vault:
         for path in self.files:
             index[fold(posixpath.basename(path))].append(path)
         return index
+
+    @cached_property
+    def _by_folded_path(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = defaultdict(list)
+        for path in self.files:
+            index[fold(path)].append(path)
+        return index
+
+    def collisions(self, path: str) -> list[str]:
+        """The other files whose path differs from ``path`` only in case.
+
+        Such files cannot both exist on macOS or Windows, and no link can tell them apart. (Those
+        differing only in Unicode form share ``path``: see ``shadowed``.)
+        """
+        return [p for p in self._by_folded_path.get(fold(path), ()) if p != path]
 
     @cached_property
     def aliases(self) -> dict[str, list[str]]:
@@ -192,7 +222,8 @@ class Vault:
         """
         if not linkpath:
             return Resolution(source, (source,))
-        name = fold(linkpath.replace("\u00a0", " ").strip())
+        written = unicodedata.normalize("NFC", linkpath.replace("\u00a0", " ").strip())
+        name = written.lower()
         bucket: Sequence[str] = ()
         base = posixpath.basename(name)
         if "." in base:
@@ -208,17 +239,20 @@ class Vault:
         folder = fold(posixpath.dirname(source))
         if name.startswith(("./", "../")):
             name = posixpath.normpath(posixpath.join(folder, name))
-            for path in bucket:
-                if fold(path) == name:
-                    return Resolution(path, (path,))
+            exact = [path for path in bucket if fold(path) == name]
+            if exact:
+                return _ranked(exact, written)
         rooted = name.startswith("/")
         name = name.removeprefix("/")
-        for path in bucket:
-            if fold(path) == name:
-                return Resolution(path, (path,))
+        exact = [path for path in bucket if fold(path) == name]
+        if exact:
+            return _ranked(exact, written)
         if rooted:
             return Resolution(None)
         matches = [path for path in bucket if fold(path).endswith(name)]
+        if len(matches) > 1:
+            # Names that differ only in case tie on every count: the one in the link's case first.
+            matches.sort(key=_case_first(written))
         near = sorted((p for p in matches if fold(p).startswith(folder)), key=len)
         far = sorted((p for p in matches if not fold(p).startswith(folder)), key=len)
         ranked = near + far
@@ -258,6 +292,29 @@ class Vault:
         return index
 
 
+def _ranked(exact: list[str], written: str) -> Resolution:
+    """Files whose whole path the link names, differing only in case (two can exist on Linux).
+
+    One is the answer. For several, Obsidian's choice depends on the order it indexed them in,
+    so pick the one whose case the link matches, else the first in code-point order, and list
+    them all: the link is ambiguous, and no way of writing it can tell them apart.
+    """
+    if len(exact) == 1:
+        return Resolution(exact[0], (exact[0],))
+    ordered = sorted(exact, key=_case_first(written))
+    return Resolution(ordered[0], tuple(ordered))
+
+
+def _case_first(written: str) -> Callable[[str], bool]:
+    """A sort key that puts first the paths ending in the link's text in its own case."""
+    tail = "/" + "/".join(p for p in _stem(written).split("/") if p not in ("", ".", ".."))
+    return lambda path: not _stem(path).endswith(tail)
+
+
+def _stem(path: str) -> str:
+    return "/" + (path[: -len(NOTE_SUFFIX)] if path.lower().endswith(NOTE_SUFFIX) else path)
+
+
 def find_subpath(note: NoteRecord, subpath: str) -> bool:
     """Whether ``#subpath`` names a block id or heading chain of ``note``, as Obsidian looks.
 
@@ -293,53 +350,117 @@ def note_aliases(note: NoteRecord) -> list[str]:
     return []
 
 
-def discover(root: Path, config: Config) -> tuple[dict[str, str], list[NoteRecord]]:
-    """Every file of the vault, and records of the ones that cannot be looked at.
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """What walking a vault folder finds.
 
-    Files map their vault path (POSIX, relative to ``root``, NFC as Obsidian names them) to
-    their path on disk, which differs where the disk holds NFD names (macOS).
+    ``files`` maps each vault path (POSIX, relative to the root, NFC as Obsidian names files)
+    to its path on disk, which differs where the disk holds NFD names (macOS). ``broken`` are
+    records of notes that cannot be read (a dangling link, a FIFO); ``shadowed`` the names on
+    disk of files whose vault path another file already has.
+    """
+
+    files: dict[str, str]
+    broken: list[NoteRecord]
+    shadowed: dict[str, tuple[str, ...]]
+
+
+def discover(root: Path, config: Config) -> Discovery:
+    """Every file of the vault, and records of the notes that cannot be looked at.
+
     Like Obsidian, skips hidden files and folders (``.obsidian``, ``.git``, ``.trash``), and
     whatever the configuration excludes. Symlinked folders are followed once: a loop ends there.
+    A folder named like a note (``x.md/``) is a folder, as in Obsidian. Where two names on disk
+    are one name once NFC-normalised, the one already in NFC (else the first) is the file.
     """
     files: dict[str, str] = {}
     broken: list[NoteRecord] = []
+    shadowed: dict[str, list[str]] = {}
     seen_dirs: set[tuple[int, int]] = set()
 
-    def walk(folder: Path, prefix: str, disk_prefix: str) -> None:
+    def entries(folder: Path, prefix: str) -> Iterator[os.DirEntry[str]]:
         try:
             info = folder.stat()
         except OSError:
-            return
+            return iter(())
         if (info.st_dev, info.st_ino) in seen_dirs:
-            return
+            return iter(())
         seen_dirs.add((info.st_dev, info.st_ino))
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            return iter(sorted(os.scandir(folder), key=lambda e: e.name))
         except OSError as exc:
-            broken.append(_unreadable(prefix.rstrip("/") or ".", exc))
-            return
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            rel = prefix + unicodedata.normalize("NFC", entry.name)
-            disk = disk_prefix + entry.name
-            if _excluded(rel, config.exclude):
-                continue
-            try:
-                is_dir = entry.is_dir()
-                is_file = entry.is_file()
-            except OSError as exc:
-                broken.append(_unreadable(rel, exc))
-                continue
-            if is_dir:
-                walk(Path(entry.path), rel + "/", disk + "/")
-            elif is_file:
-                files[rel] = disk
-            elif is_note_path(rel):
-                broken.append(_unreadable(rel, OSError("dangling symbolic link")))
+            broken.append(_unreadable(prefix.rstrip("/") or ".", _reason(exc)))
+            return iter(())
 
-    walk(root, "", "")
-    return files, broken
+    # Depth first, in name order, with a stack of its own: a folder tree thousands of levels
+    # deep must not exhaust the interpreter's recursion limit.
+    stack = [(entries(root, ""), "", "")]
+    while stack:
+        folder, prefix, disk_prefix = stack[-1]
+        entry = next(folder, None)
+        if entry is None:
+            stack.pop()
+            continue
+        if entry.name.startswith("."):
+            continue
+        rel = prefix + unicodedata.normalize("NFC", entry.name)
+        disk = disk_prefix + entry.name
+        if _excluded(rel, config.exclude):
+            continue
+        try:
+            is_dir = entry.is_dir()
+            is_file = entry.is_file()
+        except OSError as exc:
+            broken.append(_unreadable(rel, _reason(exc)))
+            continue
+        if is_dir:
+            stack.append((entries(Path(entry.path), rel + "/"), rel + "/", disk + "/"))
+        elif not is_file:
+            if is_note_path(rel):
+                broken.append(_unreadable(rel, _not_a_file(entry.path)))
+        elif rel not in files:
+            files[rel] = disk
+        else:
+            # Two names on disk for one vault path: keep the one written in NFC.
+            kept = files[rel]
+            if _is_nfc(entry.name) and not _is_nfc(posixpath.basename(kept)):
+                files[rel], disk = disk, kept
+            shadowed.setdefault(rel, []).append(disk)
+
+    return Discovery(files, broken, {rel: tuple(names) for rel, names in shadowed.items()})
+
+
+def _is_nfc(name: str) -> bool:
+    return unicodedata.is_normalized("NFC", name)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _not_a_file(path: str) -> str:
+    """Why a name that looks like a note is not one: a dangling or looping link, a FIFO, ..."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+        if exc.errno == errno.ENOENT:
+            return "dangling symbolic link"
+        return _reason(exc)
+    return f"not a regular file but {_file_kind(mode)}"
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "a special file"
 
 
 def _excluded(rel: str, patterns: Iterable[str]) -> bool:
@@ -352,8 +473,7 @@ def _excluded(rel: str, patterns: Iterable[str]) -> bool:
     return False
 
 
-def _unreadable(path: str, exc: OSError) -> NoteRecord:
-    reason = exc.strerror or str(exc)
+def _unreadable(path: str, reason: str) -> NoteRecord:
     problem = Problem(ProblemKind.UNREADABLE, Span.point(1), f"cannot read: {reason}")
     return NoteRecord(path=path, text="", problems=(problem,), decoded=False)
 
@@ -361,13 +481,55 @@ def _unreadable(path: str, exc: OSError) -> NoteRecord:
 def read_note(root: Path, path: str, disk: str | None = None) -> NoteRecord:
     """Read and parse one note; a file that cannot be read becomes a record of that problem.
 
-    ``path`` is the note's vault path, ``disk`` its path on disk when that differs.
+    ``path`` is the note's vault path, ``disk`` its path on disk when that differs. Only a
+    regular file is read (a FIFO or device put there since the vault was walked is refused, not
+    waited on), and at most ``MAX_NOTE_BYTES``. A crash of the parser, which is a bug, becomes
+    a problem of this note too, so the notes around it are still read.
     """
     try:
-        data = (root / (disk or path)).read_bytes()
+        data = read_bytes(root / (disk or path))
     except OSError as exc:
-        return _unreadable(path, exc)
-    return parse_note(path, data)
+        return _unreadable(path, _reason(exc))
+    try:
+        return parse_note(path, data)
+    except Exception as exc:
+        reason = f"internal error while parsing ({type(exc).__name__}: {exc}); please report it"
+        return _unreadable(path, reason)
+
+
+class NotANoteError(OSError):
+    """A file that must not be read as a note: not a regular file, or far too large."""
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a note file, without waiting on a FIFO or reading past ``MAX_NOTE_BYTES``.
+
+    Raises ``OSError``: ``NotANoteError`` for what is not a regular file or is too large.
+    """
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotANoteError(f"not a regular file but {_file_kind(info.st_mode)}")
+        if info.st_size > MAX_NOTE_BYTES:
+            raise NotANoteError(_too_large(info.st_size))
+        chunks = []
+        size = 0
+        # The size may change while the file is read (someone is writing it): read to the end
+        # all the same, but never past the limit.
+        while chunk := os.read(fd, max(info.st_size + 1 - size, 1 << 16)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_NOTE_BYTES:
+                raise NotANoteError(_too_large(size))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _too_large(size: int) -> str:
+    limit = MAX_NOTE_BYTES // (1024 * 1024)
+    return f"{size / (1024 * 1024):.0f} MiB, more than the {limit} MiB a note may have"
 
 
 @contextmanager
@@ -414,13 +576,20 @@ def read_notes(
 
 def load_vault(root: Path, config: Config, jobs: int | None = None) -> Vault:
     """Discover, read and index a whole vault."""
-    files, broken = discover(root, config)
-    note_paths = [(path, disk) for path, disk in files.items() if is_note_path(path)]
+    found = discover(root, config)
+    note_paths = [(path, disk) for path, disk in found.files.items() if is_note_path(path)]
     notes = {record.path: record for record in read_notes(root, note_paths, jobs)}
-    for record in broken:
+    for record in found.broken:
         notes.setdefault(record.path, record)
-    disk = {path: on_disk for path, on_disk in files.items() if path != on_disk}
-    return Vault(root=root, config=config, notes=notes, files=tuple(files), disk=disk)
+    disk = {path: on_disk for path, on_disk in found.files.items() if path != on_disk}
+    return Vault(
+        root=root,
+        config=config,
+        notes=notes,
+        files=tuple(found.files),
+        disk=disk,
+        shadowed=found.shadowed,
+    )
 
 
 def is_note_path(path: str) -> bool:

@@ -5,8 +5,9 @@ and indented code), raw HTML (comments included) or math never reaches it: a ``[
 stays text, as in Obsidian. Each token carries its offset in the inline source, so the caller can
 give every link an exact line and column.
 
-It also wraps markdown-it's own ``link`` and ``image`` rules to record where each ``[text](href)``
-starts, because Obsidian indexes Markdown links to notes as links too.
+It also wraps markdown-it's own ``link``, ``image`` and ``html_inline`` rules to record where each
+``[text](href)`` (Obsidian indexes Markdown links to notes as links too) and each inline HTML
+comment (which may hold a conceptgraph directive) starts.
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ from markdown_it.rules_inline import StateInline
 
 # No brackets and no line break inside: Obsidian ends a wikilink at the first "]]" on its line,
 # and refusing "[" keeps a line of thousands of unclosed "[[" linear instead of quadratic.
-_WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]*)\]\]")
+WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]*)\]\]")
 
 InlineRule = Callable[[StateInline, bool], bool]
 
 
 def wikilinks_plugin(md: MarkdownIt) -> None:
-    """Teach ``md`` wikilinks and embeds, and give Markdown links and images their offsets."""
+    """Teach ``md`` wikilinks and embeds; give Markdown links, images and inline HTML offsets."""
     md.inline.ruler.before("link", "wikilink", _wikilink)
-    for name in ("link", "image"):
+    for name in ("link", "image", "html_inline"):
         rule = _find_rule(md, name)
         if rule is not None:
             md.inline.ruler.at(name, _with_offset(rule))
@@ -57,7 +58,7 @@ def _wikilink(state: StateInline, silent: bool) -> bool:
     pos = state.pos
     if not (src.startswith("[[", pos) or src.startswith("![[", pos)):
         return False
-    match = _WIKILINK.match(src, pos)
+    match = WIKILINK.match(src, pos)
     if match is None or not match.group(2).strip():
         return False
     if not silent:
@@ -86,7 +87,7 @@ def _with_offset(rule: InlineRule) -> InlineRule:
         if not silent:
             # Pending text is flushed as a token first, so look for the link's own token.
             for token in state.tokens[first:]:
-                if token.type in ("link_open", "image"):
+                if token.type in ("link_open", "image", "html_inline"):
                     token.meta = {"pos": start, "end": state.pos}
                     break
         return True

@@ -1,7 +1,11 @@
 """write_atomic on real files: the old bytes or the new ones, never a mix, and no debris."""
 
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -106,3 +110,110 @@ def test_a_folder_in_the_way_is_an_oserror_and_leaves_no_temp_file(tmp_path: Pat
         write_atomic(tmp_path / "out", b"x")
     assert (tmp_path / "out").is_dir()
     assert _leftovers(tmp_path) == []
+
+
+# ---------------------------------------------- `lint --fix` interrupted between write and rename
+
+# A child that runs `conceptgraph lint --fix` and holds still once the temp file is written,
+# just before its fsync and rename, after saying so in the file named by its first argument.
+_HELD_FIX = """
+import os, sys, time
+from pathlib import Path
+
+held = Path(sys.argv[1])
+
+def hold(fd):
+    held.write_text("written", encoding="utf-8")
+    time.sleep(120)
+
+os.fsync = hold
+from conceptgraph.cli import main
+main(sys.argv[2:])
+"""
+_MIXED = b"# A\r\n\r\nSee [[b]].\n\nOne more line.\r\n"
+
+
+def _fix_held(tmp_path: Path) -> tuple[subprocess.Popen[str], Path, Path]:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / ".obsidian").mkdir()
+    note = vault / "a.md"
+    note.write_bytes(_MIXED)
+    note.chmod(0o640)
+    (vault / "b.md").write_bytes(b"# B\n\nBack to [[a]].\n")
+    held = tmp_path / "held"
+    child = subprocess.Popen(
+        [sys.executable, "-c", _HELD_FIX, str(held), "lint", str(vault), "--fix"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not held.exists():
+        assert child.poll() is None, child.communicate()
+        assert time.monotonic() < deadline, "the fix never reached its write"
+        time.sleep(0.05)
+    temps = [p for p in vault.iterdir() if p.name.endswith(".tmp")]
+    assert len(temps) == 1 and temps[0].name.startswith(".a.md."), temps
+    return child, vault, note
+
+
+def test_interrupting_a_fix_mid_write_keeps_the_old_file_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    child, vault, note = _fix_held(tmp_path)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    assert note.read_bytes() == _MIXED
+    assert _mode(note) == 0o640
+    assert _leftovers(vault) == []
+
+
+def test_killing_a_fix_mid_write_keeps_the_old_file_whole(tmp_path: Path) -> None:
+    child, vault, note = _fix_held(tmp_path)
+    child.kill()  # SIGKILL: no cleanup can run
+    child.communicate(timeout=60)
+    assert note.read_bytes() == _MIXED
+    assert _mode(note) == 0o640
+    # What a killed process cannot remove is its hidden temp file, which is no note: the vault
+    # walk skips it, and the next --fix finishes the job.
+    (temp,) = [p for p in vault.iterdir() if p.name.endswith(".tmp")]
+    assert temp.name.startswith(".")
+    again = subprocess.run(
+        [sys.executable, "-m", "conceptgraph", "lint", str(vault), "--fix", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr
+    assert temp.name not in again.stdout and "Fixed 1 finding in 1 file." in again.stderr
+    assert note.read_bytes() == _MIXED.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    assert _mode(note) == 0o640
+
+
+def test_a_failed_rename_during_fix_keeps_the_old_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conceptgraph.api import lint_paths
+    from conceptgraph.fix import fix_paths
+
+    note = tmp_path / "a.md"
+    note.write_bytes(_MIXED)
+    note.chmod(0o640)
+    (tmp_path / "b.md").write_bytes(b"# B\n\nBack to [[a]].\n")
+
+    def fail(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "replace", fail)
+    report, left = fix_paths([tmp_path], jobs=1)
+    assert [str(skip) for skip in report.skipped] == [
+        "a.md: not fixed: cannot write it: No space left on device"
+    ]
+    assert note.read_bytes() == _MIXED
+    assert _mode(note) == 0o640
+    assert _leftovers(tmp_path) == []
+    assert {f.rule for f in left.findings} == {f.rule for f in lint_paths([tmp_path]).findings}

@@ -485,3 +485,34 @@ def test_many_links_finish_and_are_all_found() -> None:
     record = parse(text)
     assert len(record.links) == 5_000
     assert record.links[-1].span == Span(5_000, 3, 5_000, 3 + len("[[n4999]]"))
+
+
+# --------------------------------------------------------- lines trimmed away from a paragraph
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        # A line of only a no-break (or other Unicode) space is not blank to the block parser:
+        # it starts the paragraph, whose text markdown-it then trims. Found by fuzzing.
+        ("\xa0\n[[x]]", 2, 1),
+        ("\u3000\n\u2003\nsee [[x]]", 3, 5),
+        ("\x0c\nsee [[x]]", 2, 5),
+        ("> \xa0\n> see [[x]]", 2, 7),
+        ("- \xa0\n  see [[x]]", 2, 7),
+        ("\xa0\n[[x]]\n===\n", 2, 1),
+        # "-" and "1." before a no-break space are text, not block prefixes: nothing is trimmed.
+        ("-\xa0\n[[x]]", 2, 1),
+        ("1.\xa0[[x]]\nnext", 1, 4),
+    ],
+)
+def test_lines_trimmed_from_a_paragraph_do_not_shift_positions(
+    text: str, line: int, column: int
+) -> None:
+    assert only_link(text).span.line == line
+    assert only_link(text).span.column == column
+
+
+def test_a_setext_heading_after_a_no_break_space_line_is_on_its_text_line() -> None:
+    (heading,) = parse("\xa0\nTitle\n===\n").headings
+    assert (heading.text, heading.span.line) == ("Title", 2)

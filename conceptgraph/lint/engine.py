@@ -8,6 +8,7 @@ path, so rules stay small and cannot get those wrong.
 
 from __future__ import annotations
 
+import contextvars
 import enum
 import inspect
 import traceback
@@ -62,6 +63,12 @@ class Rule:
 
 
 REGISTRY: dict[str, Rule] = {}
+
+# Set (by ``conceptgraph --traceback``) to let a rule's internal error propagate with its
+# traceback, for a bug report, instead of becoming a finding.
+RAISE_RULE_ERRORS: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "RAISE_RULE_ERRORS", default=False
+)
 
 
 def rule(
@@ -163,35 +170,42 @@ def _run(
     if active.scope is Scope.VAULT:
         check_vault: VaultCheck = active.check  # type: ignore[assignment]
         try:
-            hits = list(check_vault(vault))
+            stamped = [_stamp(active, severity, "", hit) for hit in check_vault(vault)]
         except Exception as exc:
+            if RAISE_RULE_ERRORS.get():
+                raise
             yield _crash(active, "", exc)
             return
-        for hit in hits:
-            path = hit.path or ""
-            if only is None or path in only:
-                yield _stamp(active, severity, path, hit)
+        yield from (f for f in stamped if only is None or f.path in only)
         return
     check_note: NoteCheck = active.check  # type: ignore[assignment]
     for note in notes:
         try:
-            hits = list(check_note(note, vault))
+            # Stamped inside the guard: a rule that yields something other than a Hit fails
+            # here, as its own finding, not later in the sort of every rule's findings.
+            stamped = [_stamp(active, severity, note.path, hit) for hit in check_note(note, vault)]
         except Exception as exc:
+            if RAISE_RULE_ERRORS.get():
+                raise
             yield _crash(active, note.path, exc)
             continue
-        for hit in hits:
-            yield _stamp(active, severity, hit.path or note.path, hit)
+        yield from stamped
 
 
 def _crash(active: Rule, path: str, exc: Exception) -> Finding:
     # A bug in one rule must not hide the findings of every other rule: it becomes a finding.
-    where = traceback.extract_tb(exc.__traceback__)[-1]
-    message = (
-        f"internal error in rule {active.name}: {type(exc).__name__}: {exc} "
-        f"({where.filename.rsplit('/', 1)[-1]}:{where.lineno}); please report it"
-    )
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" ({frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
+    # One line, whatever the exception says: reporters print a finding a line.
+    what = " ".join(f"{type(exc).__name__}: {exc}".split())
+    message = f"internal error in rule {active.name}: {what}{where}; please report it"
     return Finding.at(path, Span.point(1), active.name, Severity.ERROR, message)
 
 
 def _stamp(active: Rule, severity: Severity, path: str, hit: Hit) -> Finding:
-    return Finding.at(path, hit.span, active.name, severity, hit.message, hit.fix)
+    if not isinstance(hit, Hit) or not isinstance(hit.span, Span):
+        raise TypeError(f"rule {active.name} yielded {type(hit).__name__}, not a Hit with a Span")
+    span = hit.span
+    if not all(type(n) is int and n >= 1 for n in (span.line, span.column)):
+        raise ValueError(f"rule {active.name} yielded a position outside any file: {span}")
+    return Finding.at(hit.path or path, span, active.name, severity, hit.message, hit.fix)

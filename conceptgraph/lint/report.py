@@ -144,13 +144,36 @@ def _rule(name: str, on: bool) -> str:
 # -------------------------------------------------------------------------------- text, json
 
 
+# Control characters (a newline, an escape sequence) and bidirectional controls in a file name
+# or a message would split a finding's line or drive the terminal: the text format shows them
+# as escapes. C0, DEL, C1, and the bidi embeddings, overrides, isolates and marks.
+_UNPRINTABLE = {
+    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    for code in (
+        *range(0x20),
+        *range(0x7F, 0xA0),
+        0x061C,
+        0x200E,
+        0x200F,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+        0x2028,
+        0x2029,
+    )
+}
+
+
+def _printable(text: str) -> str:
+    return text.translate(_UNPRINTABLE) if not text.isprintable() else text
+
+
 @register_reporter("text")
 def text_report(findings: Sequence[Finding], context: ReportContext = _NO_CONTEXT, /) -> str:
     """One line a finding: ``path:line:col: severity rule message``."""
     on = context.color
     return "".join(
-        f"{f.path}:{f.line}:{f.column}: {_severity(f.severity, on)} {_rule(f.rule, on)} "
-        f"{f.message}\n"
+        f"{_printable(f.path)}:{f.line}:{f.column}: {_severity(f.severity, on)} "
+        f"{_rule(f.rule, on)} {_printable(f.message)}\n"
         for f in findings
     )
 

@@ -17,7 +17,8 @@ def frontmatter_syntax(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     """Flag frontmatter YAML that does not parse, or a ``---`` block that never closes.
 
     Tags that would construct objects (``!!python/object``) are refused, never run; duplicate
-    keys are an error, as in Obsidian.
+    keys are an error, as in Obsidian. So are YAML aliases that expand past 100,000 values (an
+    alias bomb), an alias inside the value it names, and nesting deeper than 64 levels.
     Why: Obsidian then shows no properties at all for the note: aliases, type and canonical
     marks silently vanish from the graph.
     Example:  aliases: [transition, move

@@ -27,6 +27,9 @@ def _rewrite(
     text and gets the target's file name, percent-encoded; one with a title or an angle-bracket
     destination is left to the author.
     """
+    if link.span.line != link.span.end_line:
+        # A Markdown link over several lines: rewriting it would have to keep its line breaks.
+        return None
     source = note.lines()[link.span.line - 1]
     written = source[link.span.column - 1 : link.span.end_column - 1]
     if link.kind is LinkKind.MARKDOWN:
@@ -83,6 +86,7 @@ def ambiguous_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     Example:  [[index]] with projects/index.md and areas/index.md
     Instead:  [[projects/index]]
     Fix: safe. Writes the path of the file Obsidian opens today, so nothing changes for readers.
+    None when the files differ only in case (see name-collision): no path tells them apart.
     """
     for link, found in vault.resolved(note):
         if not link.target:
@@ -91,10 +95,14 @@ def ambiguous_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
             continue
         others = ", ".join(found.candidates[1:])
         target = vault.linktext(found.path, note.path)
+        opens = f"{link.target!r} fits {len(found.candidates)} files; Obsidian opens {found.path}"
+        if vault.resolve_linkpath(target, note.path).candidates != (found.path,):
+            message = f"{opens} (also: {others}); their names differ only in case, rename one"
+            yield Hit(link.span, message)
+            continue
         yield Hit(
             link.span,
-            f"{link.target!r} fits {len(found.candidates)} files; Obsidian opens {found.path} "
-            f"(also: {others}); write [[{target}]] to say which",
+            f"{opens} (also: {others}); write [[{target}]] to say which",
             _rewrite(note, link, target, link.display),
         )
 

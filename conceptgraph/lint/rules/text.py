@@ -1,8 +1,10 @@
-"""The text family: the bytes of a note must be clean UTF-8 text with consistent line ends."""
+"""The text family: a note must be a readable file with a usable name, holding clean UTF-8 text."""
 
 from __future__ import annotations
 
 import difflib
+import posixpath
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 
@@ -123,3 +125,95 @@ def line_endings(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     else:
         message = f"line ends with {found}{more}, unlike the file's other lines ({wanted})"
     yield Hit(edits[0].span, message, Fix(f"end every line with {_ENDING_NAMES[expected]}", edits))
+
+
+# Characters that change the order in which the text around them is shown (Trojan Source).
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Obsidian reads these in a link as heading, block, or display-text marks, or as its brackets.
+_LINK_BREAKING = "#^[]|"
+
+
+def _unsafe_characters(path: str) -> Iterator[str]:
+    chars = dict.fromkeys(path)
+    bidi = [f"U+{ord(c):04X} {unicodedata.name(c, '')}".rstrip() for c in chars if c in _BIDI]
+    if bidi:
+        yield f"the path holds {', '.join(bidi)}, which reorders how the name is shown"
+    controls = [f"U+{ord(c):04X}" for c in chars if unicodedata.category(c) == "Cc"]
+    if controls:
+        yield f"the path holds the control character(s) {', '.join(controls)}"
+    breaking = [repr(c) for c in dict.fromkeys(posixpath.basename(path)) if c in _LINK_BREAKING]
+    if breaking:
+        yield (
+            f"the file name holds {', '.join(breaking)}: a [[link]] ends the name there, "
+            "so no link reaches this note"
+        )
+
+
+@rule("unsafe-file-name", family="text", severity=Severity.WARNING)
+def unsafe_file_name(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
+    """Flag a note path with control or bidirectional characters, or a name no link can reach.
+
+    Control characters (tab, newline, escape, ...) and bidirectional controls (U+202E and its
+    kin) anywhere in the path; in the file name, the characters Obsidian reads as parts of a
+    link: ``#`` ``^`` ``[`` ``]`` ``|``.
+    Why: a bidirectional control makes ``txt.exe`` show as ``exe.txt``; control characters
+    break terminals, line-based tools and sync; and ``[[a#b]]`` means heading ``b`` of ``a``,
+    so a note named ``a#b.md`` cannot be linked at all.
+    Example:  notes/review#2.md
+    Instead:  notes/review 2.md
+    Fix: none. Renaming a note is the author's call, and links to it must change with it.
+    """
+    for message in _unsafe_characters(note.path):
+        yield Hit(Span.point(1), message)
+
+
+@rule("name-collision", family="text", severity=Severity.ERROR)
+def name_collision(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
+    """Flag a note whose path differs from another file's only in case or in Unicode form.
+
+    Two such files can exist side by side on Linux (``Note.md`` and ``note.md``; ``café.md``
+    written in NFC and in NFD), but not on macOS or Windows, and Obsidian compares names
+    without case and in NFC. Links to the name are reported as ambiguous-link. Of an NFC and
+    an NFD name, only the NFC file is read.
+    Why: synced to a Mac or a Windows machine, one file overwrites the other; and which one a
+    link opens depends on the order Obsidian happened to index them in.
+    Example:  names/Note.md and names/note.md
+    Instead:  merge them, or rename one: names/note (draft).md
+    Fix: none. Which file to keep, and what to merge, is the author's call.
+    """
+    others = vault.collisions(note.path)
+    if others:
+        listed = ", ".join(repr(other) for other in others)
+        message = (
+            f"{note.path!r} and {listed} differ only in case: they cannot both exist on macOS "
+            "or Windows, and no link tells them apart"
+        )
+        yield Hit(Span.point(1), message)
+    shadowed = vault.shadowed.get(note.path, ())
+    if shadowed:
+        # Both names look the same on screen: show the other one's code points.
+        listed = ", ".join(ascii(name) for name in shadowed)
+        message = (
+            f"{listed} is this file's name in another Unicode form: they cannot both exist on "
+            "macOS, and Obsidian sees one name; that file is not read"
+        )
+        yield Hit(Span.point(1), message)
+
+
+@rule("deep-nesting", family="text", severity=Severity.WARNING)
+def deep_nesting(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
+    """Flag lists or quotes nested as deep as the Markdown parser stops reading (100 levels).
+
+    A list level counts two (the list and its item), a quote one: the text of a list item 50
+    levels deep, or of a quote in 100 quotes, is too deep. Those lines are read for
+    ``[[links]]`` by pattern only; their headings, list items and block ids do not count, and
+    links in code there are taken as links.
+    Why: no reader follows 50 levels of indentation, and what the parser cannot place in the
+    note's structure (negation items, residuals) silently drops out of the graph.
+    Example:  a list indented 50 levels deep
+    Instead:  split the outline into sections or notes.
+    Fix: none. How to restructure an outline is the author's call.
+    """
+    for problem in note.problems:
+        if problem.kind is ProblemKind.NESTING:
+            yield Hit(problem.span, problem.message)
