@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +37,25 @@ COLORS = ("auto", "always", "never")
 LEVELS = ("error", "warning", "info", "never")
 
 
+def _report_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The --format and --fail-on options of every command that reports findings."""
+    command = click.option(
+        "--fail-on",
+        type=click.Choice(LEVELS),
+        default=None,
+        help="Exit 1 when a finding is at or above this level [default: config, else warning].",
+    )(command)
+    return click.option(
+        "--format",
+        "-f",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="text",
+        show_default=True,
+        help="Output format.",
+    )(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="conceptgraph")
 @click.option("--traceback", is_flag=True, help="Show the Python traceback of an error.")
@@ -48,21 +67,7 @@ def cli(ctx: click.Context, traceback: bool) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(LEVELS),
-    default=None,
-    help="Exit 1 when a finding is at or above this level [default: from config, else warning].",
-)
+@_report_options
 @click.option(
     "--jobs",
     "-j",
@@ -443,21 +448,7 @@ def query(
     type=click.Path(dir_okay=False, path_type=Path),
     help="More SHACL shapes (Turtle, N-Triples, N3 or RDF/XML); repeat for several files.",
 )
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="Output format, as for lint.",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(LEVELS),
-    default=None,
-    help="Exit 1 when a finding is at or above this level [default: from config, else warning].",
-)
+@_report_options
 @click.option("--base", default=None, help="Base IRI of the vault's resources (as for export).")
 @click.option(
     "--output",
