@@ -19,6 +19,7 @@ trailing text) and it cannot say on which line a key stands.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import yaml
@@ -34,6 +35,9 @@ except AttributeError:  # PyYAML built without libyaml
 class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
     """The safe loader with YAML 1.2 booleans (only true/false), like Obsidian's js-yaml."""
 
+    # Scalars that could not be read as their type, kept as text (see _text_if_invalid).
+    misread: list[Problem]
+
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
@@ -44,6 +48,45 @@ _Loader.add_implicit_resolver(
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
     list("tTfF"),
 )
+
+ScalarConstructor = Callable[[yaml.SafeLoader, yaml.ScalarNode], object]
+
+
+def _text_if_invalid(name: str, construct: ScalarConstructor) -> ScalarConstructor:
+    """A scalar constructor that keeps a value it cannot read as text, and says so.
+
+    PyYAML raises plain ``ValueError`` (or ``KeyError``, ...) for a scalar that looks like its
+    type but is not one: ``created: 2024-15-01`` (month 15), an integer of 5,000 digits (past
+    Python's conversion limit), ``!!bool maybe``. One mistyped date must not cost the note its
+    frontmatter, nor stop the run: the value stays the text it is, and a problem names it.
+    """
+
+    def text_if_invalid(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
+        try:
+            return construct(loader, node)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            text = str(node.value)
+            shown = repr(text if len(text) <= 40 else text[:40] + "...")
+            why = f" ({str(exc)[:80]})" if isinstance(exc, ValueError | OverflowError) else ""
+            message = f"YAML value {shown} is not a valid {name}{why}; read as text"
+            misread: list[Problem] = getattr(loader, "misread", [])
+            misread.append(Problem(ProblemKind.YAML_SYNTAX, _node_span(node), message))
+            return text
+
+    return text_if_invalid
+
+
+for _tag, _name in (
+    ("int", "integer"),
+    ("float", "number"),
+    ("bool", "boolean"),
+    ("null", "null"),
+    ("timestamp", "date"),
+):
+    _Loader.add_constructor(
+        f"tag:yaml.org,2002:{_tag}",
+        _text_if_invalid(_name, yaml.SafeLoader.yaml_constructors[f"tag:yaml.org,2002:{_tag}"]),
+    )
 
 
 # Far beyond any real note's properties, and small enough to walk, copy and pickle at once.
@@ -75,6 +118,7 @@ def load(yaml_text: str, end_line: int) -> tuple[Frontmatter | None, list[Proble
     """Load frontmatter text that starts on file line 2 and whose closing fence is ``end_line``."""
     span = Span(1, 1, end_line, 4)
     loader = _Loader(yaml_text)
+    loader.misread = []
     try:
         node = loader.get_single_node()
         if node is None:
@@ -86,8 +130,11 @@ def load(yaml_text: str, end_line: int) -> tuple[Frontmatter | None, list[Proble
             return None, problems
         data = loader.construct_document(node)
     except yaml.constructor.ConstructorError as exc:
-        message = f"YAML {_reason(exc)}: tags that construct objects are refused, never run"
-        return None, [_problem(ProblemKind.YAML_UNSAFE, exc, message, yaml_text)]
+        if "could not determine a constructor" in (exc.problem or ""):
+            message = f"YAML {_reason(exc)}: tags that construct objects are refused, never run"
+            return None, [_problem(ProblemKind.YAML_UNSAFE, exc, message, yaml_text)]
+        message = f"YAML value cannot be read: {_reason(exc)}"
+        return None, [_problem(ProblemKind.YAML_SYNTAX, exc, message, yaml_text)]
     except yaml.MarkedYAMLError as exc:
         return None, [
             _problem(
@@ -98,6 +145,11 @@ def load(yaml_text: str, end_line: int) -> tuple[Frontmatter | None, list[Proble
         return None, [
             Problem(ProblemKind.YAML_SYNTAX, Span.point(2), f"YAML does not parse: {exc}")
         ]
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
+        # PyYAML's own errors are YAMLErrors; anything else escaping it is a gap in it, and
+        # one note's frontmatter must not stop the run.
+        message = f"YAML cannot be read: {type(exc).__name__}: {exc}"
+        return None, [Problem(ProblemKind.YAML_SYNTAX, Span.point(2), message)]
     finally:
         loader.dispose()
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
@@ -113,7 +165,7 @@ def load(yaml_text: str, end_line: int) -> tuple[Frontmatter | None, list[Proble
     merged = keys.get("<<", span)
     for key in values:
         keys.setdefault(key, merged)
-    return Frontmatter(values, keys, span), []
+    return Frontmatter(values, keys, span), loader.misread
 
 
 def _could_nest(yaml_text: str) -> bool:

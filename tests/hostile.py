@@ -156,6 +156,17 @@ def build(root: Path, padding: int = 0) -> dict[str, Expect]:
     # Within libyaml's own limit (1,000) but past what pickling between processes can take.
     put("yaml/deeper.md", b"---\nx: " + b"[" * 990 + b"]" * 990 + b"\n---\n", "frontmatter-syntax")
     put(
+        "yaml/bad-values.md",
+        b"---\ncreated: 2024-15-01\nn: "
+        + b"9" * 5000
+        + b"\nok: !!bool maybe\ncanonical: yes\n---\n",
+        ("frontmatter-syntax", 2, 10),
+        ("frontmatter-syntax", 3, 4),
+        ("frontmatter-syntax", 4, 5),
+        # The rest of the frontmatter still counts: canonical is read, and is of the wrong type.
+        ("frontmatter-shape", 5, 1),
+    )
+    put(
         "yaml/merged-keys.md",
         b"---\nbase: &b {canonical: yes}\n<<: *b\n---\n",
         ("frontmatter-shape", 2, 11),
@@ -278,6 +289,26 @@ def build(root: Path, padding: int = 0) -> dict[str, Expect]:
     if _bind_socket(root / "socket.md"):
         expect["socket.md"] = Expect({"unreadable-file"}, {("unreadable-file", 1, 1)})
     return expect
+
+
+def remove_tree(root: Path) -> None:
+    """Remove a folder tree too deep for ``shutil.rmtree``, which recurses once per level.
+
+    The hostile vault's 1,200-level folder would otherwise stay behind in the temp folders, and
+    stop pytest's own cleanup of them.
+    """
+    folders = [root]
+    index = 0
+    while index < len(folders):
+        with os.scandir(folders[index]) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(Path(entry.path))
+                else:
+                    os.unlink(entry.path)
+        index += 1
+    for folder in reversed(folders):
+        os.rmdir(folder)
 
 
 def _bind_socket(path: Path) -> bool:

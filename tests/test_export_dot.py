@@ -187,3 +187,27 @@ def test_cli_bad_options_exit_2(args: list[str], message: str) -> None:
     result = run_cli("export", "notes", "-f", "dot", *args)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_too_big_to_layer_is_drawn_by_sfdp(notes: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conceptgraph.export import dot
+
+    monkeypatch.setattr(dot, "LAYERED_MAX_EDGES", 50)
+    text = export(notes, "dot").decode("utf-8")
+    assert "layout=sfdp" in text
+    assert "subgraph cluster" not in text  # sfdp has no boxes: layers are fill colours
+    assert 'fillcolor="#e3f2fd"' in text
+    assert "too many to layer" in text
+    svg = export(notes, "svg")
+    drawn = " | ".join(svg_nodes(svg).values())
+    assert all(n.title is not None and n.title.text in drawn for n in notes.notes.values())
+    assert "Legend" in drawn and "negation: is not" in drawn
+
+
+def test_many_neighbours_fold_into_rows(notes: Vault) -> None:
+    text = export(notes, "dot", ExportOptions(focus="migration")).decode("utf-8")
+    assert "newrank=true" in text
+    lengths = re.findall(r"minlen=(\d)", text)
+    assert set(lengths) == {"2", "3"}
+    whole = export(notes, "dot").decode("utf-8")
+    assert "newrank" not in whole

@@ -122,3 +122,15 @@ def test_escape(text: str, escaped: str) -> None:
 
 def test_same_vault_same_bytes(notes: Vault) -> None:
     assert mermaid(notes) == mermaid(open_vault(REPO / "notes"))
+
+
+def test_a_layer_has_one_colour_in_every_picture(notes: Vault) -> None:
+    def colours(text: str) -> dict[str, str]:
+        names = dict(re.findall(r'subgraph (g\d+)\["([^"]+)"\]', text))
+        fills = dict(re.findall(r"style (g\d+) fill:(#\w+)", text))
+        return {names[g]: fills[g] for g in names}
+
+    whole = colours(mermaid(notes))
+    part = colours(mermaid(notes, focus="migration", kinds=("dependency",)))
+    assert "dynamics" not in part
+    assert part == {name: whole[name] for name in part}

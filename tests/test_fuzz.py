@@ -100,6 +100,11 @@ _PIECES = [
     "aliases: [a",
     'k: "[[n]]"',
     "&a [*a]",
+    "d: 2024-15-01",
+    "t: 2024-01-01 25:61:00",
+    "n: !!int x",
+    "b: !!bool maybe",
+    "<<: *a",
 ]
 
 _inner = st.text(alphabet="ab é#^|\\.\n[]!()<> ", max_size=10)
@@ -122,7 +127,10 @@ _constructs = st.one_of(
         st.sampled_from(["- ", "* ", "1. ", "> "]),
         _inner,
     ),
-    st.builds(lambda t: f"---\n{t}\n---\n", st.text(alphabet='ab: -[]"&*!{}\n', max_size=30)),
+    st.builds(
+        lambda t: f"---\n{t}\n---\n",
+        st.text(alphabet='ab: -[]"&*!{}<|>\n0123456789.', max_size=40),
+    ),
 )
 markdown = st.lists(
     st.one_of(st.sampled_from(_PIECES), st.text(max_size=4), _constructs), max_size=40

@@ -1,10 +1,11 @@
 """Hostile and broken input: every bad file is a finding naming it, and nothing else is lost.
 
 The hostile vault (tests/hostile.py, made byte for byte at test time) holds bad YAML of every
-kind, YAML tags that would run code, alias bombs, binary and non-UTF-8 files, odd line ends,
-a 5 MB line, 2,000 levels of nesting, 50,000 unclosed ``[[``, names with control and
-bidirectional characters, NFD names, names that differ only in case or form, a symlink loop,
-a dangling symlink, a folder named ``x.md``, a FIFO, a socket and a device named ``.md``. The
+kind (mistyped dates too), YAML tags that would run code, alias bombs, binary and non-UTF-8
+files, odd line ends, a 5 MB line, 2,000 levels of nesting, 50,000 unclosed ``[[``, names with
+control and bidirectional characters, NFD names, names that differ only in case or form, a
+folder tree 1,200 levels deep, a symlink loop, a dangling symlink, a folder named ``x.md``, a
+FIFO, a socket and a device named ``.md``. The
 real command runs over all of it at once; the rest of the file system's misbehaviour (a file
 that cannot be read, one deleted or rewritten during the run) is staged in-process.
 
@@ -60,9 +61,10 @@ def run_cli(*args: str | Path, timeout: float = 300) -> subprocess.CompletedProc
 @pytest.fixture(scope="module")
 def hostile_vault(
     tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[Path, dict[str, hostile.Expect]]:
+) -> Iterator[tuple[Path, dict[str, hostile.Expect]]]:
     root = tmp_path_factory.mktemp("hostile") / "vault"
-    return root, hostile.build(root, padding=PADDING)
+    yield root, hostile.build(root, padding=PADDING)
+    hostile.remove_tree(root)
 
 
 def _by_path(findings: list[dict[str, object]]) -> dict[str, list[dict[str, object]]]:
@@ -474,3 +476,31 @@ def test_links_on_a_long_line_keep_exact_columns() -> None:
     record = parse_note("n.md", line)
     assert len(record.links) == 100_000
     assert record.links[-1].span == Span(1, 11 * 99_999 + 6, 1, 11 * 99_999 + 11)
+
+
+@pytest.mark.parametrize(
+    ("yaml_line", "column", "value"),
+    [
+        # Found by atheris: PyYAML raises a plain ValueError for a date that is not one.
+        ("created: 2024-15-01", 10, "2024-15-01"),
+        ("at: 2024-01-01 25:00:00", 5, "2024-01-01 25:00:00"),
+        ("n: " + "9" * 5_000, 4, "9" * 5_000),  # past Python's int conversion limit
+        ("x: !!int abc", 4, "abc"),
+        ("x: !!float abc", 4, "abc"),
+        ("x: !!bool maybe", 4, "maybe"),
+        ("x: !!timestamp nope", 4, "nope"),
+    ],
+)
+def test_a_scalar_yaml_cannot_read_is_text_and_a_problem(
+    yaml_line: str, column: int, value: str
+) -> None:
+    record = parse_note("n.md", f"---\n{yaml_line}\naliases: [a]\n---\n# N\n".encode())
+    assert record.frontmatter is not None
+    assert list(record.frontmatter.data.values()) == [value, ["a"]]
+    (problem,) = record.problems
+    assert (problem.kind.value, problem.span.line, problem.span.column) == (
+        "yaml-syntax",
+        2,
+        column,
+    )
+    assert "read as text" in problem.message

@@ -2,9 +2,10 @@
 
 The vault is tests/hostile.py's (control and bidirectional characters in names, a newline in a
 name, ``#`` in a name, NFD names, case and NFC/NFD twins, unreadable and binary notes, broken
-YAML), without its ``size/`` notes: those are about the parser, and 50,000 edges to lay out
-would only make ``dot`` slow. Each export is read back by the real thing: rdflib, Graphviz's
-``dot``, the Mermaid parser, and Python's JSON and XML parsers.
+YAML), without its ``size/`` notes and its 1,200-level folder: those are about the parser and
+the walk, and 50,000 edges to lay out would only make ``dot`` slow. Each export is read back
+by the real thing: rdflib, Graphviz's ``dot``, the Mermaid parser, and Python's JSON and XML
+parsers.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,11 +32,13 @@ _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f-\x9f\u202a-\u202e\u2066-\u20
 
 
 @pytest.fixture(scope="module")
-def vault(tmp_path_factory: pytest.TempPathFactory) -> Vault:
+def vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vault]:
     root = tmp_path_factory.mktemp("hostile-exports") / "vault"
     hostile.build(root)
     shutil.rmtree(root / "size")
-    return open_vault(root, jobs=1)
+    hostile.remove_tree(root / "deep")
+    yield open_vault(root, jobs=1)
+    hostile.remove_tree(root)
 
 
 @pytest.mark.parametrize(

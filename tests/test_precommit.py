@@ -78,6 +78,7 @@ def test_hooks_under_pre_commit(tmp_path: Path) -> None:
         "    hooks:\n"
         "      - id: conceptgraph-fix\n"
         "      - id: conceptgraph-lint\n"
+        "      - id: conceptgraph-render\n"
     )
     git(project, "init", "-q")
     git(project, "add", "-A")
@@ -107,6 +108,19 @@ def test_hooks_under_pre_commit(tmp_path: Path) -> None:
     clean = pre_commit(project, home)
     assert clean.returncode == 0, clean.stdout + clean.stderr
 
+    # The render hook fills a stale diagram block; the next run finds it current.
+    block = "<!-- conceptgraph:diagram vault=../notes focus=a -->\n<!-- /conceptgraph -->\n"
+    (project / "docs").mkdir()
+    (project / "docs" / "map.md").write_text(f"# Map\n\n{block}", encoding="utf-8")
+    git(project, "add", "-A")
+    rendering = pre_commit(project, home, "conceptgraph-render")
+    assert rendering.returncode == 1, rendering.stdout + rendering.stderr
+    assert "files were modified by this hook" in rendering.stdout
+    assert "```mermaid\n" in (project / "docs" / "map.md").read_text(encoding="utf-8")
+    git(project, "add", "-A")
+    rendered = pre_commit(project, home, "conceptgraph-render")
+    assert rendered.returncode == 0, rendered.stdout + rendered.stderr
+
 
 def test_manifest_and_readme_snippets_are_valid(tmp_path: Path) -> None:
     pytest.importorskip("pre_commit")
@@ -125,7 +139,7 @@ def test_manifest_and_readme_snippets_are_valid(tmp_path: Path) -> None:
     manifest = REPO / ".pre-commit-hooks.yaml"
     validate("validate-manifest", manifest)
     ids = {hook["id"] for hook in yaml.safe_load(manifest.read_text(encoding="utf-8"))}
-    assert ids == {"conceptgraph-lint", "conceptgraph-fix"}
+    assert ids == {"conceptgraph-lint", "conceptgraph-fix", "conceptgraph-render"}
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme.split("## pre-commit", 1)[1].split("\n## ", 1)[0]

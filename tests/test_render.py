@@ -177,3 +177,12 @@ def test_the_readme_diagram_is_current() -> None:
     result = run_cli("render", "--check", "README.md")
     assert result.returncode == 0, result.stderr
     assert "<!-- conceptgraph:diagram" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_pre_commit_hook_runs_render() -> None:
+    import yaml
+
+    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    hook = next(h for h in hooks if h["id"] == "conceptgraph-render")
+    assert hook["entry"] == "conceptgraph render"
+    assert hook["types"] == ["markdown"]

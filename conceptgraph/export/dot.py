@@ -1,9 +1,14 @@
 """The graph as Graphviz DOT, and as SVG or PNG drawn by Graphviz's own ``dot``.
 
-Node ids in the DOT text are ``n0``, ``n1``, ... in graph order, and every label is an HTML-like
-label with its text XML-escaped, so no note name (quotes, backslashes, ``<``, ``-->``, ``;``,
-any Unicode) can break the file. Styles come from :mod:`conceptgraph.export.style`; a legend
-cluster explains every node and edge kind the picture holds.
+Node ids in the DOT text are ``n0``, ``n1``, ... in the order they are written, and every label
+is an HTML-like label with its text XML-escaped, so no note name (quotes, backslashes, ``<``,
+``-->``, ``;``, control characters, any Unicode) can break the file. What is drawn and its
+styles come from :mod:`conceptgraph.export.style`; a legend explains every node and edge kind
+the picture holds.
+
+Layout: ``dot``'s layered layout, notes in one box a layer, what points at a note above it.
+A picture past ``LAYERED_MAX_EDGES`` edges would take ``dot`` minutes, so it is laid out by
+``sfdp`` (force-directed) instead, with the layers as fill colours and its title saying so.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import shutil
 import subprocess
 import textwrap
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import networkx as nx
 
@@ -22,7 +27,6 @@ from conceptgraph.export import ExportOptions
 from conceptgraph.export.style import (
     ALIAS_COLOUR,
     CAPTION_COLOUR,
-    CLUSTER_COLOURS,
     EDGE_STYLES,
     FOCUS_COLOUR,
     NODE_STYLES,
@@ -32,6 +36,7 @@ from conceptgraph.export.style import (
     EdgeStyle,
     NodeStyle,
     drawing,
+    group_colours,
 )
 from conceptgraph.export.view import graph_view
 from conceptgraph.vault import Vault
@@ -43,8 +48,9 @@ _DEFAULT_EDGE = EdgeStyle("#757575", "solid", 1.0, "normal", "")
 _RESIDUAL_TEXT = NODE_STYLES["residual"].text
 # dot's layered layout slows sharply with size (measured on generated vaults: 1,145 edges
 # 3 s, 1,786 edges 43 s, 2,308 edges 90 s), while sfdp lays out 12,000 edges in 2 s.
-LAYERED_MAX_EDGES = 1200
-LAYERED_MAX_CARDS = 600
+LAYERED_MAX_EDGES = 1000
+LAYERED_MAX_CARDS = 500
+NEWRANK_MAX_EDGES = 100
 _STAGGER_FROM = 6
 _STAGGER_ROWS = 3
 INSTALL_HINT = (
@@ -55,7 +61,7 @@ INSTALL_HINT = (
 
 def export_dot(vault: Vault, options: ExportOptions) -> bytes:
     """The vault (or the part the options select) as DOT text."""
-    return dot_source(graph_view(vault, options)).encode("utf-8")
+    return dot_source(graph_view(vault, options), group_colours(vault)).encode("utf-8")
 
 
 def export_svg(vault: Vault, options: ExportOptions) -> bytes:
@@ -95,9 +101,9 @@ def stable_svg(svg: bytes) -> bytes:
     return _GENERATOR.sub(b"", svg, count=1)
 
 
-def dot_source(graph: nx.MultiDiGraph) -> str:
+def dot_source(graph: nx.MultiDiGraph, colours: Mapping[str, int] | None = None) -> str:
     """DOT text for a view of the graph: cards, styled edges, groups by layer, a legend."""
-    return "".join(_lines(drawing(graph)))
+    return "".join(_lines(drawing(graph, colours)))
 
 
 def layered(picture: Drawing) -> bool:
@@ -110,9 +116,11 @@ def _lines(picture: Drawing) -> Iterator[str]:
     yield "digraph conceptgraph {\n"
     if layered(picture):
         title = _html_label(picture.title, bold=True)
-        # A neighbourhood reads best ranked as one graph (newrank), so that its fans of
-        # neighbours fold into rows across the layer boxes; a whole vault, ranked box by box.
-        rank = "newrank=true, " if any(card.focused for card in picture.cards) else ""
+        # A small neighbourhood reads best ranked as one graph (newrank), so that its fans of
+        # neighbours fold into rows across the layer boxes; that ranking is slow past a
+        # hundred edges (300 edges: 4 s against 0.2 s), so bigger pictures rank box by box.
+        focused = any(card.focused for card in picture.cards)
+        rank = "newrank=true, " if focused and len(picture.edges) <= NEWRANK_MAX_EDGES else ""
         yield (
             f'  graph [rankdir=TB, {rank}nodesep=0.3, ranksep=0.6, fontname="{FONT}",'
             f" fontsize=18, labelloc=t, label={title}];\n"
@@ -134,7 +142,7 @@ def _lines(picture: Drawing) -> Iterator[str]:
         indent = "  "
         fill = None
         if index is not None:
-            fill, border = CLUSTER_COLOURS[index % len(CLUSTER_COLOURS)]
+            fill, border = picture.colour(index)
         if index is not None and layered(picture):
             name = picture.groups[index]
             yield f"  subgraph cluster_{index} {{\n"
@@ -285,7 +293,7 @@ def _legend_table(picture: Drawing) -> Iterator[str]:
     node_kinds, edge_kinds = picture.kinds()
     rows = ['<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Legend</B></TD></TR>']
     for index, name in enumerate(picture.groups):
-        fill, _ = CLUSTER_COLOURS[index % len(CLUSTER_COLOURS)]
+        fill, _ = picture.colour(index)
         rows.append(f'<TR><TD BGCOLOR="{fill}">    </TD><TD ALIGN="LEFT">{_escape(name)}</TD></TR>')
     for kind in node_kinds:
         style = NODE_STYLES.get(kind, _DEFAULT_NODE)

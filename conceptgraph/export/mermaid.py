@@ -14,13 +14,13 @@ from collections.abc import Iterator
 
 from conceptgraph.export import ExportOptions
 from conceptgraph.export.style import (
-    CLUSTER_COLOURS,
     EDGE_STYLES,
     FOCUS_COLOUR,
     NODE_STYLES,
     Card,
     Drawing,
     drawing,
+    group_colours,
 )
 from conceptgraph.export.view import graph_view
 from conceptgraph.vault import Vault
@@ -51,7 +51,8 @@ _ESCAPED = frozenset('"#&<>;:|[](){}`\\\ufb02\u00b6\u00b0%')
 
 def export_mermaid(vault: Vault, options: ExportOptions) -> bytes:
     """The vault (or the part the options select) as Mermaid flowchart text."""
-    return mermaid_source(drawing(graph_view(vault, options))).encode("utf-8")
+    picture = drawing(graph_view(vault, options), group_colours(vault))
+    return mermaid_source(picture).encode("utf-8")
 
 
 def mermaid_source(picture: Drawing) -> str:
@@ -100,7 +101,7 @@ def _label(card: Card) -> str:
 
 def _styles(picture: Drawing, ids: dict[str, str], by_kind: dict[str, list[int]]) -> Iterator[str]:
     classes: dict[str, list[str]] = {}
-    for card in picture.cards:
+    for card in picture.ordered():
         classes.setdefault(f"cg_{card.kind}", []).append(ids[card.node])
         if card.dashed:
             classes.setdefault("cg_dashed", []).append(ids[card.node])
@@ -125,7 +126,7 @@ def _styles(picture: Drawing, ids: dict[str, str], by_kind: dict[str, list[int]]
             looks.append(f"stroke-dasharray:{_DASHES[style.line]}")
         yield f"  linkStyle {','.join(map(str, numbers))} {','.join(looks)}\n"
     for index in range(len(picture.groups)):
-        fill, border = CLUSTER_COLOURS[index % len(CLUSTER_COLOURS)]
+        fill, border = picture.colour(index)
         yield f"  style g{index} fill:{fill},stroke:{border}\n"
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import networkx as nx
 
 from conceptgraph.graph import EDGE_KINDS, NODE_KINDS
+from conceptgraph.vault import Vault
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,12 @@ class Drawing:
     edges: tuple[Edge, ...]
     groups: tuple[str, ...] = ()
     group_of: Mapping[str, str] = field(default_factory=dict)
+    colours: Mapping[str, int] = field(default_factory=dict)  # group -> CLUSTER_COLOURS index
+
+    def colour(self, index: int) -> tuple[str, str]:
+        """The fill and border of a group: the same for a layer in every picture of a vault."""
+        number = self.colours.get(self.groups[index], index)
+        return CLUSTER_COLOURS[number % len(CLUSTER_COLOURS)]
 
     def by_group(self) -> list[tuple[int | None, list[Card]]]:
         """The cards as they are written: each group's (by index), then those in none."""
@@ -147,8 +154,24 @@ class Drawing:
         return [k for k in NODE_KINDS if k in nodes], [k for k in EDGE_KINDS if k in edges]
 
 
-def drawing(graph: nx.MultiDiGraph) -> Drawing:
-    """The picture of a graph view (see the module docstring for what is folded and merged)."""
+def group_colours(vault: Vault) -> dict[str, int]:
+    """A colour for each group the whole vault has, so a part of it is coloured alike."""
+    layers = set()
+    for note in vault.notes.values():
+        layer = note.property("layer")
+        if isinstance(layer, str) and layer.strip():
+            layers.add(" ".join(layer.split()))
+    if not layers:
+        layers = {posixpath.dirname(path) or "/" for path in vault.notes}
+    return {name: number for number, name in enumerate(sorted(layers))}
+
+
+def drawing(graph: nx.MultiDiGraph, colours: Mapping[str, int] | None = None) -> Drawing:
+    """The picture of a graph view (see the module docstring for what is folded and merged).
+
+    ``colours`` numbers the groups of the whole vault (:func:`group_colours`); without it,
+    groups are coloured in the order they appear.
+    """
     focus = graph.graph.get("focus")
     folded = _folded(graph, focus)
     aliases: dict[str, list[str]] = {}
@@ -183,6 +206,7 @@ def drawing(graph: nx.MultiDiGraph) -> Drawing:
         edges=_edges(graph, folded),
         groups=tuple(groups),
         group_of={card.node: group_of[card.node] for card in cards if card.node in group_of},
+        colours=dict(colours or {}),
     )
 
 

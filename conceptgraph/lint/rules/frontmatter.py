@@ -18,7 +18,9 @@ def frontmatter_syntax(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
 
     Tags that would construct objects (``!!python/object``) are refused, never run; duplicate
     keys are an error, as in Obsidian. So are YAML aliases that expand past 100,000 values (an
-    alias bomb), an alias inside the value it names, and nesting deeper than 64 levels.
+    alias bomb), an alias inside the value it names, and nesting deeper than 64 levels. A value
+    that looks like a date or a number but is not one (``created: 2024-15-01``) is reported and
+    read as text; the rest of the frontmatter still counts.
     Why: Obsidian then shows no properties at all for the note: aliases, type and canonical
     marks silently vanish from the graph.
     Example:  aliases: [transition, move
