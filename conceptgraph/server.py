@@ -509,6 +509,14 @@ def make_handler(endpoint: Endpoint, log: Callable[[str], None]) -> type[BaseHTT
         def log_message(self, format: str, *args: Any) -> None:
             log(f"{self.address_string()} {format % args}")
 
+        def handle(self) -> None:
+            try:
+                super().handle()
+            except (BrokenPipeError, ConnectionResetError):
+                # The client left while the connection was kept open for its next request (or
+                # while it was still sending one): nothing to answer, and the server goes on.
+                self.close_connection = True
+
         def _send(
             self, status: int, content_type: str, body: bytes, extra: dict[str, str] | None = None
         ) -> None:
@@ -644,6 +652,13 @@ def make_handler(endpoint: Endpoint, log: Callable[[str], None]) -> type[BaseHTT
     return Handler
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # Connections the kernel holds until they are accepted. socketserver's default of 5 drops
+    # the SYNs of a burst of clients, which then wait out TCP's retransmission (1 s, 3 s, 7 s).
+    request_queue_size = 128
+
+
 def serve(
     root: Path,
     options: ServeOptions,
@@ -654,8 +669,7 @@ def serve(
 ) -> None:
     """Serve the vault at ``root`` until interrupted."""
     endpoint = Endpoint(root, options, base)
-    server = ThreadingHTTPServer((options.host, options.port), make_handler(endpoint, log))
-    server.daemon_threads = True
+    server = _HTTPServer((options.host, options.port), make_handler(endpoint, log))
     host, port = str(server.server_address[0]), int(server.server_address[1])
     url = f"http://{host}:{port}/sparql"
     if ready is not None:
