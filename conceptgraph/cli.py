@@ -56,9 +56,37 @@ def _report_options(command: Callable[..., None]) -> Callable[..., None]:
     )(command)
 
 
+# Kept in step with conceptgraph.parse.PARSERS by a test; listed here for a light --help.
+PARSERS = ("pyromark", "markdown-it")
+
+
+def _use_parser(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        from conceptgraph.parse import use_parser
+
+        use_parser(value)
+    return value
+
+
+def _parser_option(command: Callable[..., None]) -> Callable[..., None]:
+    return click.option(
+        "--parser",
+        type=click.Choice(PARSERS),
+        default=None,
+        envvar="CONCEPTGRAPH_PARSER",
+        expose_value=False,
+        callback=_use_parser,
+        help=(
+            "Markdown engine: pyromark (pulldown-cmark, fast; hands what it cannot vouch for "
+            "to markdown-it) or markdown-it (markdown-it-py, the reference) [default: pyromark]."
+        ),
+    )(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="conceptgraph")
 @click.option("--traceback", is_flag=True, help="Show the Python traceback of an error.")
+@_parser_option
 @click.pass_context
 def cli(ctx: click.Context, traceback: bool) -> None:
     """Lint, graph and query a vault of Markdown concept notes."""
@@ -68,6 +96,7 @@ def cli(ctx: click.Context, traceback: bool) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @_report_options
+@_parser_option
 @click.option(
     "--jobs",
     "-j",

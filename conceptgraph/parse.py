@@ -38,8 +38,8 @@ from conceptgraph.model import (
 )
 from conceptgraph.wikilinks import WIKILINK, split_linktext, wikilinks_plugin
 
-_BLOCK_ID = re.compile(r"(?:^|[ \t])\^([A-Za-z0-9-]+)[ \t]*$")
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+BLOCK_ID = re.compile(r"(?:^|[ \t])\^([A-Za-z0-9-]+)[ \t]*$")
+SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 # The rule list is bounded so that a comment holding thousands of unclosed directives is
 # scanned in linear time: each attempt looks at most that far for its "-->".
 _DIRECTIVE = re.compile(
@@ -56,8 +56,30 @@ _INLINE_NESTING = 20
 BlockTokenize = Callable[[StateBlock, int, int], None]
 
 
-def parse_note(path: str, data: bytes) -> NoteRecord:
-    """Read one file's bytes into a record; problems are recorded, never raised."""
+PARSERS = ("pyromark", "markdown-it")
+_parser = {"name": "pyromark"}
+
+
+def use_parser(name: str) -> None:
+    """Choose the Markdown engine of this process (``conceptgraph --parser``)."""
+    if name not in PARSERS:
+        raise ValueError(f"unknown parser {name!r} (expected one of {', '.join(PARSERS)})")
+    _parser["name"] = name
+
+
+def parser_in_use() -> str:
+    """The Markdown engine notes are parsed with: see :func:`parse_note`."""
+    return _parser["name"]
+
+
+def parse_note(path: str, data: bytes, parser: str | None = None) -> NoteRecord:
+    """Read one file's bytes into a record; problems are recorded, never raised.
+
+    ``parser`` names the Markdown engine (default: :func:`parser_in_use`): ``markdown-it``
+    (markdown-it-py, the reference) or ``pyromark`` (pulldown-cmark, about ten times faster,
+    which hands every note it cannot vouch for to the reference, so both give the same records).
+    """
+    parser = parser or _parser["name"]
     text, problems = decode(data)
     if text is None:
         return NoteRecord(path=path, text="", problems=tuple(problems), decoded=False)
@@ -73,7 +95,7 @@ def parse_note(path: str, data: bytes) -> NoteRecord:
     elif not parts.closed:
         message = "frontmatter opened with '---' on line 1 is never closed"
         problems.append(Problem(ProblemKind.YAML_UNCLOSED, Span(1, 1, 1, 4), message))
-    body = parse_markdown(parts.body, lines, parts.body_line)
+    body = parse_body(parts.body, lines, parts.body_line, parser)
     problems.extend(body.problems)
     return NoteRecord(
         path=path,
@@ -208,6 +230,20 @@ def _bounded(tokenize: BlockTokenize) -> BlockTokenize:
     return wrapped
 
 
+def parse_body(body: str, lines: list[str], first_line: int, parser: str) -> MarkdownParts:
+    """Parse a note body with the engine ``parser`` names (see :func:`parse_note`)."""
+    if parser == "pyromark":
+        try:
+            from conceptgraph import pulldown
+        except ImportError:  # pyromark missing: the reference parses everything
+            return parse_markdown(body, lines, first_line)
+        try:
+            return pulldown.parse_markdown_fast(body, lines, first_line)
+        except pulldown.Unsure:
+            pass
+    return parse_markdown(body, lines, first_line)
+
+
 def parse_markdown(body: str, lines: list[str], first_line: int) -> MarkdownParts:
     """Parse a note body with markdown-it-py.
 
@@ -292,7 +328,7 @@ class _Walker:
             if kind == "inline":
                 self._inline(token)
             elif kind == "html_block" and token.map is not None:
-                self._directives(token.content, self._line(token.map[0]))
+                read_directives(self.parts, token.content, self._line(token.map[0]))
             elif kind == "heading_open":
                 # Obsidian only takes headings at the top level as headings: one inside a
                 # quote, callout or list cannot be linked to and opens no section.
@@ -311,7 +347,7 @@ class _Walker:
                 self.pending_item = token
             elif kind == "list_item_close":
                 self._flush_item()
-        self._close_sections(0, len(self.lines))
+        close_sections(self.parts.sections, self.open_sections, 0, len(self.lines))
         return self.parts
 
     def _line(self, map_line: int) -> int:
@@ -339,7 +375,7 @@ class _Walker:
                 if "conceptgraph-" in child.content:
                     offset = int(child.meta.get("pos", token.content.find(child.content)))
                     line = self._locate(token, offset, child.content).line
-                    self._directives(child.content, line)
+                    read_directives(self.parts, child.content, line)
                 continue
             link = self._link(token, child)
             if link is not None:
@@ -368,16 +404,6 @@ class _Walker:
             line_range[0] += 1
             index += 1
 
-    def _directives(self, html: str, line: int) -> None:
-        if "conceptgraph-" not in html:
-            return
-        counted = 0
-        for match in _DIRECTIVE.finditer(html):
-            rules = tuple(r for r in re.split(r"[\s,]+", match.group(2)) if r)
-            line += html.count("\n", counted, match.start())
-            counted = match.start()
-            self.parts.directives.append(Directive(match.group(1), rules, line))
-
     def _flush_item(self) -> None:
         # A list item with no text ("- " alone) has no inline token; it is still an item.
         item = self.pending_item
@@ -398,22 +424,11 @@ class _Walker:
         column = len(source) - len(source.lstrip()) + 1
         span = Span(line, column, line, len(source) + 1)
         self.parts.headings.append(Heading(level, inline.content, span))
-        self._close_sections(level, line - 1)
+        close_sections(self.parts.sections, self.open_sections, level, line - 1)
         parent = self.open_sections[-1] if self.open_sections else None
         self.parts.sections.append(Section(inline.content, level, span, line, parent))
         self.section = len(self.parts.sections) - 1
         self.open_sections.append(self.section)
-
-    def _close_sections(self, level: int, end_line: int) -> None:
-        sections = self.parts.sections
-        while self.open_sections and sections[self.open_sections[-1]].level >= level:
-            index = self.open_sections.pop()
-            old = sections[index]
-            sections[index] = Section(old.title, old.level, old.span, end_line, old.parent)
-        # Sections nest: any section still open also runs at least to this line.
-        for index in self.open_sections:
-            old = sections[index]
-            sections[index] = Section(old.title, old.level, old.span, end_line, old.parent)
 
     def _link(self, inline: Token, child: Token) -> Link | None:
         if child.type == "wikilink":
@@ -433,7 +448,7 @@ class _Walker:
         if child.type not in ("link_open", "image") or "pos" not in child.meta:
             return None
         href = str(child.attrs.get("href") or child.attrs.get("src") or "")
-        if not href or href.startswith("#") or _SCHEME.match(href):
+        if not href or href.startswith("#") or SCHEME.match(href):
             return None
         start, end = int(child.meta["pos"]), int(child.meta["end"])
         raw = inline.content[start:end]
@@ -454,7 +469,7 @@ class _Walker:
         if "^" not in content:
             return
         last_line_start = content.rfind("\n") + 1
-        match = _BLOCK_ID.search(content, last_line_start)
+        match = BLOCK_ID.search(content, last_line_start)
         if match is None:
             return
         offset = match.start(1) - 1
@@ -527,6 +542,30 @@ class _Walker:
             base = _line_base(source, content[line_start:line_end], start)
             self.bases[line_index] = base
         return base
+
+
+def read_directives(parts: MarkdownParts, html: str, line: int) -> None:
+    """Record the ``conceptgraph-`` directives of HTML that starts on file line ``line``."""
+    if "conceptgraph-" not in html:
+        return
+    counted = 0
+    for match in _DIRECTIVE.finditer(html):
+        rules = tuple(r for r in re.split(r"[\s,]+", match.group(2)) if r)
+        line += html.count("\n", counted, match.start())
+        counted = match.start()
+        parts.directives.append(Directive(match.group(1), rules, line))
+
+
+def close_sections(sections: list[Section], open_sections: list[int], level: int, end: int) -> None:
+    """Close the open sections of ``level`` and deeper at file line ``end``."""
+    while open_sections and sections[open_sections[-1]].level >= level:
+        index = open_sections.pop()
+        old = sections[index]
+        sections[index] = Section(old.title, old.level, old.span, end, old.parent)
+    # Sections nest: any section still open also runs at least to this line.
+    for index in open_sections:
+        old = sections[index]
+        sections[index] = Section(old.title, old.level, old.span, end, old.parent)
 
 
 _NEWLINE = re.compile("\n")

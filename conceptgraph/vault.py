@@ -27,7 +27,7 @@ from conceptgraph.config import Config
 from conceptgraph.model import Link, NoteRecord, Problem, ProblemKind, Span
 from conceptgraph.names import concept_key, fold, heading_key
 from conceptgraph.negation import Negation, negations
-from conceptgraph.parse import parse_note
+from conceptgraph.parse import parse_note, parser_in_use
 
 NOTE_SUFFIX = ".md"
 # Below this many notes, starting worker processes costs more than it saves.
@@ -478,7 +478,9 @@ def _unreadable(path: str, reason: str) -> NoteRecord:
     return NoteRecord(path=path, text="", problems=(problem,), decoded=False)
 
 
-def read_note(root: Path, path: str, disk: str | None = None) -> NoteRecord:
+def read_note(
+    root: Path, path: str, disk: str | None = None, parser: str | None = None
+) -> NoteRecord:
     """Read and parse one note; a file that cannot be read becomes a record of that problem.
 
     ``path`` is the note's vault path, ``disk`` its path on disk when that differs. Only a
@@ -491,7 +493,7 @@ def read_note(root: Path, path: str, disk: str | None = None) -> NoteRecord:
     except OSError as exc:
         return _unreadable(path, _reason(exc))
     try:
-        return parse_note(path, data)
+        return parse_note(path, data, parser)
     except Exception as exc:
         reason = f"internal error while parsing ({type(exc).__name__}: {exc}); please report it"
         return _unreadable(path, reason)
@@ -545,9 +547,11 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _read_batch(root: Path, paths: Sequence[tuple[str, str]]) -> list[NoteRecord]:
+def _read_batch(
+    root: Path, paths: Sequence[tuple[str, str]], parser: str | None = None
+) -> list[NoteRecord]:
     with _gc_paused():
-        return [read_note(root, path, disk) for path, disk in paths]
+        return [read_note(root, path, disk, parser) for path, disk in paths]
 
 
 def read_notes(
@@ -555,6 +559,7 @@ def read_notes(
 ) -> Iterator[NoteRecord]:
     """Parse many notes (vault path, disk path), in worker processes when that pays off."""
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    parser = parser_in_use()  # named to the workers: a spawned process starts with the default
     if workers <= 1 or len(paths) < _PARALLEL_MIN_NOTES:
         yield from _read_batch(root, paths)
         return
@@ -565,7 +570,7 @@ def read_notes(
     # This process is one of the workers: it parses batches from the back while the pool
     # takes them from the front, so only the pool's share pays for pickling.
     with ProcessPoolExecutor(max_workers=workers - 1) as pool, _gc_paused():
-        futures = [pool.submit(_read_batch, root, batch) for batch in batches]
+        futures = [pool.submit(_read_batch, root, batch, parser) for batch in batches]
         for index in reversed(range(len(batches))):
             if not futures[index].cancel():
                 break

@@ -324,10 +324,10 @@ def test_a_parser_crash_is_a_finding_of_that_note(
     _make(tmp_path, {**GOOD, "poison.md": "# Poison\n"})
     real = vault_module.parse_note
 
-    def fragile(path: str, data: bytes) -> NoteRecord:
+    def fragile(path: str, data: bytes, parser: str | None = None) -> NoteRecord:
         if path == "poison.md":
             raise RecursionError("maximum recursion depth exceeded")
-        return real(path, data)
+        return real(path, data, parser)
 
     monkeypatch.setattr(vault_module, "parse_note", fragile)
     findings = _lint(tmp_path)

@@ -1,0 +1,167 @@
+"""Issue 8's table: conceptgraph against the plain-Python floor at 1k, 10k and 100k notes.
+
+For each size it generates a vault (``generate_vault.py``, kept in ``--workdir``), then runs,
+each as a whole new process, once untimed and then ``--repeat`` times, in one run so that every
+ratio compares figures taken on the same machine at the same time:
+
+- floor: ``python benchmarks/floor.py VAULT`` (read, YAML via CSafeLoader, one regex);
+- lint: ``python -m conceptgraph lint VAULT --format json`` (the fast engine, pyromark);
+- lint-ref: the same with ``--parser markdown-it``, the reference engine, as the baseline the
+  fast engine is measured against (skipped above ``--reference-max`` notes);
+- query: ``python -m conceptgraph query VAULT 'SELECT (COUNT(*) AS ?n) ...'``, the first answer
+  including reading the vault and building the graph (up to ``--query-max`` notes);
+
+and once, at start-up: ``conceptgraph --version`` and ``conceptgraph lint --help``.
+
+It prints wall time (median), peak memory (the child's own peak RSS, from wait4) and the ratio to
+the floor for each, and the growth from the second-largest size to the largest: seconds and MiB
+per 1,000 notes. Usage::
+
+    python benchmarks/run.py [--sizes 1000,10000,100000] [--repeat 3] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench_lint import (
+    _FLOOR,
+    BenchError,
+    Measurement,
+    _note_bytes,
+    _sizes,
+    check_conceptgraph,
+    measure,
+    vault_for,
+)
+
+_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One measured command at one size."""
+
+    size: int
+    what: str
+    measurement: Measurement
+
+
+def _conceptgraph(*args: str) -> list[str]:
+    return [sys.executable, "-m", "conceptgraph", *args]
+
+
+def bench(args: argparse.Namespace, workdir: Path) -> tuple[list[Figure], dict[int, int]]:
+    """Every figure of the table, and the notes each vault holds."""
+    figures: list[Figure] = []
+    notes: dict[int, int] = {}
+    for size in args.sizes:
+        vault = str(vault_for(workdir, size, args.seed))
+        notes[size] = _note_bytes(Path(vault))[0]
+        commands = {
+            "floor": [sys.executable, str(_FLOOR), vault],
+            "lint": _conceptgraph("lint", vault, "--format", "json"),
+        }
+        if size <= args.reference_max:
+            commands["lint-ref"] = _conceptgraph(
+                "lint", vault, "--format", "json", "--parser", "markdown-it"
+            )
+        if size <= args.query_max:
+            commands["query"] = _conceptgraph("query", vault, _QUERY, "--format", "csv")
+        for what, command in commands.items():
+            print(f"{size}: {what}", file=sys.stderr, flush=True)
+            ok = frozenset({0, 1}) if what.startswith("lint") else frozenset({0})
+            figures.append(Figure(size, what, measure(command, args.repeat, ok)))
+    return figures, notes
+
+
+def table(figures: list[Figure], notes: dict[int, int]) -> str:
+    """The figures as a plain-text table, with the ratio of each to the floor of its size."""
+    floors = {f.size: f.measurement.median_seconds for f in figures if f.what == "floor"}
+    lines = [["notes", "command", "wall s", "x floor", "MiB peak"]]
+    for figure in figures:
+        seconds = figure.measurement.median_seconds
+        lines.append(
+            [
+                f"{notes[figure.size]:,}",
+                figure.what,
+                f"{seconds:.2f}",
+                f"{seconds / floors[figure.size]:.1f}",
+                f"{figure.measurement.peak_rss_kib / 1024:.0f}",
+            ]
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return "\n".join(
+        "  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True))
+        for line in lines
+    )
+
+
+def growth(figures: list[Figure], notes: dict[int, int]) -> str:
+    """Seconds and MiB per 1,000 notes of ``lint`` between the two largest sizes."""
+    lint = sorted((f for f in figures if f.what == "lint"), key=lambda f: f.size)
+    if len(lint) < 2:
+        return "growth: needs two sizes"
+    small, large = lint[-2], lint[-1]
+    thousands = (notes[large.size] - notes[small.size]) / 1000
+    seconds = large.measurement.median_seconds - small.measurement.median_seconds
+    mib = (large.measurement.peak_rss_kib - small.measurement.peak_rss_kib) / 1024
+    return (
+        f"lint growth {notes[small.size]:,} -> {notes[large.size]:,} notes: "
+        f"{seconds / thousands:.3f} s and {mib / thousands:.1f} MiB per 1,000 notes"
+    )
+
+
+def startup(repeat: int) -> str:
+    """Wall time of ``--version`` and ``lint --help``: what imports cost before any work."""
+    parts = []
+    for args in (("--version",), ("lint", "--help")):
+        figure = measure(_conceptgraph(*args), max(repeat, 5))
+        parts.append(f"conceptgraph {' '.join(args)}: {figure.median_seconds:.3f} s")
+    return "start-up: " + "; ".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the whole table from the command line; return the exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=_sizes, default=[1000, 10000, 100000])
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs (default 3)")
+    parser.add_argument("--workdir", type=Path, help="keep the generated vaults here")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--reference-max", type=int, default=10000)
+    parser.add_argument("--query-max", type=int, default=10000)
+    args = parser.parse_args(argv)
+    try:
+        check_conceptgraph()
+        with tempfile.TemporaryDirectory(prefix="conceptgraph-bench-") as scratch:
+            workdir = args.workdir or Path(scratch)
+            workdir.mkdir(parents=True, exist_ok=True)
+            figures, notes = bench(args, workdir)
+            started = startup(args.repeat)
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"conceptgraph benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}")
+    print(
+        f"python {platform.python_version()}, {platform.platform()}, {os.cpu_count()} CPUs; "
+        f"median of {args.repeat} runs after one untimed; seed {args.seed}"
+    )
+    print(f"query: {shlex.quote(_QUERY)}")
+    print()
+    print(table(figures, notes))
+    print()
+    print(growth(figures, notes))
+    print(started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

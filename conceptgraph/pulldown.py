@@ -1,0 +1,470 @@
+"""The fast Markdown engine: pulldown-cmark (through pyromark) read into ``MarkdownParts``.
+
+markdown-it-py with our wikilink plugin (:func:`conceptgraph.parse.parse_markdown`) is the
+reference; this engine must give exactly what it gives. pulldown-cmark parses the same
+CommonMark, gives every event its byte range in the source (so positions need no searching)
+and is about thirty times faster. Where the two could differ, this engine does not guess: it
+raises :class:`Unsure` and the note is parsed by the reference instead. That covers what the
+differential tests (tests/test_pulldown.py) found or what we could not prove equal:
+
+- math (``$``), link reference definitions, Setext headings, lists or quotes nested deeper than
+  the reference parses, Unicode spaces other than space and tab (markdown-it and Python trim
+  them differently), a ``>`` indented four columns or more (markdown-it-py continues a quote
+  there, against CommonMark);
+- a table where only one engine sees one (a GFM table against an HTML block);
+- a ``[[...]]`` that the wikilink pattern finds in text where pulldown-cmark saw no wikilink (an
+  escaped bracket, say), or a wikilink event whose source is not the pattern's;
+- a heading, quote or table as a list item's first block, a Markdown link over several lines or
+  with backslashes, entities or ``<`` in it, an HTML comment split over several lines inside a
+  paragraph.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from functools import cache
+from typing import Any
+
+import pyromark
+
+from conceptgraph.model import (
+    BlockId,
+    Heading,
+    Link,
+    LinkKind,
+    ListItem,
+    Section,
+    Span,
+)
+from conceptgraph.parse import (
+    BLOCK_ID,
+    SCHEME,
+    MarkdownParts,
+    close_sections,
+    read_directives,
+)
+from conceptgraph.wikilinks import split_linktext
+
+WIKILINK_BYTES = re.compile(rb"(!?)\[\[([^\[\]\n]*)\]\]")
+# What the fast engine does not take on (see the module docstring): math, whitespace that trims
+# differently, and (at line starts) reference definitions, lines indented or quoted this deep,
+# quote marks indented four columns or more.
+_REFUSED_CHARACTERS = ("$", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
+_REFUSED_SPACES = re.compile("[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+_REFUSED_LINES = re.compile(r"\n(?: {0,3}\[[^\]\n]*\]:|[ \t>*+\-0-9.)]{64}| {0,3}\t[ \t]*>| {4,}>)")
+# A GFM table's delimiter row, and the header line before it that holds a pipe: markdown-it and
+# pulldown-cmark disagree on some of these (a table against an HTML block, say), so each one must
+# be a table to pulldown-cmark too.
+_TABLE_HEADER = re.compile(
+    r"^(.*\|.*)\n {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$", re.MULTILINE
+)
+_ATX = re.compile(r"[ \t]{0,3}(#{1,6})(?:[ \t]+|$)")
+# Inline containers: their text belongs to the run around them.
+_SPANS = frozenset(("Emphasis", "Strong", "Strikethrough", "Superscript", "Subscript"))
+_INLINE = frozenset(
+    ("Text", "Code", "InlineHtml", "InlineMath", "SoftBreak", "HardBreak", "FootnoteReference")
+)
+
+
+_BACKSLASH = ord("\\")
+
+
+class Unsure(Exception):
+    """Raised for a note the fast engine does not take on: the reference parses it."""
+
+
+@cache
+def _parser() -> Any:
+    options = pyromark.Options
+    return pyromark.Markdown(options=options.ENABLE_TABLES | options.ENABLE_WIKILINKS)
+
+
+def parse_markdown_fast(body: str, lines: list[str], first_line: int) -> MarkdownParts:
+    """Parse a note body as :func:`conceptgraph.parse.parse_markdown` does, or raise Unsure."""
+    if (
+        any(character in body for character in _REFUSED_CHARACTERS)
+        or (not body.isascii() and _REFUSED_SPACES.search(body))
+        or _REFUSED_LINES.search("\n" + body)
+    ):
+        raise Unsure("construct left to the reference engine")
+    return _Reader(body, lines, first_line).read()
+
+
+class _Reader:
+    """One pass over pulldown-cmark's events, keeping the state the records need."""
+
+    def __init__(self, body: str, lines: list[str], first_line: int) -> None:
+        self.body = body
+        self.data = body.encode("utf-8")
+        self.ascii = len(self.data) == len(body)
+        self.lines = lines
+        self.offset = first_line - 1
+        starts = [0]
+        find = self.data.find
+        at = find(b"\n")
+        while at >= 0:
+            starts.append(at + 1)
+            at = find(b"\n", at + 1)
+        self.starts = starts
+        self.parts = MarkdownParts()
+        self.section: int | None = None
+        self.open_sections: list[int] = []
+        self.list_depth = 0
+        self.quote_depth = 0
+        self.table_depth = 0
+        self.pending_item: int | None = None  # byte offset of a list item not yet given text
+        # The inline run being read: where it starts, ends, and where its last line starts.
+        self.run_start = -1
+        self.run_end = -1
+        self.run_last_line = -1
+        self.heading: tuple[int, int, int] | None = None  # level, start, end of a heading
+        self.covered: list[tuple[int, int]] = []  # code, HTML and autolinks in this run
+        self.wikilinks: list[tuple[int, int]] = []
+        self.links: list[tuple[int, int]] = []  # Markdown links and images in this run
+        self.skip_depth = 0  # inside a wikilink or autolink: its text is not read
+        self.in_code = False
+        self.tables: list[int] = []  # lines where pulldown-cmark's tables start
+
+    # Positions -----------------------------------------------------------------------------
+
+    def _position(self, offset: int) -> tuple[int, int]:
+        """File line and 1-based column (in code points) of a byte offset in the body."""
+        index = bisect.bisect_right(self.starts, offset) - 1
+        start = self.starts[index]
+        if self.ascii:
+            column = offset - start
+        else:
+            column = len(self.data[start:offset].decode("utf-8", "replace"))
+        return index + self.offset + 1, column + 1
+
+    def _span(self, start: int, end: int) -> Span:
+        line, column = self._position(start)
+        end_line, end_column = self._position(end)
+        return Span(line, column, end_line, end_column)
+
+    def _text(self, start: int, end: int) -> str:
+        return self.data[start:end].decode("utf-8", "replace")
+
+    # Events --------------------------------------------------------------------------------
+
+    def read(self) -> MarkdownParts:
+        data = self.data
+        for event, where in _parser().events_with_range(self.body):
+            if event.__class__ is dict:
+                ((kind, value),) = event.items()
+                if kind == "Text":
+                    # Most events are text: handled here, without a call, as _inline would.
+                    if self.skip_depth or self.in_code:
+                        continue
+                    start, end = where["start"], where["end"]
+                    if start and data[start - 1] == _BACKSLASH:
+                        start -= 1  # an escaped character's text starts after its backslash
+                    if self.run_start < 0:
+                        self.run_start = self.run_last_line = start
+                    elif self.run_last_line < 0:
+                        self.run_last_line = start
+                    if end > self.run_end:
+                        self.run_end = end
+                    continue
+                if value == "Item" or value == "Paragraph":
+                    # The commonest blocks, also handled here without a call.
+                    if self.run_start >= 0:
+                        self._close_run()
+                    if value == "Item":
+                        if self.pending_item is not None:
+                            self._flush_item()
+                        if kind == "Start":
+                            self.pending_item = where["start"]
+                    continue
+            else:
+                kind, value = event, None
+            start, end = where["start"], where["end"]
+            if kind in _INLINE:
+                self._inline(kind, value, start, end)
+            elif kind == "Start":
+                self._start(value, start, end)
+            elif kind == "End":
+                self._end(value, start, end)
+            elif kind == "Html":
+                continue  # read whole at the start of its block
+            elif self.run_start >= 0:
+                self._close_run()
+        self._close_run()
+        self._flush_item()
+        if "|" in self.body:
+            self._check_tables()
+        close_sections(self.parts.sections, self.open_sections, 0, len(self.lines))
+        self.parts.links.sort(key=lambda link: link.span)
+        return self.parts
+
+    def _start(self, value: Any, start: int, end: int) -> None:
+        name = value if isinstance(value, str) else next(iter(value))
+        if name in ("Link", "Image"):
+            self._link(name, value[name], start, end)
+            return
+        if name in _SPANS:
+            self._inline(name, None, start, end)
+            return
+        if self.run_start >= 0:
+            self._close_run()
+        if name == "Item":
+            self._flush_item()
+            self.pending_item = start
+        elif name == "List":
+            self.list_depth += 1
+        elif name == "BlockQuote":
+            if self.pending_item is not None:
+                raise Unsure("a quote as a list item's first block")
+            self.quote_depth += 1
+        elif name == "Heading":
+            self._open_heading(value[name], start, end)
+        elif name == "Table":
+            if self.pending_item is not None:
+                raise Unsure("a table as a list item's first block")
+            self.table_depth += 1
+            self.tables.append(self._position(start)[0])
+        elif name == "HtmlBlock":
+            line, _ = self._position(start)
+            read_directives(self.parts, self._text(start, end), line)
+        elif name == "CodeBlock":
+            self.in_code = True
+        elif name in ("Paragraph", "TableCell", "TableHead", "TableRow"):
+            pass
+        else:
+            raise Unsure(f"block {name}")
+
+    def _end(self, value: Any, start: int, end: int) -> None:
+        name = value if isinstance(value, str) else next(iter(value))
+        if name in ("Link", "Image"):
+            if self.skip_depth:
+                self.skip_depth -= 1
+            return
+        if name in _SPANS:
+            return
+        if self.run_start >= 0:
+            self._close_run()
+        if name == "Item":
+            self._flush_item()
+        elif name == "List":
+            self.list_depth -= 1
+        elif name == "BlockQuote":
+            self.quote_depth -= 1
+        elif name == "Table":
+            self.table_depth -= 1
+        elif name == "Heading":
+            self.heading = None
+        elif name == "CodeBlock":
+            self.in_code = False
+
+    def _open_heading(self, attributes: Any, start: int, end: int) -> None:
+        source = self._text(start, end)
+        match = _ATX.match(source)
+        if match is None:
+            raise Unsure("Setext heading")
+        if self.list_depth or self.quote_depth:
+            if self.pending_item is not None:
+                raise Unsure("a heading as a list item's first block")
+            return  # Obsidian takes only top-level headings as headings
+        line, _ = self._position(start)
+        text = _heading_text(source.rstrip("\n"), match.end())
+        source_line = self.lines[line - 1]
+        column = len(source_line) - len(source_line.lstrip()) + 1
+        span = Span(line, column, line, len(source_line) + 1)
+        level = len(match.group(1))
+        self.parts.headings.append(Heading(level, text, span))
+        sections = self.parts.sections
+        close_sections(sections, self.open_sections, level, line - 1)
+        parent = self.open_sections[-1] if self.open_sections else None
+        sections.append(Section(text, level, span, line, parent))
+        self.section = len(sections) - 1
+        self.open_sections.append(self.section)
+        self.heading = (level, start, end)
+        # The heading's own text is the run that follows; a block id may end it.
+
+    # Inline runs ---------------------------------------------------------------------------
+
+    def _inline(self, kind: str, value: Any, start: int, end: int) -> None:
+        if self.skip_depth or self.in_code:
+            return
+        if start and self.data[start - 1] == _BACKSLASH and kind == "Text":
+            start -= 1  # an escaped character's text starts after its backslash
+        if self.run_start < 0:
+            self.run_start = start
+            self.run_last_line = start
+        elif kind != "SoftBreak" and kind != "HardBreak" and self.run_last_line < 0:
+            self.run_last_line = start
+        if kind in ("SoftBreak", "HardBreak"):
+            self.run_last_line = -1  # the next event starts the run's new last line
+            return
+        if kind == "InlineMath":
+            raise Unsure("math")
+        self.run_end = max(self.run_end, end)
+        if kind in ("Code", "InlineHtml"):
+            self.covered.append((start, end))
+            if kind == "InlineHtml" and b"conceptgraph-" in self.data[start:end]:
+                html = self._text(start, end)
+                if "<!--" in html and "-->" not in html:
+                    raise Unsure("an HTML comment over several lines")
+                line, _ = self._position(start)
+                read_directives(self.parts, html, line)
+
+    def _link(self, name: str, attributes: Any, start: int, end: int) -> None:
+        if self.skip_depth:
+            self.skip_depth += 1
+            return
+        if self.run_start < 0:
+            self.run_start = start
+            self.run_last_line = start
+        elif self.run_last_line < 0:
+            self.run_last_line = start
+        self.run_end = max(self.run_end, end)
+        link_type = attributes["link_type"]
+        if isinstance(link_type, dict):  # {"WikiLink": {...}}
+            self.skip_depth = 1
+            self.wikilinks.append((start, end))
+            self._wikilink(start, end)
+            return
+        if link_type in ("Autolink", "Email"):
+            self.skip_depth = 1
+            self.covered.append((start, end))
+            return
+        self.links.append((start, end))
+        href = str(attributes["dest_url"])
+        if not href or href.startswith("#") or SCHEME.match(href):
+            return
+        raw = self.data[start:end]
+        if b"\n" in raw or b"\\" in raw or b"&" in raw or b"<" in raw:
+            raise Unsure("a Markdown link over several lines, or with escapes or entities")
+        from urllib.parse import unquote
+
+        target, _, fragment = unquote(href).partition("#")
+        self.parts.links.append(
+            Link(
+                target=target,
+                subpath=fragment or None,
+                display=None,
+                embed=name == "Image",
+                kind=LinkKind.MARKDOWN,
+                span=self._span(start, end),
+                section=self.section,
+                raw=self._text(start, end),
+            )
+        )
+
+    def _wikilink(self, start: int, end: int) -> None:
+        match = WIKILINK_BYTES.fullmatch(self.data, start, end)
+        if match is None or not match.group(2).strip():
+            raise Unsure("a wikilink that is not the pattern's")
+        raw = self._text(start, end)
+        inner = self._text(match.start(2), match.end(2))
+        if self.table_depth and "\\|" in inner:
+            # markdown-it's table drops the backslash of an escaped pipe from the cell's text.
+            raw, inner = raw.replace("\\|", "|"), inner.replace("\\|", "|")
+        target, subpath, display = split_linktext(inner)
+        self.parts.links.append(
+            Link(
+                target=target,
+                subpath=subpath,
+                display=display,
+                embed=bool(match.group(1)),
+                kind=LinkKind.WIKI,
+                span=self._span(start, end),
+                section=self.section,
+                raw=raw,
+            )
+        )
+
+    def _close_run(self) -> None:
+        """End the inline run: check its wikilinks, give a pending list item its text."""
+        start, end = self.run_start, self.run_end
+        if start < 0:
+            return
+        self.run_start = self.run_end = -1
+        last_line = self.run_last_line
+        self.run_last_line = -1
+        if end < start:
+            end = start
+        source = self.data[start:end]
+        if b"[[" in source:
+            self._check_wikilinks(start, end)
+        if b"](" in source:
+            self._check_links(start, end)
+        self.covered.clear()
+        self.wikilinks.clear()
+        self.links.clear()
+        if self.pending_item is not None:
+            self._item_text(start, end)
+        if last_line >= 0 and b"^" in self.data[last_line:end]:
+            self._block_id(last_line, end)
+
+    def _check_tables(self) -> None:
+        headers = [
+            self._position(len(self.body[: m.start()].encode("utf-8")))[0]
+            for m in _TABLE_HEADER.finditer(self.body)
+        ]
+        if headers != self.tables:
+            raise Unsure("a table one engine sees and the other does not")
+
+    def _check_links(self, start: int, end: int) -> None:
+        spans = self.links + self.covered + self.wikilinks
+        at = self.data.find(b"](", start, end)
+        while at >= 0:
+            if not any(a <= at and at + 2 <= b for a, b in spans):
+                raise Unsure("a '](' pulldown-cmark did not take as part of a link")
+            at = self.data.find(b"](", at + 2, end)
+
+    def _check_wikilinks(self, start: int, end: int) -> None:
+        seen = set(self.wikilinks)
+        for match in WIKILINK_BYTES.finditer(self.data, start, end):
+            found = (match.start(), match.end())
+            if found in seen or not match.group(2).strip():
+                continue
+            if not any(a <= found[0] and found[1] <= b for a, b in self.covered):
+                raise Unsure("a [[link]] pulldown-cmark did not take as one")
+
+    def _item_text(self, start: int, end: int) -> None:
+        line, column = self._position(start)
+        source = self.lines[line - 1]
+        end_line, end_column = self._position(end)
+        # markdown-it trims a paragraph's text as a whole: a one-line item ends where its
+        # text does, the first of several lines keeps what trails it.
+        text = source[column - 1 : end_column - 1] if end_line == line else source[column - 1 :]
+        span = Span(line, column, line, column + len(text))
+        self.parts.list_items.append(ListItem(text, span, self.section, self.list_depth))
+        self.pending_item = None
+
+    def _flush_item(self) -> None:
+        item = self.pending_item
+        if item is None:
+            return
+        # An item's range may start on the line before it (after a parent's text): its line is
+        # the one its marker stands on.
+        while item < len(self.data) and self.data[item] in b" \t\n":
+            item += 1
+        line, _ = self._position(item)
+        source = self.lines[line - 1]
+        column = len(source) - len(source.lstrip()) + 1
+        span = Span(line, column, line, column)
+        self.parts.list_items.append(ListItem("", span, self.section, self.list_depth))
+        self.pending_item = None
+
+    def _block_id(self, last_line: int, end: int) -> None:
+        content = self._text(last_line, end)
+        match = BLOCK_ID.search(content)
+        if match is None:
+            return
+        begin = last_line + len(content[: match.start(1) - 1].encode("utf-8"))
+        finish = last_line + len(content[: match.end(1)].encode("utf-8"))
+        self.parts.block_ids.append(BlockId(match.group(1), self._span(begin, finish)))
+
+
+def _heading_text(source: str, content_start: int) -> str:
+    """An ATX heading's text as markdown-it takes it: the closing ``#`` run dropped, trimmed."""
+    end = len(source.rstrip(" \t"))
+    closing = end
+    while closing > content_start and source[closing - 1] == "#":
+        closing -= 1
+    if closing < end and (closing == content_start or source[closing - 1] in " \t"):
+        end = closing
+    return source[content_start:end].strip()
