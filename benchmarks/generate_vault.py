@@ -467,8 +467,19 @@ def _folders(rng: Random) -> list[str]:
     return top + nested
 
 
+# Past about 30,000 notes the word lists run out of unused names and aliases: after this many
+# collisions in a row, a number is added ("erasure-cost-417"), so 100,000 notes can be made.
+_TRIES = 50
+
+
+def _numeral(rng: Random) -> str:
+    return str(rng.randrange(2, 100_000))
+
+
 def _name(rng: Random, taken: set[str], residual: bool) -> str:
+    tries = 0
     while True:
+        tries += 1
         roll = rng.random()
         if residual:
             words = ["residual", rng.choice(_NOUNS)]
@@ -482,6 +493,8 @@ def _name(rng: Random, taken: set[str], residual: bool) -> str:
             words = rng.sample(_NOUNS, 2)
         else:
             words = [rng.choice(_ADJECTIVES), *rng.sample(_NOUNS, 2)]
+        if tries > _TRIES:
+            words.append(_numeral(rng))
         key = _key("".join(words))
         if key in taken or key in _RESERVED:
             continue
@@ -493,7 +506,9 @@ def _name(rng: Random, taken: set[str], residual: bool) -> str:
 
 
 def _alias(rng: Random, taken: set[str]) -> str:
+    tries = 0
     while True:
+        tries += 1
         roll = rng.random()
         if roll < 0.2:
             words = [rng.choice(_NOUNS)]
@@ -501,6 +516,8 @@ def _alias(rng: Random, taken: set[str]) -> str:
             words = [rng.choice(_ADJECTIVES), rng.choice(_NOUNS)]
         else:
             words = [rng.choice(_NOUNS), "of", rng.choice(_NOUNS)]
+        if tries > _TRIES:
+            words.append(_numeral(rng))
         key = _key("".join(words))
         if key in taken or key in _RESERVED:
             continue
