@@ -76,8 +76,8 @@ def parse_note(path: str, data: bytes, parser: str | None = None) -> NoteRecord:
     """Read one file's bytes into a record; problems are recorded, never raised.
 
     ``parser`` names the Markdown engine (default: :func:`parser_in_use`): ``markdown-it``
-    (markdown-it-py, the reference) or ``pyromark`` (pulldown-cmark, about ten times faster,
-    which hands every note it cannot vouch for to the reference, so both give the same records).
+    (markdown-it-py, the reference) or ``pyromark`` (pulldown-cmark, faster, which hands every
+    note it cannot vouch for to the reference, so both give the same records).
     """
     parser = parser or _parser["name"]
     text, problems = decode(data)
@@ -232,16 +232,30 @@ def _bounded(tokenize: BlockTokenize) -> BlockTokenize:
 
 def parse_body(body: str, lines: list[str], first_line: int, parser: str) -> MarkdownParts:
     """Parse a note body with the engine ``parser`` names (see :func:`parse_note`)."""
-    if parser == "pyromark":
+    fast = _fast_engine() if parser == "pyromark" else None
+    if fast is not None:
+        parse_fast, unsure = fast
         try:
-            from conceptgraph import pulldown
-        except ImportError:  # pyromark missing: the reference parses everything
-            return parse_markdown(body, lines, first_line)
-        try:
-            return pulldown.parse_markdown_fast(body, lines, first_line)
-        except pulldown.Unsure:
+            return parse_fast(body, lines, first_line)
+        except unsure:
             pass
     return parse_markdown(body, lines, first_line)
+
+
+FastEngine = tuple[Callable[[str, list[str], int], "MarkdownParts"], type[Exception]]
+
+
+@cache
+def _fast_engine() -> FastEngine | None:
+    """The fast engine and the exception it gives up with, imported once; None without pyromark.
+
+    Imported here rather than at the top because conceptgraph.pulldown builds on this module.
+    """
+    try:
+        from conceptgraph import pulldown
+    except ImportError:  # the reference parses everything
+        return None
+    return pulldown.parse_markdown_fast, pulldown.Unsure
 
 
 def parse_markdown(body: str, lines: list[str], first_line: int) -> MarkdownParts:

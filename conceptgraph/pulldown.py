@@ -3,9 +3,10 @@
 markdown-it-py with our wikilink plugin (:func:`conceptgraph.parse.parse_markdown`) is the
 reference; this engine must give exactly what it gives. pulldown-cmark parses the same
 CommonMark, gives every event its byte range in the source (so positions need no searching)
-and is about thirty times faster. Where the two could differ, this engine does not guess: it
-raises :class:`Unsure` and the note is parsed by the reference instead. That covers what the
-differential tests (tests/test_pulldown.py) found or what we could not prove equal:
+and parses about thirty times faster (issue 8's figures for 10,000 notes). Where the two could
+differ, this engine does not guess: it raises :class:`Unsure` and the note is parsed by the
+reference instead. That covers what the differential tests (tests/test_pulldown.py) found or
+what we could not prove equal:
 
 - math (``$``), link reference definitions, Setext headings, lists or quotes nested deeper than
   the reference parses, Unicode spaces other than space and tab (markdown-it and Python trim
@@ -25,6 +26,7 @@ import bisect
 import re
 from functools import cache
 from typing import Any
+from urllib.parse import unquote
 
 import pyromark
 
@@ -118,7 +120,6 @@ class _Reader:
         self.run_start = -1
         self.run_end = -1
         self.run_last_line = -1
-        self.heading: tuple[int, int, int] | None = None  # level, start, end of a heading
         self.covered: list[tuple[int, int]] = []  # code, HTML and autolinks in this run
         self.wikilinks: list[tuple[int, int]] = []
         self.links: list[tuple[int, int]] = []  # Markdown links and images in this run
@@ -168,7 +169,7 @@ class _Reader:
                         self.run_end = end
                     continue
                 if value == "Item" or value == "Paragraph":
-                    # The commonest blocks, also handled here without a call.
+                    # The commonest blocks, handled here only, without a call.
                     if self.run_start >= 0:
                         self._close_run()
                     if value == "Item":
@@ -208,17 +209,14 @@ class _Reader:
             return
         if self.run_start >= 0:
             self._close_run()
-        if name == "Item":
-            self._flush_item()
-            self.pending_item = start
-        elif name == "List":
+        if name == "List":
             self.list_depth += 1
         elif name == "BlockQuote":
             if self.pending_item is not None:
                 raise Unsure("a quote as a list item's first block")
             self.quote_depth += 1
         elif name == "Heading":
-            self._open_heading(value[name], start, end)
+            self._open_heading(start, end)
         elif name == "Table":
             if self.pending_item is not None:
                 raise Unsure("a table as a list item's first block")
@@ -229,7 +227,7 @@ class _Reader:
             read_directives(self.parts, self._text(start, end), line)
         elif name == "CodeBlock":
             self.in_code = True
-        elif name in ("Paragraph", "TableCell", "TableHead", "TableRow"):
+        elif name in ("TableCell", "TableHead", "TableRow"):
             pass
         else:
             raise Unsure(f"block {name}")
@@ -244,20 +242,16 @@ class _Reader:
             return
         if self.run_start >= 0:
             self._close_run()
-        if name == "Item":
-            self._flush_item()
-        elif name == "List":
+        if name == "List":
             self.list_depth -= 1
         elif name == "BlockQuote":
             self.quote_depth -= 1
         elif name == "Table":
             self.table_depth -= 1
-        elif name == "Heading":
-            self.heading = None
         elif name == "CodeBlock":
             self.in_code = False
 
-    def _open_heading(self, attributes: Any, start: int, end: int) -> None:
+    def _open_heading(self, start: int, end: int) -> None:
         source = self._text(start, end)
         match = _ATX.match(source)
         if match is None:
@@ -279,7 +273,6 @@ class _Reader:
         sections.append(Section(text, level, span, line, parent))
         self.section = len(sections) - 1
         self.open_sections.append(self.section)
-        self.heading = (level, start, end)
         # The heading's own text is the run that follows; a block id may end it.
 
     # Inline runs ---------------------------------------------------------------------------
@@ -287,19 +280,14 @@ class _Reader:
     def _inline(self, kind: str, value: Any, start: int, end: int) -> None:
         if self.skip_depth or self.in_code:
             return
-        if start and self.data[start - 1] == _BACKSLASH and kind == "Text":
-            start -= 1  # an escaped character's text starts after its backslash
-        if self.run_start < 0:
-            self.run_start = start
-            self.run_last_line = start
-        elif kind != "SoftBreak" and kind != "HardBreak" and self.run_last_line < 0:
-            self.run_last_line = start
         if kind in ("SoftBreak", "HardBreak"):
+            if self.run_start < 0:
+                self.run_start = start
             self.run_last_line = -1  # the next event starts the run's new last line
             return
         if kind == "InlineMath":
             raise Unsure("math")
-        self.run_end = max(self.run_end, end)
+        self._extend_run(start, end)
         if kind in ("Code", "InlineHtml"):
             self.covered.append((start, end))
             if kind == "InlineHtml" and b"conceptgraph-" in self.data[start:end]:
@@ -309,16 +297,20 @@ class _Reader:
                 line, _ = self._position(start)
                 read_directives(self.parts, html, line)
 
+    def _extend_run(self, start: int, end: int) -> None:
+        """Add inline source to the run (read() does the same for text, inlined for speed)."""
+        if self.run_start < 0:
+            self.run_start = self.run_last_line = start
+        elif self.run_last_line < 0:
+            self.run_last_line = start
+        if end > self.run_end:
+            self.run_end = end
+
     def _link(self, name: str, attributes: Any, start: int, end: int) -> None:
         if self.skip_depth:
             self.skip_depth += 1
             return
-        if self.run_start < 0:
-            self.run_start = start
-            self.run_last_line = start
-        elif self.run_last_line < 0:
-            self.run_last_line = start
-        self.run_end = max(self.run_end, end)
+        self._extend_run(start, end)
         link_type = attributes["link_type"]
         if isinstance(link_type, dict):  # {"WikiLink": {...}}
             self.skip_depth = 1
@@ -336,8 +328,6 @@ class _Reader:
         raw = self.data[start:end]
         if b"\n" in raw or b"\\" in raw or b"&" in raw or b"<" in raw:
             raise Unsure("a Markdown link over several lines, or with escapes or entities")
-        from urllib.parse import unquote
-
         target, _, fragment = unquote(href).partition("#")
         self.parts.links.append(
             Link(
