@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from conceptgraph.config import load_config
+from conceptgraph.config import Config, load_config
 from conceptgraph.errors import UsageError
 from conceptgraph.model import Finding
-from conceptgraph.vault import Vault, is_note_path, load_vault, read_note
+from conceptgraph.vault import Vault, discover, is_note_path, load_vault, read_note
 
 if TYPE_CHECKING:
     from conceptgraph.shacl import ShaclResult
@@ -54,9 +54,18 @@ def open_vault(path: Path, jobs: int | None = None) -> Vault:
     return load_vault(root, load_config(root), jobs)
 
 
-def lint_paths(paths: Sequence[Path], jobs: int | None = None) -> LintResult:
-    """Lint whole vaults (folders) and single notes (files, resolved against their vault)."""
-    from conceptgraph.lint.engine import lint
+def lint_paths(
+    paths: Sequence[Path], jobs: int | None = None, *, cache: bool = False
+) -> LintResult:
+    """Lint whole vaults (folders) and single notes (files, resolved against their vault).
+
+    With ``cache``, each vault's ``.conceptgraph-cache/`` keeps what this run learnt, and the
+    next run reads and checks only what changed since; the findings are the same either way.
+    """
+    from conceptgraph.lint.engine import RAISE_RULE_ERRORS, lint
+
+    # --traceback is for reproducing a rule's crash: the rules must run, not be remembered.
+    cache = cache and not RAISE_RULE_ERRORS.get()
 
     wanted: dict[Path, set[str] | None] = {}
     for path in paths:
@@ -77,7 +86,18 @@ def lint_paths(paths: Sequence[Path], jobs: int | None = None) -> LintResult:
     roots: list[Path] = []
     notes = 0
     for root, only in wanted.items():
-        vault = load_vault(root, load_config(root), jobs)
+        config = load_config(root)
+        if cache and _cacheable(root, config, only):
+            from conceptgraph.lint.incremental import lint_cached
+
+            done = lint_cached(root, config, jobs)
+            found = [f for f in done.findings if only is None or f.path in only]
+            findings.extend(found)
+            roots.extend([root] * len(found))
+            vaults.append(done.vault)
+            notes += len(only) if only is not None else len(done.vault.notes)
+            continue
+        vault = load_vault(root, config, jobs)
         # The records live as long as the run: keep the cyclic collector from walking them
         # again at every collection the rules trigger.
         gc.freeze()
@@ -95,6 +115,14 @@ def lint_paths(paths: Sequence[Path], jobs: int | None = None) -> LintResult:
         vaults.append(vault)
         notes += len(only) if only is not None else len(vault.notes)
     return LintResult(findings, vaults, notes, roots)
+
+
+def _cacheable(root: Path, config: Config, only: set[str] | None) -> bool:
+    """Whether the cache can answer: not for a note named but hidden or excluded in its vault."""
+    if only is None:
+        return True
+    found = discover(root, config).files
+    return all(unicodedata.normalize("NFC", disk) in found for disk in only)
 
 
 def query_vault(

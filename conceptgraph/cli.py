@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from conceptgraph import __version__
+from conceptgraph.parsers import PARSERS, use_parser
 
 if TYPE_CHECKING:
     from conceptgraph.lint.engine import Rule
@@ -56,14 +57,8 @@ def _report_options(command: Callable[..., None]) -> Callable[..., None]:
     )(command)
 
 
-# Kept in step with conceptgraph.parse.PARSERS by a test; listed here for a light --help.
-PARSERS = ("pyromark", "markdown-it")
-
-
 def _use_parser(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is not None:
-        from conceptgraph.parse import use_parser
-
         use_parser(value)
     return value
 
@@ -137,6 +132,15 @@ def cli(ctx: click.Context, traceback: bool) -> None:
 @click.option(
     "--watch", is_flag=True, help="Lint again whenever a file of the vault changes, until Ctrl-C."
 )
+@click.option(
+    "--cache/--no-cache",
+    "use_cache",
+    default=True,
+    show_default=True,
+    envvar="CONCEPTGRAPH_CACHE",
+    help="Keep parsed notes and findings in VAULT/.conceptgraph-cache/ and check only what "
+    "changed since the last run (same findings; --fix and --diff never use it).",
+)
 def lint(
     paths: tuple[Path, ...],
     fmt: str,
@@ -149,6 +153,7 @@ def lint(
     apply_fix: bool,
     show_diff: bool,
     watch: bool,
+    use_cache: bool,
 ) -> None:
     """Check a vault (a folder) or single notes for broken links and damaged text.
 
@@ -176,7 +181,7 @@ def lint(
         if not quiet:
             click.echo(fixes.describe("Fixed"), err=True)
     else:
-        result = lint_paths(targets, jobs=jobs)
+        result = lint_paths(targets, jobs=jobs, cache=use_cache)
     raise SystemExit(
         _report_findings(
             result.findings,

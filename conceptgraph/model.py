@@ -187,6 +187,9 @@ class NoteRecord:
     problems: tuple[Problem, ...] = ()
     directives: tuple[Directive, ...] = ()
     decoded: bool = True  # False when the bytes could not be read as text at all
+    # A hash of the bytes the record was read from (empty when none were read): the cache
+    # tells an edited file from a touched one by it.
+    digest: bytes = b""
 
     @property
     def name(self) -> str:

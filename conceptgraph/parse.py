@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from conceptgraph.model import (
     Section,
     Span,
 )
+from conceptgraph.parsers import parser_in_use
 from conceptgraph.wikilinks import WIKILINK, split_linktext, wikilinks_plugin
 
 BLOCK_ID = re.compile(r"(?:^|[ \t])\^([A-Za-z0-9-]+)[ \t]*$")
@@ -56,22 +58,6 @@ _INLINE_NESTING = 20
 BlockTokenize = Callable[[StateBlock, int, int], None]
 
 
-PARSERS = ("pyromark", "markdown-it")
-_parser = {"name": "pyromark"}
-
-
-def use_parser(name: str) -> None:
-    """Choose the Markdown engine of this process (``conceptgraph --parser``)."""
-    if name not in PARSERS:
-        raise ValueError(f"unknown parser {name!r} (expected one of {', '.join(PARSERS)})")
-    _parser["name"] = name
-
-
-def parser_in_use() -> str:
-    """The Markdown engine notes are parsed with: see :func:`parse_note`."""
-    return _parser["name"]
-
-
 def parse_note(path: str, data: bytes, parser: str | None = None) -> NoteRecord:
     """Read one file's bytes into a record; problems are recorded, never raised.
 
@@ -79,10 +65,13 @@ def parse_note(path: str, data: bytes, parser: str | None = None) -> NoteRecord:
     (markdown-it-py, the reference) or ``pyromark`` (pulldown-cmark, faster, which hands every
     note it cannot vouch for to the reference, so both give the same records).
     """
-    parser = parser or _parser["name"]
+    parser = parser or parser_in_use()
+    digest = content_digest(data)
     text, problems = decode(data)
     if text is None:
-        return NoteRecord(path=path, text="", problems=tuple(problems), decoded=False)
+        return NoteRecord(
+            path=path, text="", problems=tuple(problems), decoded=False, digest=digest
+        )
     lines = LINE_BREAK.split(text)
     parts = frontmatter.split(lines)
     meta = None
@@ -108,7 +97,13 @@ def parse_note(path: str, data: bytes, parser: str | None = None) -> NoteRecord:
         block_ids=tuple(body.block_ids),
         problems=tuple(problems),
         directives=tuple(body.directives),
+        digest=digest,
     )
+
+
+def content_digest(data: bytes) -> bytes:
+    """The hash records carry of the bytes they were read from."""
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def decode(data: bytes) -> tuple[str | None, list[Problem]]:

@@ -15,8 +15,7 @@ import posixpath
 import stat
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -27,7 +26,7 @@ from conceptgraph.config import Config
 from conceptgraph.model import Link, NoteRecord, Problem, ProblemKind, Span
 from conceptgraph.names import concept_key, fold, heading_key
 from conceptgraph.negation import Negation, negations
-from conceptgraph.parse import parse_note, parser_in_use
+from conceptgraph.parsers import parser_in_use
 
 NOTE_SUFFIX = ".md"
 # Below this many notes, starting worker processes costs more than it saves.
@@ -72,7 +71,7 @@ class Vault:
 
     root: Path
     config: Config
-    notes: dict[str, NoteRecord]
+    notes: MutableMapping[str, NoteRecord]
     files: tuple[str, ...]
     disk: dict[str, str] = field(default_factory=dict)
     # Files whose names are another file's once NFC-normalised (an NFC and an NFD "café.md"
@@ -492,6 +491,9 @@ def read_note(
         data = read_bytes(root / (disk or path))
     except OSError as exc:
         return _unreadable(path, _reason(exc))
+    # Imported here: a warm cached run reads no note, and need not load the Markdown engines.
+    from conceptgraph.parse import parse_note
+
     try:
         return parse_note(path, data, parser)
     except Exception as exc:
@@ -535,7 +537,8 @@ def _too_large(size: int) -> str:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
+    """Keep the cyclic garbage collector off while many records are made."""
     # Parsing makes millions of short-lived objects and no reference cycles, and the cyclic
     # collector would walk them again and again: a third of the parse time at 10,000 notes.
     enabled = gc.isenabled()
@@ -550,7 +553,7 @@ def _gc_paused() -> Iterator[None]:
 def _read_batch(
     root: Path, paths: Sequence[tuple[str, str]], parser: str | None = None
 ) -> list[NoteRecord]:
-    with _gc_paused():
+    with gc_paused():
         return [read_note(root, path, disk, parser) for path, disk in paths]
 
 
@@ -563,13 +566,15 @@ def read_notes(
     if workers <= 1 or len(paths) < _PARALLEL_MIN_NOTES:
         yield from _read_batch(root, paths)
         return
+    from concurrent.futures import ProcessPoolExecutor
+
     # Large batches keep pickling overhead low; several per worker keep the cores balanced.
     size = max(50, len(paths) // (workers * 32))
     batches = [paths[i : i + size] for i in range(0, len(paths), size)]
     done: dict[int, list[NoteRecord]] = {}
     # This process is one of the workers: it parses batches from the back while the pool
     # takes them from the front, so only the pool's share pays for pickling.
-    with ProcessPoolExecutor(max_workers=workers - 1) as pool, _gc_paused():
+    with ProcessPoolExecutor(max_workers=workers - 1) as pool, gc_paused():
         futures = [pool.submit(_read_batch, root, batch, parser) for batch in batches]
         for index in reversed(range(len(batches))):
             if not futures[index].cancel():

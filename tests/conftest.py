@@ -9,11 +9,20 @@ from pathlib import Path
 import pytest
 
 from conceptgraph.api import lint_paths
+from conceptgraph.cache import CACHE_DIR_ENV
 from conceptgraph.lint.report import text_report
 from conceptgraph.model import Finding
 
 FIXTURES = Path(__file__).parent / "fixtures"
 _EXPECT = re.compile(r"expect:\s*([a-z][a-z-]*(?:\s*,\s*[a-z][a-z-]*)*)")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _caches_outside_the_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    # Tests lint the fixture vaults with the cache on, as users do; it must not land in them.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_DIR_ENV, str(tmp_path_factory.mktemp("lint-caches")))
+        yield
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

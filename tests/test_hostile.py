@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pytest
 
+from conceptgraph import parse as parse_module
 from conceptgraph import vault as vault_module
 from conceptgraph.api import lint_paths
 from conceptgraph.lint import engine
@@ -322,14 +323,14 @@ def test_a_parser_crash_is_a_finding_of_that_note(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _make(tmp_path, {**GOOD, "poison.md": "# Poison\n"})
-    real = vault_module.parse_note
+    real = parse_module.parse_note
 
     def fragile(path: str, data: bytes, parser: str | None = None) -> NoteRecord:
         if path == "poison.md":
             raise RecursionError("maximum recursion depth exceeded")
         return real(path, data, parser)
 
-    monkeypatch.setattr(vault_module, "parse_note", fragile)
+    monkeypatch.setattr(parse_module, "parse_note", fragile)
     findings = _lint(tmp_path)
     message = _unreadable(findings, "poison.md")
     assert "internal error while parsing (RecursionError" in message

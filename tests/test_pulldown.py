@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from conceptgraph import frontmatter, pulldown
 from conceptgraph.api import lint_paths
 from conceptgraph.model import LINE_BREAK
-from conceptgraph.parse import PARSERS, parse_markdown, parse_note, parser_in_use, use_parser
+from conceptgraph.parse import parse_markdown, parse_note
+from conceptgraph.parsers import PARSERS, parser_in_use, use_parser
 from tests import hostile
 from tests.test_fuzz import FUZZ, markdown
 
@@ -216,9 +217,6 @@ def test_same_findings_with_either_parser() -> None:
 
 
 def test_cli_parser_option(tmp_path: Path) -> None:
-    from conceptgraph.cli import PARSERS as CLI_PARSERS
-
-    assert CLI_PARSERS == PARSERS
     generate_vault(tmp_path / "v", notes=450, seed=1)  # past the size that starts workers
     outputs = []
     for args in (["--parser", "markdown-it"], ["--parser", "pyromark"], []):

@@ -119,12 +119,27 @@ def selected_rules(config: Config) -> list[Rule]:
 
 def lint(vault: Vault, only: Collection[str] | None = None) -> list[Finding]:
     """Run the configured rules over the vault; report only on the notes in ``only`` if given."""
-    findings: list[Finding] = []
     notes = [n for path, n in vault.notes.items() if only is None or path in only]
     rules = selected_rules(vault.config)
+    return finish(vault, rules, run_rules(vault, rules, notes, only))
+
+
+def run_rules(
+    vault: Vault,
+    rules: Iterable[Rule],
+    notes: list[NoteRecord],
+    only: Collection[str] | None = None,
+) -> list[Finding]:
+    """The raw findings of ``rules``: note rules over ``notes``, vault rules over the vault."""
+    findings: list[Finding] = []
     for active in rules:
         severity = vault.config.severity.get(active.name, active.severity)
         findings.extend(_run(active, severity, vault, notes, only))
+    return findings
+
+
+def finish(vault: Vault, rules: Iterable[Rule], findings: Iterable[Finding]) -> list[Finding]:
+    """Findings as reported: those configuration and inline directives silence left out, sorted."""
     families = {r.name: r.family for r in rules}
     kept = [f for f in findings if not _silenced(f, families.get(f.rule, ""), vault)]
     kept.sort()

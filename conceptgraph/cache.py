@@ -1,0 +1,386 @@
+"""The lint cache: what each note looked like and what was found in it, kept between runs.
+
+One SQLite database per vault, in ``.conceptgraph-cache/``. A note's row holds what its file
+looked like when it was read (size, mtime, inode, and a hash of its bytes), the digest of its
+*facts* (what other notes' rules can see of it), and its findings with the vault digest they
+were worked out under. Parsed records are not kept: unpickling them costs about what parsing
+the notes again does. SQLite makes each write one transaction, so runs racing each see whole
+rows; a run that cannot take the write lock in time leaves the cache as it was. Whatever goes
+wrong with the cache (unreadable, damaged, read-only, locked) costs speed, never a finding: the
+run goes on without it.
+
+A vault from someone else (a pull request linted in CI) could carry a cache of its own: one
+whose pickles run code when loaded, or whose rows claim a note has no findings. So every row
+and value is signed with a key of this user's, kept outside the vault, and one that does not
+verify is never unpickled or believed: only caches written on this account count.
+
+The whole cache is thrown away when anything that shapes a record or a finding changes: the
+conceptgraph code itself (its source is hashed, so an upgrade or a local edit counts), the
+rules, the configuration, the Markdown engine, the Python version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import pickle
+import secrets
+import sqlite3
+import sys
+import time
+import types
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from conceptgraph.config import Config
+from conceptgraph.model import Finding
+
+CACHE_DIR = ".conceptgraph-cache"
+# Where caches go instead, one folder per vault: for a vault on a read-only disk, or a test run
+# that must not write into the folders it lints.
+CACHE_DIR_ENV = "CONCEPTGRAPH_CACHE_DIR"
+_DB_NAME = "lint.sqlite3"
+_SCHEMA = 1
+# A file whose mtime is this close to the moment it was read may have been written again within
+# the same timestamp tick (FAT keeps 2 s): its stat alone does not prove it unchanged.
+_RACY_NS = 2_000_000_000
+_BUSY_TIMEOUT_S = 2.0
+_MAC_BYTES = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """What a file's stat says about its content: equal stamps, the same bytes (mostly)."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, info: os.stat_result) -> Stamp:
+        """The stamp of a stat result."""
+        return cls(info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """The cached state of one note; its findings still pickled (unpickled when needed)."""
+
+    stamp: Stamp
+    checked_ns: int
+    digest: bytes
+    facts: bytes
+    context: bytes
+    pickled: bytes | None
+
+    def findings(self) -> list[Finding] | None:
+        """The findings the row holds; None if they cannot be read (then nothing is cached)."""
+        if self.pickled is None:
+            return []
+        try:
+            value = pickle.loads(self.pickled)
+        except Exception:
+            return None  # written by an older layout of the classes
+        return value if isinstance(value, list) else None
+
+    def vouches_for(self, stamp: Stamp) -> bool:
+        """Whether the file is the one this row was read from, by its stat alone."""
+        return stamp == self.stamp and stamp.mtime_ns + _RACY_NS < self.checked_ns
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One note's row to write."""
+
+    path: str
+    stamp: Stamp
+    checked_ns: int
+    digest: bytes
+    facts: bytes
+    context: bytes
+    findings: list[Finding]
+
+
+def run_key(config: Config, parser: str, rules: Iterable[Callable[..., object]]) -> str:
+    """What the whole cache is valid for: code, configuration, engine, rules and Python.
+
+    ``rules`` are the rule functions of this run: a rule registered from outside the package
+    (a plugin, a test) has code the package digest does not cover.
+    """
+    parts = (
+        _SCHEMA,
+        _code_digest(),
+        parser,
+        repr(config),
+        sys.version,
+        sys.byteorder,
+        [_function_digest(check) for check in rules],
+    )
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def _function_digest(function: Callable[..., object]) -> tuple[str, str]:
+    name = f"{function.__module__}.{function.__qualname__}"
+    code = getattr(function, "__code__", None)
+    digest = hashlib.blake2b(digest_size=8)
+    if isinstance(code, types.CodeType):
+        _digest_code(code, digest)
+    return name, digest.hexdigest()
+
+
+def _digest_code(code: types.CodeType, digest: hashlib.blake2b) -> None:
+    # Nested code (a generator expression, a lambda) by its own bytes: the repr of a code
+    # object holds its address, which differs from one process to the next.
+    digest.update(code.co_code)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _digest_code(const, digest)
+        else:
+            digest.update(repr(const).encode())
+    digest.update(repr(code.co_names).encode())
+
+
+@cache
+def _code_digest() -> str:
+    package = Path(__file__).parent
+    digest = hashlib.blake2b(digest_size=16)
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_folder(root: Path) -> Path:
+    """Where the cache of the vault at ``root`` lives."""
+    elsewhere = os.environ.get(CACHE_DIR_ENV)
+    if not elsewhere:
+        return root / CACHE_DIR
+    name = hashlib.blake2b(os.fsencode(root), digest_size=8).hexdigest()
+    return Path(elsewhere) / f"{root.name}-{name}"
+
+
+class LintCache:
+    """An open cache database; every method degrades to "nothing cached" on an error."""
+
+    def __init__(self, db: sqlite3.Connection | None, key: str, secret: bytes = b"") -> None:
+        self._db = db
+        self._key = key
+        self._secret = secret
+
+    @classmethod
+    def open(cls, folder: Path, key: str) -> LintCache:
+        """Open (or create) the cache in ``folder``; a cache that cannot be used is empty."""
+        try:
+            secret = _secret()
+            folder.mkdir(parents=True, exist_ok=True)
+            ignore = folder / ".gitignore"
+            if not ignore.exists():
+                # Never committed by mistake: the cache is this machine's, and large.
+                ignore.write_text("# Created by conceptgraph: a cache, safe to delete.\n*\n")
+            db = _connect(folder / _DB_NAME, key)
+        except (OSError, sqlite3.Error):
+            return cls(None, key)
+        return cls(db, key, secret)
+
+    def close(self) -> None:
+        """Close the database."""
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
+
+    def rows(self) -> dict[str, Row]:
+        """Every cached note's state, by vault path.
+
+        Rows not signed with this user's key are left out (see the module's docstring).
+        """
+        query = "SELECT path, size, mtime_ns, inode, checked_ns, digest, facts, context, findings"
+        found: dict[str, Row] = {}
+        for path, *fields, mac in self._select(query + ", mac FROM notes"):
+            size, mtime, inode, checked, digest, facts, context, pickled = fields
+            if not isinstance(mac, bytes) or not hmac.compare_digest(
+                mac, self._sign_row(path, fields)
+            ):
+                continue
+            found[path] = Row(Stamp(size, mtime, inode), checked, digest, facts, context, pickled)
+        return found
+
+    def get(self, name: str) -> object:
+        """A vault-wide value, or None."""
+        for (blob,) in self._select("SELECT value FROM blobs WHERE name = ?", (name,)):
+            return self._load(blob)
+        return None
+
+    def write(
+        self, entries: Iterable[Entry], gone: Iterable[str], blobs: Mapping[str, object]
+    ) -> bool:
+        """Store what one run learnt in one transaction: rows, notes gone, vault-wide values.
+
+        Returns whether it was written: a run holding the lock too long, or a read-only
+        folder, leaves the cache as it was.
+        """
+        if self._db is None:
+            return False
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("DELETE FROM notes WHERE path = ?", ((path,) for path in gone))
+            db.executemany(
+                "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (self._row(entry) for entry in entries),
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO blobs VALUES (?, ?)",
+                ((name, self._dump(value)) for name, value in blobs.items()),
+            )
+            db.execute("COMMIT")
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            return False
+        return True
+
+    def _row(self, e: Entry) -> tuple[object, ...]:
+        # Most notes have no findings: NULL keeps them small.
+        pickled = pickle.dumps(e.findings, pickle.HIGHEST_PROTOCOL) if e.findings else None
+        fields = [
+            e.stamp.size,
+            e.stamp.mtime_ns,
+            e.stamp.inode,
+            e.checked_ns,
+            e.digest,
+            e.facts,
+            e.context,
+            pickled,
+        ]
+        return (e.path, *fields, self._sign_row(e.path, fields))
+
+    def _sign_row(self, path: str, fields: list[Any]) -> bytes:
+        data = repr((path, *fields)).encode()
+        return _sign(self._secret, data)
+
+    def _dump(self, value: object) -> bytes:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        return _sign(self._secret, data) + data
+
+    def _load(self, blob: object) -> object:
+        if not isinstance(blob, bytes) or len(blob) < _MAC_BYTES:
+            return None
+        mac, data = blob[:_MAC_BYTES], blob[_MAC_BYTES:]
+        if not hmac.compare_digest(mac, _sign(self._secret, data)):
+            return None  # not written by this user: never unpickled
+        try:
+            return pickle.loads(data)
+        except Exception:
+            # A row the code no longer reads: treated as not cached.
+            return None
+
+    def _select(self, query: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        if self._db is None:
+            return []
+        try:
+            return self._db.execute(query, args).fetchall()
+        except sqlite3.Error:
+            # Damaged since it was opened: from now on, nothing is cached.
+            self.close()
+            return []
+
+    def _select_paths(self, query: str, paths: Iterable[str]) -> list[tuple[Any, ...]]:
+        wanted = list(paths)
+        found: list[tuple[Any, ...]] = []
+        # SQLite caps the parameters of one statement; ask in slices.
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            found.extend(self._select(query + f"({','.join('?' * len(part))})", tuple(part)))
+        return found
+
+
+def _connect(path: Path, key: str) -> sqlite3.Connection:
+    """Open the database, starting it afresh when it is damaged or was made for another key."""
+    for attempt in range(2):
+        db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            # WAL: a run reading the cache is never blocked by one writing it.
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            # A database file put there by someone else runs no SQL functions of its schema.
+            db.execute("PRAGMA trusted_schema=OFF")
+            _prepare(db, key)
+            return db
+        except sqlite3.DatabaseError:
+            db.close()
+            if attempt:
+                raise
+            # Not a database any more (a crash mid-copy, a disk error): it is only a cache.
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(f"{path}{suffix}")
+    raise AssertionError("unreachable")
+
+
+def _prepare(db: sqlite3.Connection, key: str) -> None:
+    db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+    found = db.execute("SELECT value FROM meta WHERE name = 'key'").fetchone()
+    if found is not None and found[0] == key:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        # Another run may have prepared it while this one waited for the lock.
+        found = db.execute("SELECT value FROM meta WHERE name = 'key'").fetchone()
+        if found is None or found[0] != key:
+            db.execute("DROP TABLE IF EXISTS notes")
+            db.execute("DROP TABLE IF EXISTS blobs")
+            db.execute(
+                "CREATE TABLE notes (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
+                " inode INTEGER, checked_ns INTEGER, digest BLOB, facts BLOB, context BLOB,"
+                " findings BLOB, mac BLOB)"
+            )
+            db.execute("CREATE TABLE blobs (name TEXT PRIMARY KEY, value BLOB)")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('key', ?)", (key,))
+        db.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        raise
+
+
+def _sign(secret: bytes, data: bytes) -> bytes:
+    return hashlib.blake2b(data, key=secret, digest_size=_MAC_BYTES).digest()
+
+
+def _secret() -> bytes:
+    """The signing key of this user, made on first use (readable by this user alone)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = Path(base) / "conceptgraph" / "cache-key"
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_secret(path)  # another run made it first
+    try:
+        os.write(fd, secrets.token_bytes(32))
+    finally:
+        os.close(fd)
+    return _read_secret(path)
+
+
+def _read_secret(path: Path) -> bytes:
+    secret = path.read_bytes()
+    if len(secret) != 32:
+        # Half written by a run that died, or not ours: no cache rather than a weak key.
+        raise OSError(f"{path}: not a conceptgraph cache key")
+    return secret
+
+
+def now_ns() -> int:
+    """The wall-clock time files' mtimes are compared with."""
+    return time.time_ns()

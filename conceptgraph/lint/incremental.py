@@ -1,0 +1,266 @@
+"""Linting a vault again, reading and checking only what changed since the last run.
+
+A note's findings depend on its own bytes and, through link resolution, aliases, headings and
+the like, on what other notes' rules can see of every other note: its *facts* (every part of
+the record but its text and positions) and the list of files. Those make the vault digest. A
+note's cached findings are reused when its bytes and the vault digest are both the ones they
+were worked out under; the findings of vault rules when the vault digest is, and none of the
+notes they point into has changed (their positions would have moved). Anything else is worked
+out again, so the findings are always those of a run without the cache (a test holds it to
+that on every fixture vault and through a series of edits).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Iterable, Iterator, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from conceptgraph.cache import Entry, LintCache, Stamp, cache_folder, now_ns, run_key
+from conceptgraph.config import Config
+from conceptgraph.lint.engine import Rule, Scope, finish, run_rules, selected_rules
+from conceptgraph.model import Finding, NoteRecord
+from conceptgraph.parsers import parser_in_use
+from conceptgraph.vault import Vault, discover, gc_paused, is_note_path, read_note, read_notes
+
+
+@dataclass(frozen=True, slots=True)
+class CachedLint:
+    """The findings of one vault, and how much of the work the cache saved."""
+
+    findings: list[Finding]
+    vault: Vault
+    read: int  # notes read and parsed in this run
+    checked: int  # notes whose note rules ran in this run
+    vault_rules: bool  # whether the vault rules ran
+
+
+@dataclass(frozen=True, slots=True)
+class VaultFindings:
+    """What the vault rules reported, the vault digest it holds for, and the notes it is in."""
+
+    context: bytes
+    notes: frozenset[str]
+    findings: list[Finding]
+
+
+def facts(note: NoteRecord) -> bytes:
+    """A digest of what rules looking at other notes can see of this one.
+
+    Everything but the text and the positions of body parts, so editing prose, or moving a
+    paragraph, leaves it as it was. The frontmatter is taken whole, positions included: rules
+    that compare notes point into it.
+    """
+    parts = (
+        note.decoded,
+        repr(note.frontmatter),
+        [(h.level, h.text) for h in note.headings],
+        [(s.title, s.level, s.parent) for s in note.sections],
+        [
+            (lk.target, lk.subpath, lk.display, lk.embed, lk.kind.value, lk.section, lk.raw)
+            for lk in note.links
+        ],
+        [lk.frontmatter_key for lk in note.links],
+        [(i.text, i.section, i.depth) for i in note.list_items],
+        [b.id for b in note.block_ids],
+    )
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).digest()
+
+
+def _vault_digest(files: tuple[str, ...], shadowed: object, facts_of: dict[str, bytes]) -> bytes:
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(repr((files, shadowed)).encode())
+    for path in sorted(facts_of):
+        digest.update(path.encode() + b"\0" + facts_of[path])
+    return digest.digest()
+
+
+class _Notes(MutableMapping[str, NoteRecord]):
+    """The vault's notes, those not read in this run read when first asked for.
+
+    The rules of one edited note ask for a handful of others (the notes its links lead to);
+    the vault rules ask for all, and then all are read at once, in parallel.
+    """
+
+    def __init__(
+        self,
+        fresh: dict[str, NoteRecord],
+        waiting: dict[str, str],
+        root: Path,
+        jobs: int | None,
+    ) -> None:
+        self._loaded = fresh
+        self._waiting = {path: disk for path, disk in waiting.items() if path not in fresh}
+        self._root = root
+        self._jobs = jobs
+        self._order = sorted(fresh.keys() | waiting.keys())
+
+    def __getitem__(self, path: str) -> NoteRecord:
+        found = self._loaded.get(path)
+        if found is None:
+            disk = self._waiting.pop(path)  # KeyError: no such note
+            found = self._loaded[path] = read_note(self._root, path, disk)
+        return found
+
+    def __setitem__(self, path: str, note: NoteRecord) -> None:
+        if path not in self:
+            self._order.append(path)
+        self._waiting.pop(path, None)
+        self._loaded[path] = note
+
+    def __delitem__(self, path: str) -> None:
+        if path not in self:
+            raise KeyError(path)
+        self._waiting.pop(path, None)
+        self._loaded.pop(path, None)
+        self._order.remove(path)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._loaded or path in self._waiting
+
+    def __iter__(self) -> Iterator[str]:
+        self.read_all(self._waiting)
+        return iter(self._order)
+
+    def read_all(self, paths: Iterable[str]) -> None:
+        """Read these notes now, in parallel, rather than one by one when asked for."""
+        pending = sorted((path, self._waiting[path]) for path in paths if path in self._waiting)
+        for record in read_notes(self._root, pending, self._jobs):
+            self._loaded[record.path] = record
+            del self._waiting[record.path]
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @property
+    def read(self) -> int:
+        """How many notes were read."""
+        return len(self._loaded)
+
+
+def lint_cached(
+    root: Path, config: Config, jobs: int | None = None, folder: Path | None = None
+) -> CachedLint:
+    """Lint the vault at ``root`` (resolved), with its cache in ``folder`` (or where it belongs).
+
+    The findings are those of ``lint(load_vault(root, config))``.
+    """
+    rules = selected_rules(config)
+    key = run_key(config, parser_in_use(), [r.check for r in rules])
+    cache = LintCache.open(folder or cache_folder(root), key)
+    try:
+        # The records live as long as the run, and rules make no reference cycles: the cyclic
+        # collector would only walk them again and again.
+        with gc_paused():
+            return _lint(root, config, jobs, cache, rules)
+    finally:
+        cache.close()
+
+
+def _lint(
+    root: Path, config: Config, jobs: int | None, cache: LintCache, rules: list[Rule]
+) -> CachedLint:
+    started = now_ns()
+    found = discover(root, config)
+    rows = cache.rows()
+    known = set(rows)
+    stamps: dict[str, Stamp] = {}
+    unsure: list[tuple[str, str]] = []
+    for path, disk in found.files.items():
+        if not is_note_path(path):
+            continue
+        with contextlib.suppress(OSError):  # if so, read below and reported as unreadable
+            stamps[path] = Stamp.of(os.stat(root / disk))
+        row = rows.get(path)
+        if row is None or path not in stamps or not row.vouches_for(stamps[path]):
+            unsure.append((path, disk))
+
+    parsed = {record.path: record for record in read_notes(root, unsure, jobs)}
+    fresh = dict(parsed)
+    touched: list[tuple[str, Stamp]] = []
+    for path, record in list(fresh.items()):
+        row = rows.get(path)
+        if row is not None and record.digest and record.digest == row.digest:
+            # Touched, or checked out again, but the same bytes: the cached row still holds.
+            touched.append((path, stamps[path]))
+            del fresh[path]
+        elif row is not None:
+            del rows[path]
+    for record in found.broken:
+        if record.path not in fresh and record.path not in rows:
+            fresh[record.path] = parsed[record.path] = record
+    kept = {path for path in rows if path in stamps and path not in fresh}
+
+    facts_of = {path: rows[path].facts for path in kept}
+    facts_of.update((path, facts(record)) for path, record in fresh.items())
+    files = tuple(found.files)
+    context = _vault_digest(files, found.shadowed, facts_of)
+
+    notes = _Notes(parsed, {path: found.files[path] for path in kept}, root, jobs)
+    renamed = {path: on_disk for path, on_disk in found.files.items() if path != on_disk}
+    vault = Vault(root, config, notes, files, renamed, found.shadowed)
+    note_rules = [r for r in rules if r.scope is Scope.NOTE]
+    vault_rules = [r for r in rules if r.scope is Scope.VAULT]
+
+    # Findings stand where the note and the vault digest are both those they were found under.
+    current: dict[str, list[Finding]] = {}
+    for path in kept:
+        if rows[path].context == context:
+            stored = rows[path].findings()
+            if stored is not None:
+                current[path] = stored
+    indexes = cache.get("indexes")
+    if isinstance(indexes, tuple) and len(indexes) == 3 and indexes[0] == context:
+        # Names and aliases of every note are facts: the same digest, the same indexes. Without
+        # them the first rule to ask would load every note from the cache.
+        vault.__dict__["concepts"], vault.__dict__["aliases"] = indexes[1], indexes[2]
+    by_note = dict(current)
+    checking = sorted(fresh.keys() | (kept - current.keys()))
+    notes.read_all(checking)
+    raw = run_rules(vault, note_rules, [notes[path] for path in checking])
+    for finding in finish(vault, rules, raw):
+        by_note.setdefault(finding.path, []).append(finding)
+
+    # Stored as reported, with the notes the raw findings point into: silencing them depends
+    # on those notes' directives, unchanged as long as none of them was edited.
+    before = cache.get("vault-findings")
+    if (
+        isinstance(before, VaultFindings)
+        and before.context == context
+        and before.notes.isdisjoint(fresh)
+    ):
+        from_vault = before
+    else:
+        raw = run_rules(vault, vault_rules, [])
+        from_vault = VaultFindings(
+            context, frozenset(f.path for f in raw), finish(vault, rules, raw)
+        )
+    findings = [f for path_findings in by_note.values() for f in path_findings]
+    findings.extend(from_vault.findings)
+    findings.sort()
+
+    moved = dict(touched)
+    entries = [
+        Entry(
+            path,
+            stamps[path],
+            started if path in fresh or path in moved else rows[path].checked_ns,
+            fresh[path].digest if path in fresh else rows[path].digest,
+            facts_of[path],
+            context,
+            by_note.get(path, []),
+        )
+        for path in sorted(fresh.keys() | (kept - current.keys()) | moved.keys())
+        # A note discovery could not read has no stamp, and one unreadable now no digest:
+        # neither is cached, so both are looked at again next time.
+        if path in stamps and (path not in fresh or fresh[path].digest)
+    ]
+    gone = [path for path in known if path not in stamps]
+    blobs: dict[str, object] = {"vault-findings": from_vault}
+    if not current or "concepts" in vault.__dict__:
+        blobs["indexes"] = (context, vault.concepts, vault.aliases)
+    cache.write(entries, gone, blobs)
+    return CachedLint(findings, vault, notes.read, len(checking), from_vault is not before)

@@ -1,0 +1,404 @@
+"""The lint cache: a warm run gives exactly the findings of a cold one, and does less work.
+
+Every comparison is between ``lint_paths(..., cache=True)`` and a run without the cache, on
+real files; findings are compared whole (position, end, severity, message and fix).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from benchmarks.generate_vault import generate_vault
+from conceptgraph.api import lint_paths
+from conceptgraph.cache import CACHE_DIR, CACHE_DIR_ENV, cache_folder
+from conceptgraph.config import load_config
+from conceptgraph.lint.incremental import CachedLint, lint_cached
+from conceptgraph.model import Finding
+from tests import hostile
+from tests.conftest import FIXTURES
+
+FIXTURE_VAULTS = sorted({p.parent for p in FIXTURES.glob("*/*/*.md")})
+
+Whole = tuple[object, ...]
+
+
+def _whole(findings: list[Finding]) -> list[Whole]:
+    return [
+        (f.path, f.line, f.column, f.end_line, f.end_column, f.rule, f.severity, f.message, f.fix)
+        for f in findings
+    ]
+
+
+def _uncached(root: Path, jobs: int = 1) -> list[Whole]:
+    return _whole(lint_paths([root], jobs=jobs, cache=False).findings)
+
+
+def _cached(root: Path, jobs: int = 1) -> list[Whole]:
+    return _whole(lint_paths([root], jobs=jobs, cache=True).findings)
+
+
+def _age(root: Path) -> None:
+    """Date every file under ``root`` an hour back, as in a vault not written this second.
+
+    A file written within the last two seconds is always read again (its timestamp could hide
+    a second write), which would blur the counts of what a run read.
+    """
+    for path in [root, *root.rglob("*")]:
+        os.utime(path, ns=(0, os.stat(path).st_mtime_ns - 3600 * 10**9))
+
+
+def _run(root: Path) -> CachedLint:
+    return lint_cached(root.resolve(), load_config(root.resolve()), jobs=1)
+
+
+@pytest.fixture
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache folder of this test's own, empty."""
+    folder = tmp_path / "caches"
+    monkeypatch.setenv(CACHE_DIR_ENV, str(folder))
+    return folder
+
+
+@pytest.mark.parametrize("vault", FIXTURE_VAULTS, ids=lambda p: p.name)
+@pytest.mark.usefixtures("own_cache")
+def test_fixture_vaults_cold_and_warm(vault: Path) -> None:
+    expected = _uncached(vault)
+    assert _cached(vault) == expected  # cold: the cache is written
+    assert _cached(vault) == expected  # warm: read from it
+    warm = _run(vault)
+    # Only a file that cannot be read is looked at again: there is no content to vouch for.
+    unreadable = sum(f[5] == "unreadable-file" for f in expected)
+    assert (warm.read, warm.checked, warm.vault_rules) == (unreadable, unreadable, False)
+
+
+@pytest.mark.usefixtures("own_cache")
+def test_the_hostile_vault_cold_and_warm(tmp_path: Path) -> None:
+    root = tmp_path / "hostile"
+    hostile.build(root)
+    try:
+        expected = _uncached(root)
+        assert _cached(root) == expected
+        assert _cached(root) == expected
+    finally:
+        hostile.remove_tree(root)
+
+
+@pytest.mark.usefixtures("own_cache")
+def test_one_or_many_workers_with_and_without_the_cache(tmp_path: Path) -> None:
+    root = tmp_path / "v"
+    generate_vault(root, notes=450, seed=3)  # past the size that starts worker processes
+    (root / "loose.md").write_text("# Loose\n\n[[nowhere]] and [[Loose#No such heading]]\n")
+    expected = _uncached(root, jobs=1)
+    assert any(f[5] == "broken-link" for f in expected)
+    assert _uncached(root, jobs=2) == expected
+    assert _cached(root, jobs=2) == expected
+    assert _cached(root, jobs=1) == expected
+
+
+# --------------------------------------------------------------------- a series of edits
+
+
+def _copy_fixtures(root: Path) -> None:
+    for vault in FIXTURE_VAULTS:
+        shutil.copytree(vault, root / vault.parent.name / vault.name, symlinks=True)
+
+
+def _notes(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.md") if ".conceptgraph-cache" not in p.parts)
+
+
+def _edit(root: Path, rng: random.Random) -> str:
+    """One random edit of the kinds users make; returns what it did, for the failure message."""
+    notes = _notes(root)
+    note = rng.choice(notes)
+    other = rng.choice(notes)
+    name = other.stem
+    kind = rng.choice(
+        [
+            "prose",
+            "link",
+            "broken-link",
+            "heading-link",
+            "heading",
+            "alias-note",
+            "delete",
+            "rename",
+            "copy",
+            "disable-file",
+            "touch",
+            "garbage",
+            "attachment",
+            "move-paragraph",
+        ]
+    )
+    with_text = note.read_bytes()
+    if kind == "prose":
+        note.write_bytes(with_text + b"\nA sentence more.\n")
+    elif kind == "link":
+        note.write_bytes(with_text + f"\nSee [[{name}]].\n".encode())
+    elif kind == "broken-link":
+        note.write_bytes(with_text + b"\nSee [[no such note at all]].\n")
+    elif kind == "heading-link":
+        note.write_bytes(with_text + f"\nSee [[{name}#Definition]] and [[{name}#^blk]].\n".encode())
+    elif kind == "heading":
+        note.write_bytes(with_text + b"\n## Definition\n\nText. ^blk\n")
+    elif kind == "alias-note":
+        (note.parent / f"alias-of-{rng.randrange(1000)}.md").write_text(
+            f"---\naliases: [{name}]\ncanonical: true\ntype: mechanism\n---\n# {name}\n"
+        )
+    elif kind == "delete" and len(notes) > 5:
+        note.unlink()
+    elif kind == "rename":
+        note.rename(note.with_name(f"renamed {rng.randrange(1000)}.md"))
+    elif kind == "copy":
+        shutil.copyfile(note, other.parent / note.name)
+    elif kind == "disable-file":
+        note.write_bytes(with_text + b"\n<!-- conceptgraph-disable-file -->\n")
+    elif kind == "touch":
+        os.utime(note)
+    elif kind == "garbage":
+        note.write_bytes(b"\xff\xfe\x00garbage\x00")
+    elif kind == "attachment":
+        (note.parent / f"{name}.png").write_bytes(b"\x89PNG")
+    elif kind == "move-paragraph":
+        lines = with_text.split(b"\n")
+        index = rng.randrange(len(lines))
+        lines.insert(rng.randrange(len(lines) + 1), lines.pop(index))
+        note.write_bytes(b"\n".join(lines))
+    return f"{kind} {note.relative_to(root)} ({name})"
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.usefixtures("own_cache")
+def test_a_series_of_edits_gives_the_findings_of_a_cold_run(tmp_path: Path, seed: int) -> None:
+    root = tmp_path / "vault"
+    _copy_fixtures(root)
+    rng = random.Random(seed)
+    done: list[str] = []
+    _cached(root)
+    for _ in range(25):
+        done.append(_edit(root, rng))
+        assert _cached(root) == _uncached(root), "after: " + "; ".join(done)
+
+
+@pytest.mark.usefixtures("own_cache")
+def test_a_prose_edit_checks_that_note_alone(tmp_path: Path) -> None:
+    root = tmp_path / "v"
+    generate_vault(root, notes=60, seed=1)
+    _age(root)
+    first = _run(root)
+    assert (first.read, first.checked, first.vault_rules) == (60, 60, True)
+    note = _notes(root)[7]
+    note.write_bytes(note.read_bytes() + b"\nOne more sentence.\n")
+    _age(note)
+    after = _run(root)
+    assert after.checked == 1
+    assert not after.vault_rules
+    assert after.read < 60  # the note, and the few its links lead to
+    assert _whole(after.findings) == _uncached(root)
+
+
+@pytest.mark.usefixtures("own_cache")
+def test_a_touched_file_is_read_but_not_checked_again(tmp_path: Path) -> None:
+    root = tmp_path / "v"
+    generate_vault(root, notes=20, seed=1)
+    _age(root)
+    _run(root)
+    os.utime(_notes(root)[3], ns=(0, 10**9))
+    after = _run(root)
+    assert (after.read, after.checked, after.vault_rules) == (1, 0, False)
+    assert _whole(after.findings) == _uncached(root)
+
+
+@pytest.mark.usefixtures("own_cache")
+def test_an_edit_within_the_same_timestamp_is_seen(tmp_path: Path) -> None:
+    # A file changed again within its file system's timestamp tick keeps size and mtime: the
+    # stat proves nothing for a file that recent, so it is read again.
+    root = tmp_path / "v"
+    (root / "sub").mkdir(parents=True)
+    note = root / "a.md"
+    note.write_text("# A\n\nSee [[b]].\n")
+    (root / "b.md").write_text("# B\n\nSee [[a]].\n")
+    _run(root)
+    before = os.stat(note)
+    note.write_text("# A\n\nSee [[c]].\n")  # same size
+    os.utime(note, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = _run(root)
+    assert [f.rule for f in after.findings] == ["broken-link"]
+    assert _whole(after.findings) == _uncached(root)
+
+
+# -------------------------------------------------------------- the cache cannot do harm
+
+
+@pytest.mark.usefixtures("own_cache")
+def test_a_damaged_cache_is_started_afresh(tmp_path: Path) -> None:
+    root = tmp_path / "v"
+    shutil.copytree(FIXTURES / "links" / "broken-link", root)
+    _age(root)
+    expected = _uncached(root)
+    _cached(root)
+    database = cache_folder(root.resolve()) / "lint.sqlite3"
+    assert database.exists()
+    database.write_bytes(b"this is not a database" * 100)
+    assert _cached(root) == expected
+    assert _cached(root) == expected
+    assert _run(root).read == 0  # it works again
+
+
+@pytest.mark.parametrize("forgery", ["code", "clean"])
+@pytest.mark.usefixtures("own_cache")
+def test_a_cache_written_by_someone_else_is_never_believed(tmp_path: Path, forgery: str) -> None:
+    # A vault from a pull request could carry a cache whose pickles run code when loaded, or
+    # whose rows claim the notes have no findings. Neither is believed: rows are signed with
+    # a key of this user's, which the vault does not have.
+    root = tmp_path / "v"
+    shutil.copytree(FIXTURES / "links" / "broken-link", root)
+    _age(root)
+    expected = _uncached(root)
+    assert expected
+    _cached(root)
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.mkdir, (str(marker),))
+
+    database = cache_folder(root.resolve()) / "lint.sqlite3"
+    with sqlite3.connect(database) as db:
+        if forgery == "code":
+            payload = pickle.dumps([Payload()])
+            db.execute("UPDATE notes SET findings = ?", (payload,))
+            db.execute("UPDATE blobs SET value = ?", (bytes(32) + payload,))
+        else:
+            db.execute("UPDATE notes SET findings = NULL")
+    assert _cached(root) == expected
+    assert not marker.exists()
+
+
+def test_no_cache_folder_no_cache_same_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "v"
+    shutil.copytree(FIXTURES / "links" / "broken-link", root)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv(CACHE_DIR_ENV, str(blocker))  # no cache can be made under a file
+    expected = _uncached(root)
+    assert _cached(root) == expected
+    assert _cached(root) == expected
+
+
+def test_a_config_change_is_a_new_cache(tmp_path: Path, own_cache: Path) -> None:
+    root = tmp_path / "v"
+    shutil.copytree(FIXTURES / "links" / "broken-link", root)
+    before = _cached(root)
+    assert any(f[5] == "broken-link" for f in before)
+    (root / "conceptgraph.toml").write_text('ignore = ["broken-link"]\n')
+    after = _cached(root)
+    assert after == _uncached(root)
+    assert not any(f[5] == "broken-link" for f in after)
+
+
+# ------------------------------------------------------------------------ the command line
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "conceptgraph", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
+
+
+@pytest.fixture
+def in_vault_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """The environment of a user: the cache where it belongs, in the vault."""
+    monkeypatch.delenv(CACHE_DIR_ENV, raising=False)
+    yield {k: v for k, v in os.environ.items() if k != CACHE_DIR_ENV}
+
+
+def test_the_cache_lives_in_the_vault_and_is_never_committed(
+    tmp_path: Path, in_vault_env: dict[str, str]
+) -> None:
+    root = tmp_path / "v"
+    shutil.copytree(FIXTURES / "links" / "broken-link", root)
+    first = _cli("lint", "--format", "json", str(root), env=in_vault_env)
+    assert (root / CACHE_DIR / ".gitignore").read_text().splitlines()[-1] == "*"
+    second = _cli("lint", "--format", "json", str(root), env=in_vault_env)
+    assert first.returncode == second.returncode == 1
+    assert first.stdout == second.stdout
+
+
+def test_no_cache_writes_nothing(tmp_path: Path, in_vault_env: dict[str, str]) -> None:
+    root = tmp_path / "v"
+    shutil.copytree(FIXTURES / "links" / "broken-link", root)
+    result = _cli("lint", "--no-cache", str(root), env=in_vault_env)
+    assert result.returncode == 1
+    assert not (root / CACHE_DIR).exists()
+    off = {**in_vault_env, "CONCEPTGRAPH_CACHE": "0"}
+    assert _cli("lint", str(root), env=off).stdout == result.stdout
+    assert not (root / CACHE_DIR).exists()
+
+
+def test_runs_racing_on_one_cache_each_report_everything(
+    tmp_path: Path, in_vault_env: dict[str, str]
+) -> None:
+    root = tmp_path / "v"
+    generate_vault(root, notes=120, seed=2)
+    (root / "loose.md").write_text("# Loose\n\n[[nowhere]]\n")
+    expected = _cli("lint", "--no-cache", "-f", "json", str(root), env=in_vault_env).stdout
+    assert "nowhere" in expected
+    for _ in range(3):
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "conceptgraph", "lint", "-f", "json", str(root)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=in_vault_env,
+            )
+            for _ in range(4)
+        ]
+        for run in runs:
+            out, err = run.communicate(timeout=120)
+            assert out == expected, err
+            assert "Traceback" not in err
+        (root / "loose.md").write_text("# Loose\n\n[[nowhere]] again\n")
+        expected = _cli("lint", "--no-cache", "-f", "json", str(root), env=in_vault_env).stdout
+    assert _cli("lint", "-f", "json", str(root), env=in_vault_env).stdout == expected
+
+
+def test_a_second_process_finds_the_cache_of_the_first(tmp_path: Path) -> None:
+    # The cache key is worked out again by every process: nothing in it may differ from one
+    # process to the next (an address, a hash seed), or every run would start afresh.
+    code = (
+        "from conceptgraph.cache import run_key\n"
+        "from conceptgraph.config import Config\n"
+        "from conceptgraph.lint.engine import selected_rules\n"
+        "print(run_key(Config(), 'pyromark', [r.check for r in selected_rules(Config())]))\n"
+    )
+    keys = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+        ).stdout
+        for seed in (1, 2, 3)
+    }
+    assert len(keys) == 1
