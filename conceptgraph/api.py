@@ -109,7 +109,7 @@ def lint_paths(
                 if rel not in vault.notes:
                     # Named on the command line but hidden or excluded: lint it all the same.
                     vault.notes[rel] = read_note(root, rel, disk)
-        found = lint(vault, named)
+        found = lint(vault, named, jobs)
         findings.extend(found)
         roots.extend([root] * len(found))
         vaults.append(vault)

@@ -28,6 +28,7 @@ import os
 import pickle
 import secrets
 import sqlite3
+import struct
 import sys
 import time
 import types
@@ -261,8 +262,12 @@ class LintCache:
         return (e.path, *fields, self._sign_row(e.path, fields))
 
     def _sign_row(self, path: str, fields: list[Any]) -> bytes:
-        data = repr((path, *fields)).encode()
-        return _sign(self._secret, data)
+        size, mtime, inode, checked, digest, facts, context, pickled = fields
+        numbers = struct.pack("<4q", size, mtime, inode, checked)
+        parts = (path.encode(), numbers, digest, facts, context, pickled or b"")
+        # Lengths first: no two rows can sign the same bytes by shifting a boundary.
+        head = struct.pack(f"<{len(parts)}I", *map(len, parts))
+        return _sign(self._secret, head + b"".join(parts))
 
     def _dump(self, value: object) -> bytes:
         data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)

@@ -22,6 +22,7 @@ from benchmarks.generate_vault import generate_vault
 from conceptgraph.api import lint_paths
 from conceptgraph.cache import CACHE_DIR, CACHE_DIR_ENV, cache_folder
 from conceptgraph.config import load_config
+from conceptgraph.lint import engine
 from conceptgraph.lint.incremental import CachedLint, lint_cached
 from conceptgraph.model import Finding
 from tests import hostile
@@ -94,9 +95,16 @@ def test_the_hostile_vault_cold_and_warm(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("own_cache")
-def test_one_or_many_workers_with_and_without_the_cache(tmp_path: Path) -> None:
+def test_one_or_many_workers_with_and_without_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rules are forked over chunks of notes from 1,000 notes on: here from 50, so that a
+    # vault small enough for a test is split into several chunks.
+    monkeypatch.setattr(engine, "_PARALLEL_MIN_NOTES", 50)
     root = tmp_path / "v"
-    generate_vault(root, notes=450, seed=3)  # past the size that starts worker processes
+    generate_vault(root, notes=450, seed=3)  # past the size that starts parse workers
+    for number, note in enumerate(_notes(root)):  # a finding in every note, each its own
+        note.write_bytes(note.read_bytes() + f"\n[[nowhere {number}]]\n".encode())
     (root / "loose.md").write_text("# Loose\n\n[[nowhere]] and [[Loose#No such heading]]\n")
     expected = _uncached(root, jobs=1)
     assert any(f[5] == "broken-link" for f in expected)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextvars
 import enum
 import inspect
+import os
+import sys
 import traceback
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -117,11 +119,20 @@ def selected_rules(config: Config) -> list[Rule]:
     ]
 
 
-def lint(vault: Vault, only: Collection[str] | None = None) -> list[Finding]:
-    """Run the configured rules over the vault; report only on the notes in ``only`` if given."""
+def lint(vault: Vault, only: Collection[str] | None = None, jobs: int | None = 1) -> list[Finding]:
+    """Run the configured rules over the vault; report only on the notes in ``only`` if given.
+
+    ``jobs`` worker processes share the note rules (None: one per core).
+    """
     notes = [n for path, n in vault.notes.items() if only is None or path in only]
     rules = selected_rules(vault.config)
-    return finish(vault, rules, run_rules(vault, rules, notes, only))
+    return finish(vault, rules, run_rules(vault, rules, notes, only, jobs))
+
+
+# Below this many notes, forking workers for the note rules costs more than it saves.
+_PARALLEL_MIN_NOTES = 1000
+# What forked rule workers inherit: the vault, the note rules, and the notes in chunks.
+_forked: tuple[Vault, list[Rule], list[list[NoteRecord]]] | None = None
 
 
 def run_rules(
@@ -129,13 +140,75 @@ def run_rules(
     rules: Iterable[Rule],
     notes: list[NoteRecord],
     only: Collection[str] | None = None,
+    jobs: int | None = 1,
 ) -> list[Finding]:
-    """The raw findings of ``rules``: note rules over ``notes``, vault rules over the vault."""
+    """The raw findings of ``rules``: note rules over ``notes``, vault rules over the vault.
+
+    With more than one job, and a platform that forks, the note rules run in forked workers
+    over chunks of the notes: they inherit the loaded vault rather than receive it.
+    """
+    rules = list(rules)
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if (
+        workers <= 1
+        or len(notes) < _PARALLEL_MIN_NOTES
+        or not sys.platform.startswith("linux")  # fork is safe, and the default, there alone
+        or RAISE_RULE_ERRORS.get()  # a traceback must come from this process
+    ):
+        return _run_all(vault, rules, notes, only)
+    return _run_forked(vault, rules, notes, only, workers)
+
+
+def _run_all(
+    vault: Vault, rules: list[Rule], notes: list[NoteRecord], only: Collection[str] | None
+) -> list[Finding]:
     findings: list[Finding] = []
     for active in rules:
         severity = vault.config.severity.get(active.name, active.severity)
         findings.extend(_run(active, severity, vault, notes, only))
     return findings
+
+
+def _run_forked(
+    vault: Vault,
+    rules: list[Rule],
+    notes: list[NoteRecord],
+    only: Collection[str] | None,
+    workers: int,
+) -> list[Finding]:
+    global _forked
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    note_rules = [r for r in rules if r.scope is Scope.NOTE]
+    vault_rules = [r for r in rules if r.scope is not Scope.NOTE]
+    size = max(100, len(notes) // (workers * 8))
+    chunks = [notes[i : i + size] for i in range(0, len(notes), size)]
+    _forked = (vault, note_rules, chunks)
+    findings: list[Finding] = []
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
+            futures = [pool.submit(_check_chunk, index) for index in range(len(chunks))]
+            # This process is a worker too: the vault rules first, then chunks from the back
+            # while the pool takes them from the front.
+            findings.extend(_run_all(vault, vault_rules, [], only))
+            done: dict[int, list[Finding]] = {}
+            for index in reversed(range(len(chunks))):
+                if not futures[index].cancel():
+                    break
+                done[index] = _check_chunk(index)
+            for index, future in enumerate(futures):
+                findings.extend(done[index] if index in done else future.result())
+    finally:
+        _forked = None
+    return findings
+
+
+def _check_chunk(index: int) -> list[Finding]:
+    assert _forked is not None, "a rule worker must be forked from run_rules"
+    vault, note_rules, chunks = _forked
+    return _run_all(vault, note_rules, chunks[index], None)
 
 
 def finish(vault: Vault, rules: Iterable[Rule], findings: Iterable[Finding]) -> list[Finding]:

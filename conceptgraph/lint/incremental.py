@@ -169,11 +169,12 @@ def _lint(
     known = set(rows)
     stamps: dict[str, Stamp] = {}
     unsure: list[tuple[str, str]] = []
+    prefix = f"{root}{os.sep}"  # a Path per file would cost more than the stat itself
     for path, disk in found.files.items():
         if not is_note_path(path):
             continue
         with contextlib.suppress(OSError):  # if so, read below and reported as unreadable
-            stamps[path] = Stamp.of(os.stat(root / disk))
+            stamps[path] = Stamp.of(os.stat(prefix + disk))
         row = rows.get(path)
         if row is None or path not in stamps or not row.vouches_for(stamps[path]):
             unsure.append((path, disk))
@@ -212,15 +213,16 @@ def _lint(
             stored = rows[path].findings()
             if stored is not None:
                 current[path] = stored
-    indexes = cache.get("indexes")
-    if isinstance(indexes, tuple) and len(indexes) == 3 and indexes[0] == context:
-        # Names and aliases of every note are facts: the same digest, the same indexes. Without
-        # them the first rule to ask would load every note from the cache.
-        vault.__dict__["concepts"], vault.__dict__["aliases"] = indexes[1], indexes[2]
-    by_note = dict(current)
     checking = sorted(fresh.keys() | (kept - current.keys()))
+    indexes = cache.get("indexes") if checking else None
+    injected = isinstance(indexes, tuple) and len(indexes) == 3 and indexes[0] == context
+    if injected:
+        # Names and aliases of every note are facts: the same digest, the same indexes. Without
+        # them the first rule to ask would read every note.
+        vault.__dict__["concepts"], vault.__dict__["aliases"] = indexes[1], indexes[2]  # type: ignore[index]
+    by_note = dict(current)
     notes.read_all(checking)
-    raw = run_rules(vault, note_rules, [notes[path] for path in checking])
+    raw = run_rules(vault, note_rules, [notes[path] for path in checking], jobs=jobs)
     for finding in finish(vault, rules, raw):
         by_note.setdefault(finding.path, []).append(finding)
 
@@ -259,8 +261,11 @@ def _lint(
         if path in stamps and (path not in fresh or fresh[path].digest)
     ]
     gone = [path for path in known if path not in stamps]
-    blobs: dict[str, object] = {"vault-findings": from_vault}
-    if not current or "concepts" in vault.__dict__:
+    blobs: dict[str, object] = {}
+    if from_vault is not before:
+        blobs["vault-findings"] = from_vault
+    if not injected and (not current or "concepts" in vault.__dict__):
         blobs["indexes"] = (context, vault.concepts, vault.aliases)
-    cache.write(entries, gone, blobs)
+    if entries or gone or blobs:
+        cache.write(entries, gone, blobs)
     return CachedLint(findings, vault, notes.read, len(checking), from_vault is not before)
