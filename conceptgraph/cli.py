@@ -5,6 +5,7 @@ Imports stay light here: ``lint`` must start fast and never pull in rdflib or an
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import sys
 from collections.abc import Callable, Mapping
@@ -172,16 +173,23 @@ def lint(
         _watch(click.get_current_context(), targets)
     if show_diff:
         raise SystemExit(_diff(targets, jobs, quiet))
-    if apply_fix:
-        from conceptgraph.fix import fix_paths
+    from conceptgraph import progress
 
-        fixes, result = fix_paths(targets, jobs)
+    # A bar for a long run on a terminal, in the text format only: JSON, SARIF and the rest
+    # are read by programs, and a bar in their stream (or beside it) is noise.
+    bar = progress.shown(sys.stderr) if fmt == "text" and not quiet else contextlib.nullcontext()
+    with bar:
+        if apply_fix:
+            from conceptgraph.fix import fix_paths
+
+            fixes, result = fix_paths(targets, jobs)
+        else:
+            result = lint_paths(targets, jobs=jobs, cache=use_cache)
+    if apply_fix:
         for skip in fixes.skipped:
             click.echo(f"conceptgraph: {skip}", err=True)
         if not quiet:
             click.echo(fixes.describe("Fixed"), err=True)
-    else:
-        result = lint_paths(targets, jobs=jobs, cache=use_cache)
     raise SystemExit(
         _report_findings(
             result.findings,

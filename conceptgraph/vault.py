@@ -22,6 +22,7 @@ from fnmatch import fnmatchcase
 from functools import cached_property
 from pathlib import Path
 
+from conceptgraph import progress
 from conceptgraph.config import Config
 from conceptgraph.model import Link, NoteRecord, Problem, ProblemKind, Span
 from conceptgraph.names import concept_key, fold, heading_key
@@ -31,6 +32,8 @@ from conceptgraph.parsers import parser_in_use
 NOTE_SUFFIX = ".md"
 # Below this many notes, starting worker processes costs more than it saves.
 _PARALLEL_MIN_NOTES = 400
+# Notes read between two steps of the progress bar, in one process.
+_SERIAL_BATCH = 256
 # A note is read whole into memory; past this size it is a file named .md, not a note (a disk
 # image, a log), and reading it could exhaust memory. Obsidian would not open it either.
 MAX_NOTE_BYTES = 64 * 1024 * 1024
@@ -563,8 +566,15 @@ def read_notes(
     """Parse many notes (vault path, disk path), in worker processes when that pays off."""
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     parser = parser_in_use()  # named to the workers: a spawned process starts with the default
+    bar = progress.current()
+    if bar is not None:
+        bar.stage("Reading notes", len(paths))
     if workers <= 1 or len(paths) < _PARALLEL_MIN_NOTES:
-        yield from _read_batch(root, paths)
+        for start in range(0, len(paths), _SERIAL_BATCH):
+            batch = paths[start : start + _SERIAL_BATCH]
+            yield from _read_batch(root, batch)
+            if bar is not None:
+                bar.advance(len(batch))
         return
     from concurrent.futures import ProcessPoolExecutor
 
@@ -576,10 +586,15 @@ def read_notes(
     # takes them from the front, so only the pool's share pays for pickling.
     with ProcessPoolExecutor(max_workers=workers - 1) as pool, gc_paused():
         futures = [pool.submit(_read_batch, root, batch, parser) for batch in batches]
+        if bar is not None:
+            for future, batch in zip(futures, batches, strict=True):
+                future.add_done_callback(bar.when_done(len(batch)))
         for index in reversed(range(len(batches))):
             if not futures[index].cancel():
                 break
             done[index] = _read_batch(root, batches[index])
+            if bar is not None:
+                bar.advance(len(batches[index]))
         for index, future in enumerate(futures):
             yield from done[index] if index in done else future.result()
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import TypeAlias
 
+from conceptgraph import progress
 from conceptgraph.config import Config
 from conceptgraph.errors import ConfigError
 from conceptgraph.model import Directive, Finding, Fix, NoteRecord, Severity, Span
@@ -155,17 +156,25 @@ def run_rules(
         or not sys.platform.startswith("linux")  # fork is safe, and the default, there alone
         or RAISE_RULE_ERRORS.get()  # a traceback must come from this process
     ):
-        return _run_all(vault, rules, notes, only)
+        return _run_all(vault, rules, notes, only, progress.current())
     return _run_forked(vault, rules, notes, only, workers)
 
 
 def _run_all(
-    vault: Vault, rules: list[Rule], notes: list[NoteRecord], only: Collection[str] | None
+    vault: Vault,
+    rules: list[Rule],
+    notes: list[NoteRecord],
+    only: Collection[str] | None,
+    bar: progress.Progress | None = None,
 ) -> list[Finding]:
     findings: list[Finding] = []
+    if bar is not None:
+        bar.stage("Checking", len(rules))
     for active in rules:
         severity = vault.config.severity.get(active.name, active.severity)
         findings.extend(_run(active, severity, vault, notes, only))
+        if bar is not None:
+            bar.advance()
     return findings
 
 
@@ -186,10 +195,16 @@ def _run_forked(
     chunks = [notes[i : i + size] for i in range(0, len(notes), size)]
     _forked = (vault, note_rules, chunks)
     findings: list[Finding] = []
+    bar = progress.current()
+    if bar is not None:
+        bar.stage("Checking", len(notes))
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
             futures = [pool.submit(_check_chunk, index) for index in range(len(chunks))]
+            if bar is not None:
+                for future, chunk in zip(futures, chunks, strict=True):
+                    future.add_done_callback(bar.when_done(len(chunk)))
             # This process is a worker too: the vault rules first, then chunks from the back
             # while the pool takes them from the front.
             findings.extend(_run_all(vault, vault_rules, [], only))
@@ -198,6 +213,8 @@ def _run_forked(
                 if not futures[index].cancel():
                     break
                 done[index] = _check_chunk(index)
+                if bar is not None:
+                    bar.advance(len(chunks[index]))
             for index, future in enumerate(futures):
                 findings.extend(done[index] if index in done else future.result())
     finally:
