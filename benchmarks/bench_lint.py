@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,13 +124,23 @@ def _check(run: Run, command: Sequence[str], ok: frozenset[int]) -> None:
 
 
 def measure(
-    command: Sequence[str], repeat: int, ok: frozenset[int] = frozenset({0})
+    command: Sequence[str],
+    repeat: int,
+    ok: frozenset[int] = frozenset({0}),
+    before: Callable[[], None] | None = None,
 ) -> Measurement:
-    """Run ``command`` once to warm up, then ``repeat`` times; fail on a bad exit."""
+    """Run ``command`` once to warm up, then ``repeat`` times; fail on a bad exit.
+
+    ``before`` runs before each run, untimed: to clear a cache, or edit a note.
+    """
+    if before is not None:
+        before()
     warm = run_process(command, _REPO)
     _check(warm, command, ok)
     runs = []
     for _ in range(repeat):
+        if before is not None:
+            before()
         run = run_process(command, _REPO)
         _check(run, command, ok)
         runs.append(run)

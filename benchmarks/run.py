@@ -5,8 +5,12 @@ each as a whole new process, once untimed and then ``--repeat`` times, in one ru
 ratio compares figures taken on the same machine at the same time:
 
 - floor: ``python benchmarks/floor.py VAULT`` (read, YAML via CSafeLoader, one regex);
-- lint: ``python -m conceptgraph lint VAULT --format json`` (the fast engine, pyromark);
-- lint-ref: the same with ``--parser markdown-it``, the reference engine, as the baseline the
+- lint: ``python -m conceptgraph lint VAULT --format json``, cold: its cache deleted before
+  each run (the fast engine, pyromark; the cache is written, as on a user's first run);
+- warm: the same with the cache of the run before, nothing changed (a pre-commit re-run);
+- edit: the same after one note gained a sentence of prose (its own findings checked again);
+- link: the same after one note gained a link (every note checked again: see the README);
+- lint-ref: ``--no-cache --parser markdown-it``, the reference engine, as the baseline the
   fast engine is measured against (skipped above ``--reference-max`` notes);
 - query: ``python -m conceptgraph query VAULT 'SELECT (COUNT(*) AS ?n) ...'``, the first answer
   including reading the vault and building the graph (up to ``--query-max`` notes);
@@ -23,13 +27,17 @@ per 1,000 notes. Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shlex
+import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from bench_lint import (
@@ -59,28 +67,49 @@ def _conceptgraph(*args: str) -> list[str]:
     return [sys.executable, "-m", "conceptgraph", *args]
 
 
-def bench(args: argparse.Namespace, workdir: Path) -> tuple[list[Figure], dict[int, int]]:
-    """Every figure of the table, and the notes each vault holds."""
+def bench(
+    args: argparse.Namespace, workdir: Path
+) -> tuple[list[Figure], dict[int, int], dict[int, int]]:
+    """Every figure of the table, the notes each vault holds, and what lint found in each."""
     figures: list[Figure] = []
     notes: dict[int, int] = {}
+    findings: dict[int, int] = {}
     for size in args.sizes:
-        vault = str(vault_for(workdir, size, args.seed))
-        notes[size] = _note_bytes(Path(vault))[0]
-        commands = {
-            "floor": [sys.executable, str(_FLOOR), vault],
-            "lint": _conceptgraph("lint", vault, "--format", "json"),
+        root = vault_for(workdir, size, args.seed)
+        vault = str(root)
+        notes[size] = _note_bytes(root)[0]
+        cache = root / ".conceptgraph-cache"
+        edited, other = sorted(root.rglob("*.md"))[:2]
+        original = edited.read_bytes()
+        lint = _conceptgraph("lint", vault, "--format", "json")
+        commands: dict[str, tuple[list[str], Callable[[], None] | None]] = {
+            "floor": ([sys.executable, str(_FLOOR), vault], None),
+            "lint": (lint, partial(shutil.rmtree, cache, ignore_errors=True)),
+            "warm": (lint, None),
+            "edit": (lint, partial(_append, edited, "\nOne more sentence of prose.\n")),
+            "link": (lint, partial(_append, edited, f"\nSee [[{other.stem}]].\n")),
         }
         if size <= args.reference_max:
-            commands["lint-ref"] = _conceptgraph(
-                "lint", vault, "--format", "json", "--parser", "markdown-it"
-            )
+            reference = ["--no-cache", "--parser", "markdown-it"]
+            commands["lint-ref"] = (lint + reference, None)
         if size <= args.query_max:
-            commands["query"] = _conceptgraph("query", vault, _QUERY, "--format", "csv")
-        for what, command in commands.items():
-            print(f"{size}: {what}", file=sys.stderr, flush=True)
-            ok = frozenset({0, 1}) if what.startswith("lint") else frozenset({0})
-            figures.append(Figure(size, what, measure(command, args.repeat, ok)))
-    return figures, notes
+            commands["query"] = (_conceptgraph("query", vault, _QUERY, "--format", "csv"), None)
+        try:
+            for what, (command, before) in commands.items():
+                print(f"{size}: {what}", file=sys.stderr, flush=True)
+                ok = frozenset({0, 1}) if "lint" in command else frozenset({0})
+                figure = Figure(size, what, measure(command, args.repeat, ok, before))
+                figures.append(figure)
+                if what == "lint":
+                    findings[size] = len(json.loads(figure.measurement.last.stdout))
+        finally:
+            edited.write_bytes(original)
+    return figures, notes, findings
+
+
+def _append(note: Path, text: str) -> None:
+    with note.open("a", encoding="utf-8") as out:
+        out.write(text)
 
 
 def table(figures: list[Figure], notes: dict[int, int]) -> str:
@@ -144,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="conceptgraph-bench-") as scratch:
             workdir = args.workdir or Path(scratch)
             workdir.mkdir(parents=True, exist_ok=True)
-            figures, notes = bench(args, workdir)
+            figures, notes, findings = bench(args, workdir)
             started = startup(args.repeat)
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -155,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         f"median of {args.repeat} runs after one untimed; seed {args.seed}"
     )
     print(f"query: {shlex.quote(_QUERY)}")
+    for size in args.sizes:
+        print(f"findings in the {notes[size]:,}-note vault: {findings.get(size, '?')}")
     print()
     print(table(figures, notes))
     print()

@@ -58,6 +58,15 @@ def _age(root: Path) -> None:
         os.utime(path, ns=(0, os.stat(path).st_mtime_ns - 3600 * 10**9))
 
 
+def _warmed(tmp_path: Path, notes: int) -> Path:
+    """A generated vault, dated an hour back, linted once with the cache."""
+    root = tmp_path / "v"
+    generate_vault(root, notes=notes, seed=1)
+    _age(root)
+    _run(root)
+    return root
+
+
 def _run(root: Path) -> CachedLint:
     return lint_cached(root.resolve(), load_config(root.resolve()), jobs=1)
 
@@ -147,6 +156,10 @@ def _edit(root: Path, rng: random.Random) -> str:
             "garbage",
             "attachment",
             "move-paragraph",
+            "negation",
+            "variant-note",
+            "list-item",
+            "frontmatter-edit",
         ]
     )
     with_text = note.read_bytes()
@@ -178,6 +191,19 @@ def _edit(root: Path, rng: random.Random) -> str:
         note.write_bytes(b"\xff\xfe\x00garbage\x00")
     elif kind == "attachment":
         (note.parent / f"{name}.png").write_bytes(b"\x89PNG")
+    elif kind == "negation":
+        note.write_bytes(with_text + f"\n## What this is NOT\n\n- Not {name} (no).\n".encode())
+    elif kind == "variant-note":
+        (other.parent / f"variant-{rng.randrange(1000)}.md").write_text(
+            f'---\ncanonical: false\ncanonical_of: "[[{name}]]"\n---\n# Variant\n'
+        )
+    elif kind == "list-item":
+        note.write_bytes(with_text + f"\n- an item naming [[{name}]]\n".encode())
+    elif kind == "frontmatter-edit":
+        if with_text.startswith(b"---\n"):
+            note.write_bytes(b"---\ncanonical: true\n" + with_text[4:])
+        else:
+            note.write_bytes(f"---\naliases: [{name}]\n---\n".encode() + with_text)
     elif kind == "move-paragraph":
         lines = with_text.split(b"\n")
         index = rng.randrange(len(lines))
@@ -186,7 +212,7 @@ def _edit(root: Path, rng: random.Random) -> str:
     return f"{kind} {note.relative_to(root)} ({name})"
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(6))
 @pytest.mark.usefixtures("own_cache")
 def test_a_series_of_edits_gives_the_findings_of_a_cold_run(tmp_path: Path, seed: int) -> None:
     root = tmp_path / "vault"
@@ -194,7 +220,7 @@ def test_a_series_of_edits_gives_the_findings_of_a_cold_run(tmp_path: Path, seed
     rng = random.Random(seed)
     done: list[str] = []
     _cached(root)
-    for _ in range(25):
+    for _ in range(30):
         done.append(_edit(root, rng))
         assert _cached(root) == _uncached(root), "after: " + "; ".join(done)
 
@@ -218,10 +244,7 @@ def test_a_prose_edit_checks_that_note_alone(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("own_cache")
 def test_a_touched_file_is_read_but_not_checked_again(tmp_path: Path) -> None:
-    root = tmp_path / "v"
-    generate_vault(root, notes=20, seed=1)
-    _age(root)
-    _run(root)
+    root = _warmed(tmp_path, 20)
     os.utime(_notes(root)[3], ns=(0, 10**9))
     after = _run(root)
     assert (after.read, after.checked, after.vault_rules) == (1, 0, False)
@@ -410,3 +433,49 @@ def test_a_second_process_finds_the_cache_of_the_first(tmp_path: Path) -> None:
         for seed in (1, 2, 3)
     }
     assert len(keys) == 1
+
+
+@pytest.mark.usefixtures("own_cache")
+def test_a_link_added_checks_that_note_and_the_vault_rules(tmp_path: Path) -> None:
+    # What other notes' rules read of a note (aliases, headings...) is unchanged by a link in
+    # its body: their findings stand. The vault rules (cycles, orphans) do read links.
+    root = _warmed(tmp_path, 60)
+    notes = _notes(root)
+    notes[5].write_bytes(notes[5].read_bytes() + f"\nSee [[{notes[9].stem}]].\n".encode())
+    _age(notes[5])
+    after = _run(root)
+    assert (after.checked, after.vault_rules) == (1, True)
+    assert _whole(after.findings) == _uncached(root)
+
+
+SEEN_BY_OTHERS = {
+    # name: (a.md, b.md before, b.md after): each edit of b.md changes a finding of a.md.
+    "heading": ("# A\n\n[[b#Later]]\n", "# B\n", "# B\n\n## Later\n"),
+    "block-id": ("# A\n\n[[b#^k1]]\n", "# B\n\ntext\n", "# B\n\ntext ^k1\n"),
+    "alias": ("# A\n\n[[Bee]]\n", "# B\n", "---\naliases: [Bee]\n---\n# B\n"),
+    "variant": (
+        "# A\n\n[[b]]\n",
+        "# B\n",
+        '---\ncanonical: false\ncanonical_of: "[[c]]"\n---\n# B\n',
+    ),
+    "decoded": ("# A\n\n[[b#B]]\n", "# B\n", "\x00\x01\x02 not text\x00"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SEEN_BY_OTHERS))
+@pytest.mark.usefixtures("own_cache")
+def test_what_other_notes_see_checks_them_again(tmp_path: Path, case: str) -> None:
+    a, before, after = SEEN_BY_OTHERS[case]
+    root = tmp_path / "v"
+    root.mkdir()
+    (root / "a.md").write_text(a)
+    (root / "b.md").write_text(before)
+    (root / "c.md").write_text("# C\n\n[[a]] [[b]]\n")
+    _age(root)
+    first = _cached(root)
+    assert first == _uncached(root)
+    (root / "b.md").write_text(after)
+    _age(root / "b.md")
+    second = _cached(root)
+    assert second == _uncached(root)
+    assert [f for f in first if f[0] == "a.md"] != [f for f in second if f[0] == "a.md"]

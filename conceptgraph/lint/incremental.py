@@ -1,11 +1,11 @@
 """Linting a vault again, reading and checking only what changed since the last run.
 
 A note's findings depend on its own bytes and, through link resolution, aliases, headings and
-the like, on what other notes' rules can see of every other note: its *facts* (every part of
-the record but its text and positions) and the list of files. Those make the vault digest. A
-note's cached findings are reused when its bytes and the vault digest are both the ones they
-were worked out under; the findings of vault rules when the vault digest is, and none of the
-notes they point into has changed (their positions would have moved). Anything else is worked
+the like, on what rules can see of every other note: its *facts* (see :func:`facts`) and the
+list of files. Those make the vault digests. A note's cached findings are reused when its bytes
+and the digest of what note rules read are both the ones they were worked out under; the
+findings of vault rules when the digest of everything is, and none of the notes they point
+into has changed (their positions would have moved). Anything else is worked
 out again, so the findings are always those of a run without the cache (a test holds it to
 that on every fixture vault and through a series of edits).
 """
@@ -48,16 +48,23 @@ class VaultFindings:
 
 
 def facts(note: NoteRecord) -> bytes:
-    """A digest of what rules looking at other notes can see of this one.
+    """Digests of what rules can see of this note when they look at other notes (32 bytes).
 
-    Everything but the text and the positions of body parts, so editing prose, or moving a
-    paragraph, leaves it as it was. The frontmatter is taken whole, positions included: rules
+    The first 16 bytes cover what note rules read of other notes: the frontmatter (aliases,
+    type, canonical and canonical_of), the headings and block ids that links point at, and
+    whether the file could be decoded. The last 16 cover everything vault rules read too: also
+    sections, links and list items. Neither covers the text or the positions of body parts,
+    so editing prose, or moving a paragraph, leaves both as they were; a link added to the
+    body changes only the second. The frontmatter is taken whole, positions included: rules
     that compare notes point into it.
     """
-    parts = (
+    seen = (
         note.decoded,
         repr(note.frontmatter),
         [(h.level, h.text) for h in note.headings],
+        [b.id for b in note.block_ids],
+    )
+    body = (
         [(s.title, s.level, s.parent) for s in note.sections],
         [
             (lk.target, lk.subpath, lk.display, lk.embed, lk.kind.value, lk.section, lk.raw)
@@ -65,9 +72,13 @@ def facts(note: NoteRecord) -> bytes:
         ],
         [lk.frontmatter_key for lk in note.links],
         [(i.text, i.section, i.depth) for i in note.list_items],
-        [b.id for b in note.block_ids],
     )
-    return hashlib.blake2b(repr(parts).encode(), digest_size=16).digest()
+    first = hashlib.blake2b(repr(seen).encode(), digest_size=16).digest()
+    return first + hashlib.blake2b(repr(body).encode(), digest_size=16).digest()
+
+
+def _seen_by_note_rules(facts: bytes) -> bytes:
+    return facts[:16]
 
 
 def _vault_digest(files: tuple[str, ...], shadowed: object, facts_of: dict[str, bytes]) -> bytes:
@@ -198,7 +209,11 @@ def _lint(
     facts_of = {path: rows[path].facts for path in kept}
     facts_of.update((path, facts(record)) for path, record in fresh.items())
     files = tuple(found.files)
-    context = _vault_digest(files, found.shadowed, facts_of)
+    # Note rules read less of other notes than vault rules do: a link added to one note's body
+    # leaves every other note's findings standing, and only the vault rules run again.
+    seen = {path: _seen_by_note_rules(both) for path, both in facts_of.items()}
+    context = _vault_digest(files, found.shadowed, seen)
+    whole = _vault_digest(files, found.shadowed, facts_of)
 
     notes = _Notes(parsed, {path: found.files[path] for path in kept}, root, jobs)
     renamed = {path: on_disk for path, on_disk in found.files.items() if path != on_disk}
@@ -231,15 +246,13 @@ def _lint(
     before = cache.get("vault-findings")
     if (
         isinstance(before, VaultFindings)
-        and before.context == context
+        and before.context == whole
         and before.notes.isdisjoint(fresh)
     ):
         from_vault = before
     else:
         raw = run_rules(vault, vault_rules, [])
-        from_vault = VaultFindings(
-            context, frozenset(f.path for f in raw), finish(vault, rules, raw)
-        )
+        from_vault = VaultFindings(whole, frozenset(f.path for f in raw), finish(vault, rules, raw))
     findings = [f for path_findings in by_note.values() for f in path_findings]
     findings.extend(from_vault.findings)
     findings.sort()
