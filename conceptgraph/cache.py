@@ -3,11 +3,12 @@
 One SQLite database per vault, in ``.conceptgraph-cache/``. A note's row holds what its file
 looked like when it was read (size, mtime, inode, and a hash of its bytes), the digest of its
 *facts* (what other notes' rules can see of it), and its findings with the vault digest they
-were worked out under. Parsed records are not kept: unpickling them costs about what parsing
-the notes again does. SQLite makes each write one transaction, so runs racing each see whole
-rows; a run that cannot take the write lock in time leaves the cache as it was. Whatever goes
-wrong with the cache (unreadable, damaged, read-only, locked) costs speed, never a finding: the
-run goes on without it.
+were worked out under. Parsed records are not kept whole (unpickling them costs about what
+parsing the notes again does), only their outlines: what the vault-wide rules read. SQLite
+makes each write one transaction, so runs racing each see whole rows; a run that cannot take
+the write lock in time leaves the cache as it was. Whatever goes wrong with the cache
+(unreadable, damaged, read-only, locked) costs speed, never a finding: the run goes on
+without it.
 
 A vault from someone else (a pull request linted in CI) could carry a cache of its own: one
 whose pickles run code when loaded, or whose rows claim a note has no findings. So every row
@@ -39,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from conceptgraph.config import Config
-from conceptgraph.model import Finding
+from conceptgraph.model import Finding, NoteRecord
 
 CACHE_DIR = ".conceptgraph-cache"
 # Where caches go instead, one folder per vault: for a vault on a read-only disk, or a test run
@@ -217,8 +218,32 @@ class LintCache:
             return self._load(blob)
         return None
 
+    def outlines(self, wanted: Mapping[str, bytes]) -> dict[str, NoteRecord]:
+        """Stored outlines of notes (see ``lint.incremental.outline``), by path.
+
+        ``wanted`` maps each path to the hash of the bytes the outline must have been made
+        from: one made from other bytes is left out.
+        """
+        query = "SELECT path, digest, value FROM outlines"
+        found: dict[str, NoteRecord] = {}
+        for path, digest, blob in self._select(query):
+            if wanted.get(path) != digest:
+                continue
+            record = self._load(blob)
+            if isinstance(record, NoteRecord) and record.path == path:
+                found[path] = record
+        return found
+
+    def outline_digests(self) -> dict[str, bytes]:
+        """For each stored outline, the hash of the bytes it was made from."""
+        return dict(self._select("SELECT path, digest FROM outlines"))
+
     def write(
-        self, entries: Iterable[Entry], gone: Iterable[str], blobs: Mapping[str, object]
+        self,
+        entries: Iterable[Entry],
+        gone: Iterable[str],
+        blobs: Mapping[str, object],
+        outlines: Iterable[NoteRecord] = (),
     ) -> bool:
         """Store what one run learnt in one transaction: rows, notes gone, vault-wide values.
 
@@ -230,7 +255,13 @@ class LintCache:
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")
+            gone = list(gone)
             db.executemany("DELETE FROM notes WHERE path = ?", ((path,) for path in gone))
+            db.executemany("DELETE FROM outlines WHERE path = ?", ((path,) for path in gone))
+            db.executemany(
+                "INSERT OR REPLACE INTO outlines VALUES (?, ?, ?)",
+                ((note.path, note.digest, self._dump(note)) for note in outlines),
+            )
             db.executemany(
                 "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (self._row(entry) for entry in entries),
@@ -340,12 +371,14 @@ def _prepare(db: sqlite3.Connection, key: str) -> None:
         if found is None or found[0] != key:
             db.execute("DROP TABLE IF EXISTS notes")
             db.execute("DROP TABLE IF EXISTS blobs")
+            db.execute("DROP TABLE IF EXISTS outlines")
             db.execute(
                 "CREATE TABLE notes (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
                 " inode INTEGER, checked_ns INTEGER, digest BLOB, facts BLOB, context BLOB,"
                 " findings BLOB, mac BLOB)"
             )
             db.execute("CREATE TABLE blobs (name TEXT PRIMARY KEY, value BLOB)")
+            db.execute("CREATE TABLE outlines (path TEXT PRIMARY KEY, digest BLOB, value BLOB)")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('key', ?)", (key,))
         db.execute("COMMIT")
     except BaseException:

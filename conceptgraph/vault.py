@@ -185,6 +185,12 @@ class Vault:
         key = concept_key(negation.name)
         return NamedNegation(negation, key, tuple(self.concepts.get(key, ())))
 
+    def forget(self, path: str) -> None:
+        """Drop what was worked out from the note at ``path``, to be worked out again."""
+        self._kinds.pop(path, None)
+        self._resolved.pop(path, None)
+        self._negations.pop(path, None)
+
     def canonical_of(self, note: NoteRecord) -> tuple[Link | None, str | None]:
         """A variant note's ``canonical_of`` link, and the note it resolves to."""
         link = next((lk for lk in note.links if lk.frontmatter_key == "canonical_of"), None)
