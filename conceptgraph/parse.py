@@ -14,13 +14,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
-
-from markdown_it import MarkdownIt
-from markdown_it.rules_block import StateBlock
-from markdown_it.rules_core import StateCore
-from markdown_it.token import Token
-from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from conceptgraph import frontmatter
 from conceptgraph.model import (
@@ -40,6 +35,12 @@ from conceptgraph.model import (
 from conceptgraph.parsers import parser_in_use
 from conceptgraph.wikilinks import WIKILINK, split_linktext, wikilinks_plugin
 
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_block import StateBlock
+    from markdown_it.rules_core import StateCore
+    from markdown_it.token import Token
+
 BLOCK_ID = re.compile(r"(?:^|[ \t])\^([A-Za-z0-9-]+)[ \t]*$")
 SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 # The rule list is bounded so that a comment holding thousands of unclosed directives is
@@ -55,7 +56,7 @@ _FRONTMATTER_LINK = re.compile(r"\[\[([^\[\]\n]+)\]\]")
 MAX_NESTING = 100
 _INLINE_NESTING = 20
 
-BlockTokenize = Callable[[StateBlock, int, int], None]
+BlockTokenize = Callable[["StateBlock", int, int], None]
 
 
 def parse_note(path: str, data: bytes, parser: str | None = None) -> NoteRecord:
@@ -152,6 +153,10 @@ class MarkdownParts:
 
 
 def _configured(max_nesting: int) -> MarkdownIt:
+    # Imported here: notes the fast engine takes never need markdown-it-py loaded.
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
     md = MarkdownIt("commonmark", {"html": True, "maxNesting": max_nesting}).enable("table")
     # Emphasis and entities cannot hide or make a link, so skip their work on the hot path.
     md.disable(["emphasis", "entity"])

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.rules_inline import StateInline
+if TYPE_CHECKING:  # the fast engine uses this module without markdown-it-py loaded
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_inline import StateInline
 
 # No brackets and no line break inside: Obsidian ends a wikilink at the first "]]" on its line,
 # and refusing "[" keeps a line of thousands of unclosed "[[" linear instead of quadratic.
 WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]*)\]\]")
 
-InlineRule = Callable[[StateInline, bool], bool]
+InlineRule = Callable[["StateInline", bool], bool]
 
 
 def wikilinks_plugin(md: MarkdownIt) -> None:
