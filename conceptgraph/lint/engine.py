@@ -193,6 +193,9 @@ def _run_forked(
     vault_rules = [r for r in rules if r.scope is not Scope.NOTE]
     size = max(100, len(notes) // (workers * 8))
     chunks = [notes[i : i + size] for i in range(0, len(notes), size)]
+    # The indexes every worker would otherwise build for itself (and, over notes not read yet,
+    # by reading them all in a worker of its own).
+    _ = vault.concepts, vault.aliases
     _forked = (vault, note_rules, chunks)
     findings: list[Finding] = []
     bar = progress.current()
