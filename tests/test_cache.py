@@ -131,7 +131,8 @@ def _copy_fixtures(root: Path) -> None:
 
 
 def _notes(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*.md") if ".conceptgraph-cache" not in p.parts)
+    # Regular files only: the fixtures hold a dangling symbolic link named like a note.
+    return sorted(p for p in root.rglob("*.md") if p.is_file())
 
 
 def _edit(root: Path, rng: random.Random) -> str:
@@ -181,7 +182,7 @@ def _edit(root: Path, rng: random.Random) -> str:
         note.unlink()
     elif kind == "rename":
         note.rename(note.with_name(f"renamed {rng.randrange(1000)}.md"))
-    elif kind == "copy":
+    elif kind == "copy" and other.parent != note.parent:
         shutil.copyfile(note, other.parent / note.name)
     elif kind == "disable-file":
         note.write_bytes(with_text + b"\n<!-- conceptgraph-disable-file -->\n")
