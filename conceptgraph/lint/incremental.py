@@ -21,12 +21,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from conceptgraph.cache import Entry, LintCache, Stamp, cache_folder, now_ns, run_key
+from conceptgraph.cache import Entry, LintCache, Row, Stamp, cache_folder, now_ns, run_key
 from conceptgraph.config import Config
 from conceptgraph.lint.engine import Rule, Scope, finish, run_rules, selected_rules
 from conceptgraph.model import Finding, NoteRecord
 from conceptgraph.parsers import parser_in_use
-from conceptgraph.vault import Vault, discover, gc_paused, is_note_path, read_note, read_notes
+from conceptgraph.vault import (
+    Discovery,
+    Vault,
+    discover,
+    gc_paused,
+    is_note_path,
+    read_note,
+    read_notes,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,13 +218,18 @@ def lint_cached(
         cache.close()
 
 
-def _lint(
-    root: Path, config: Config, jobs: int | None, cache: LintCache, rules: list[Rule]
-) -> CachedLint:
-    started = now_ns()
-    found = discover(root, config)
-    rows = cache.rows()
-    known = set(rows)
+@dataclass(frozen=True, slots=True)
+class _Changes:
+    """What a run finds on disk against the cache's rows (from which it removes the stale)."""
+
+    stamps: dict[str, Stamp]  # every note that could be stat'ed
+    parsed: dict[str, NoteRecord]  # every note read in this run
+    fresh: dict[str, NoteRecord]  # those of them whose bytes are new to the cache
+    touched: list[tuple[str, Stamp]]  # read again, same bytes: only their stamp moved
+    kept: set[str]  # notes whose cached row stands
+
+
+def _changes(root: Path, found: Discovery, rows: dict[str, Row], jobs: int | None) -> _Changes:
     stamps: dict[str, Stamp] = {}
     unsure: list[tuple[str, str]] = []
     prefix = f"{root}{os.sep}"  # a Path per file would cost more than the stat itself
@@ -244,6 +257,53 @@ def _lint(
         if record.path not in fresh and record.path not in rows:
             fresh[record.path] = parsed[record.path] = record
     kept = {path for path in rows if path in stamps and path not in fresh}
+    return _Changes(stamps, parsed, fresh, touched, kept)
+
+
+def _vault_findings(
+    vault: Vault,
+    notes: _Notes,
+    cache: LintCache,
+    rows: dict[str, Row],
+    fresh: Mapping[str, NoteRecord],
+    whole: bytes,
+    rules: list[Rule],
+    before: object,
+) -> VaultFindings:
+    """The vault rules' findings: those of the run before if they still hold, else new ones.
+
+    They are stored as reported, with the notes the raw findings point into: silencing them
+    depends on those notes' directives, unchanged as long as none of them was edited.
+    """
+    if (
+        isinstance(before, VaultFindings)
+        and before.context == whole
+        and before.notes.isdisjoint(fresh)
+    ):
+        return before
+    vault_rules = [r for r in rules if r.scope is Scope.VAULT]
+    # Rules of the package's own read nothing an outline lacks; another's might.
+    own = all(r.check.__module__.startswith("conceptgraph.") for r in vault_rules)
+    unread = notes.unread()
+    outlines = cache.outlines({p: rows[p].digest for p in unread}) if own and unread else {}
+    with notes.outlined(outlines):
+        raw = run_rules(vault, vault_rules, [])
+        reported = finish(vault, rules, raw)
+    for path in outlines:
+        vault.forget(path)
+    return VaultFindings(whole, frozenset(f.path for f in raw), reported)
+
+
+def _lint(
+    root: Path, config: Config, jobs: int | None, cache: LintCache, rules: list[Rule]
+) -> CachedLint:
+    started = now_ns()
+    found = discover(root, config)
+    rows = cache.rows()
+    known = set(rows)
+    changes = _changes(root, found, rows, jobs)
+    stamps, parsed, fresh, touched = changes.stamps, changes.parsed, changes.fresh, changes.touched
+    kept = changes.kept
 
     facts_of = {path: rows[path].facts for path in kept}
     facts_of.update((path, facts(record)) for path, record in fresh.items())
@@ -258,7 +318,6 @@ def _lint(
     renamed = {path: on_disk for path, on_disk in found.files.items() if path != on_disk}
     vault = Vault(root, config, notes, files, renamed, found.shadowed)
     note_rules = [r for r in rules if r.scope is Scope.NOTE]
-    vault_rules = [r for r in rules if r.scope is Scope.VAULT]
 
     # Findings stand where the note and the vault digest are both those they were found under.
     current: dict[str, list[Finding]] = {}
@@ -280,26 +339,8 @@ def _lint(
     for finding in finish(vault, rules, raw):
         by_note.setdefault(finding.path, []).append(finding)
 
-    # Stored as reported, with the notes the raw findings point into: silencing them depends
-    # on those notes' directives, unchanged as long as none of them was edited.
     before = cache.get("vault-findings")
-    if (
-        isinstance(before, VaultFindings)
-        and before.context == whole
-        and before.notes.isdisjoint(fresh)
-    ):
-        from_vault = before
-    else:
-        # Rules of the package's own read nothing an outline lacks; another's might.
-        own = all(r.check.__module__.startswith("conceptgraph.") for r in vault_rules)
-        unread = notes.unread()
-        outlines = cache.outlines({p: rows[p].digest for p in unread}) if own and unread else {}
-        with notes.outlined(outlines):
-            raw = run_rules(vault, vault_rules, [])
-            reported = finish(vault, rules, raw)
-        from_vault = VaultFindings(whole, frozenset(f.path for f in raw), reported)
-        for path in outlines:
-            vault.forget(path)
+    from_vault = _vault_findings(vault, notes, cache, rows, fresh, whole, rules, before)
     findings = [f for path_findings in by_note.values() for f in path_findings]
     findings.extend(from_vault.findings)
     findings.sort()
