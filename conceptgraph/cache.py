@@ -31,7 +31,6 @@ import secrets
 import sqlite3
 import struct
 import sys
-import time
 import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -169,9 +168,8 @@ def cache_folder(root: Path) -> Path:
 class LintCache:
     """An open cache database; every method degrades to "nothing cached" on an error."""
 
-    def __init__(self, db: sqlite3.Connection | None, key: str, secret: bytes = b"") -> None:
+    def __init__(self, db: sqlite3.Connection | None, secret: bytes = b"") -> None:
         self._db = db
-        self._key = key
         self._secret = secret
 
     @classmethod
@@ -186,8 +184,8 @@ class LintCache:
                 ignore.write_text("# Created by conceptgraph: a cache, safe to delete.\n*\n")
             db = _connect(folder / _DB_NAME, key)
         except (OSError, sqlite3.Error):
-            return cls(None, key)
-        return cls(db, key, secret)
+            return cls(None)
+        return cls(db, secret)
 
     def close(self) -> None:
         """Close the database."""
@@ -417,8 +415,3 @@ def _read_secret(path: Path) -> bytes:
         # Half written by a run that died, or not ours: no cache rather than a weak key.
         raise OSError(f"{path}: not a conceptgraph cache key")
     return secret
-
-
-def now_ns() -> int:
-    """The wall-clock time files' mtimes are compared with."""
-    return time.time_ns()
