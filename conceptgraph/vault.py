@@ -28,6 +28,7 @@ from conceptgraph.model import Link, NoteRecord, Problem, ProblemKind, Span
 from conceptgraph.names import concept_key, fold, heading_key
 from conceptgraph.negation import Negation, negations
 from conceptgraph.parsers import parser_in_use
+from conceptgraph.pool import share
 
 NOTE_SUFFIX = ".md"
 # Below this many notes, starting worker processes costs more than it saves.
@@ -587,22 +588,11 @@ def read_notes(
     # Large batches keep pickling overhead low; several per worker keep the cores balanced.
     size = max(50, len(paths) // (workers * 32))
     batches = [paths[i : i + size] for i in range(0, len(paths), size)]
-    done: dict[int, list[NoteRecord]] = {}
-    # This process is one of the workers: it parses batches from the back while the pool
-    # takes them from the front, so only the pool's share pays for pickling.
     with ProcessPoolExecutor(max_workers=workers - 1) as pool, gc_paused():
         futures = [pool.submit(_read_batch, root, batch, parser) for batch in batches]
-        if bar is not None:
-            for future, batch in zip(futures, batches, strict=True):
-                future.add_done_callback(bar.when_done(len(batch)))
-        for index in reversed(range(len(batches))):
-            if not futures[index].cancel():
-                break
-            done[index] = _read_batch(root, batches[index])
-            if bar is not None:
-                bar.advance(len(batches[index]))
-        for index, future in enumerate(futures):
-            yield from done[index] if index in done else future.result()
+        sizes = [len(batch) for batch in batches]
+        for records in share(futures, lambda i: _read_batch(root, batches[i]), sizes, bar):
+            yield from records
 
 
 def load_vault(root: Path, config: Config, jobs: int | None = None) -> Vault:

@@ -23,6 +23,7 @@ from conceptgraph import progress
 from conceptgraph.config import Config
 from conceptgraph.errors import ConfigError
 from conceptgraph.model import Directive, Finding, Fix, NoteRecord, Severity, Span
+from conceptgraph.pool import share
 from conceptgraph.vault import Vault
 
 
@@ -205,21 +206,10 @@ def _run_forked(
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
             futures = [pool.submit(_check_chunk, index) for index in range(len(chunks))]
-            if bar is not None:
-                for future, chunk in zip(futures, chunks, strict=True):
-                    future.add_done_callback(bar.when_done(len(chunk)))
-            # This process is a worker too: the vault rules first, then chunks from the back
-            # while the pool takes them from the front.
+            # The vault rules here while the pool starts on the note rules' chunks.
             findings.extend(_run_all(vault, vault_rules, [], only))
-            done: dict[int, list[Finding]] = {}
-            for index in reversed(range(len(chunks))):
-                if not futures[index].cancel():
-                    break
-                done[index] = _check_chunk(index)
-                if bar is not None:
-                    bar.advance(len(chunks[index]))
-            for index, future in enumerate(futures):
-                findings.extend(done[index] if index in done else future.result())
+            for found in share(futures, _check_chunk, [len(chunk) for chunk in chunks], bar):
+                findings.extend(found)
     finally:
         _forked = None
     return findings
