@@ -82,6 +82,8 @@ class Vault:
     # side by side): the vault path they share, and their names on disk. They are not read.
     shadowed: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _cache: dict[tuple[str, str], Resolution] = field(default_factory=dict, repr=False)
+    # Link paths that lead to the same place from every note (most of them: a unique name).
+    _anywhere: dict[str, Resolution] = field(default_factory=dict, repr=False)
     _kinds: dict[str, list[str | None]] = field(default_factory=dict, repr=False)
     _resolved: dict[str, list[tuple[Link, Resolution]]] = field(default_factory=dict, repr=False)
     _negations: dict[str, list[NamedNegation]] = field(default_factory=dict, repr=False)
@@ -211,13 +213,19 @@ class Vault:
         """The file a link in note ``source`` leads to, as Obsidian resolves it."""
         if not link.target:
             return Resolution(source, (source,))
+        found = self._anywhere.get(link.target)
+        if found is not None:
+            return found
         # Keyed by the source path, not its folder: every rule asks again for every link, and
         # a tuple lookup is far cheaper than working out the folder each time.
         key = (link.target, source)
         found = self._cache.get(key)
         if found is None:
-            found = self.resolve_linkpath(link.target, source)
-            self._cache[key] = found
+            found, anywhere = self._resolve_linkpath(link.target, source)
+            if anywhere:
+                self._anywhere[link.target] = found
+            else:
+                self._cache[key] = found
         return found
 
     def resolve_linkpath(self, linkpath: str, source: str) -> Resolution:
@@ -229,8 +237,12 @@ class Vault:
         source, then an exact path from the root, then every path ending so, those under the
         source's folder first, shorter paths first.
         """
+        return self._resolve_linkpath(linkpath, source)[0]
+
+    def _resolve_linkpath(self, linkpath: str, source: str) -> tuple[Resolution, bool]:
+        """``resolve_linkpath``, and whether the answer is the same from every source."""
         if not linkpath:
-            return Resolution(source, (source,))
+            return Resolution(source, (source,)), False
         written = unicodedata.normalize("NFC", linkpath.replace("\u00a0", " ").strip())
         name = written.lower()
         bucket: Sequence[str] = ()
@@ -242,22 +254,23 @@ class Vault:
             base = posixpath.basename(name)
             bucket = self._by_base.get(base, ())
         if not bucket:
-            return Resolution(None)
+            return Resolution(None), True
         if base == name and len(bucket) == 1:
-            return Resolution(bucket[0], (bucket[0],))
+            return Resolution(bucket[0], (bucket[0],)), True
         folder = fold(posixpath.dirname(source))
-        if name.startswith(("./", "../")):
+        relative = name.startswith(("./", "../"))
+        if relative:
             name = posixpath.normpath(posixpath.join(folder, name))
             exact = [path for path in bucket if fold(path) == name]
             if exact:
-                return _ranked(exact, written)
+                return _ranked(exact, written), False
         rooted = name.startswith("/")
         name = name.removeprefix("/")
         exact = [path for path in bucket if fold(path) == name]
         if exact:
-            return _ranked(exact, written)
+            return _ranked(exact, written), not relative
         if rooted:
-            return Resolution(None)
+            return Resolution(None), not relative
         matches = [path for path in bucket if fold(path).endswith(name)]
         if len(matches) > 1:
             # Names that differ only in case tie on every count: the one in the link's case first.
@@ -265,7 +278,7 @@ class Vault:
         near = sorted((p for p in matches if fold(p).startswith(folder)), key=len)
         far = sorted((p for p in matches if not fold(p).startswith(folder)), key=len)
         ranked = near + far
-        return Resolution(ranked[0] if ranked else None, tuple(ranked))
+        return Resolution(ranked[0] if ranked else None, tuple(ranked)), False
 
     def linktext(self, path: str, source: str) -> str:
         """How Obsidian writes a link to ``path`` from ``source`` ("shortest path when possible").

@@ -12,7 +12,7 @@ import pytest
 
 from conceptgraph.api import lint_paths
 from conceptgraph.config import Config
-from conceptgraph.model import ProblemKind
+from conceptgraph.model import Link, LinkKind, ProblemKind, Span
 from conceptgraph.names import heading_key
 from conceptgraph.parse import parse_note
 from conceptgraph.vault import Vault, find_subpath, load_vault
@@ -151,6 +151,53 @@ def test_root_path_beats_a_deeper_suffix(tmp_path: Path) -> None:
 
 
 # ----------------------------------------------------------------------- relative and rooted
+
+
+def test_remembered_resolutions_hold_from_every_source(tmp_path: Path) -> None:
+    # The vault remembers what a link path resolves to, once for every source where the answer
+    # cannot depend on the source: asked in any order, each answer is the one worked out fresh.
+    vault = make_vault(
+        tmp_path,
+        {
+            "note.md": "",
+            "unique.md": "",
+            "a/note.md": "",
+            "a/b/note.md": "",
+            "a/b/up.md": "",
+            "a/up.md": "",
+            "x/up.md": "",
+            "x/deep/src.md": "",
+            "src.md": "",
+        },
+    )
+    sources = ["src.md", "a/b/up.md", "x/deep/src.md", "a/up.md", "note.md"]
+    targets = [
+        "note",
+        "unique",
+        "up",
+        "./note",
+        "../note",
+        "../up",
+        "a/note",
+        "/a/note",
+        "/up",
+        "b/up",
+        "missing",
+        "A/B/Note.md",
+    ]
+    fresh = {
+        (target, source): Vault(tmp_path, vault.config, {}, vault.files).resolve_linkpath(
+            target, source
+        )
+        for target in targets
+        for source in sources
+    }
+    for order in (sources, sources[::-1]):
+        asked = Vault(tmp_path, vault.config, {}, vault.files)
+        for source in order:
+            for target in targets:
+                link = Link(target, None, None, False, LinkKind.WIKI, Span.point(1), None, target)
+                assert asked.resolve(link, source) == fresh[target, source], (target, source)
 
 
 def test_dot_slash_and_dot_dot(tmp_path: Path) -> None:
