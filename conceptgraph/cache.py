@@ -168,9 +168,14 @@ def cache_folder(root: Path) -> Path:
 class LintCache:
     """An open cache database; every method degrades to "nothing cached" on an error."""
 
-    def __init__(self, db: sqlite3.Connection | None, secret: bytes = b"") -> None:
+    def __init__(
+        self, db: sqlite3.Connection | None, secret: bytes = b"", used_before: bool = False
+    ) -> None:
         self._db = db
         self._secret = secret
+        # Whether earlier runs kept a cache here, if for another version or configuration:
+        # this vault is linted with the cache, and will be again.
+        self.used_before = used_before
 
     @classmethod
     def open(cls, folder: Path, key: str) -> LintCache:
@@ -182,10 +187,10 @@ class LintCache:
             if not ignore.exists():
                 # Never committed by mistake: the cache is this machine's, and large.
                 ignore.write_text("# Created by conceptgraph: a cache, safe to delete.\n*\n")
-            db = _connect(folder / _DB_NAME, key)
+            db, used_before = _connect(folder / _DB_NAME, key)
         except (OSError, sqlite3.Error):
             return cls(None)
-        return cls(db, secret)
+        return cls(db, secret, used_before)
 
     def close(self) -> None:
         """Close the database."""
@@ -334,8 +339,11 @@ class LintCache:
         return found
 
 
-def _connect(path: Path, key: str) -> sqlite3.Connection:
-    """Open the database, starting it afresh when it is damaged or was made for another key."""
+def _connect(path: Path, key: str) -> tuple[sqlite3.Connection, bool]:
+    """Open the database, starting it afresh when it is damaged or was made for another key.
+
+    Also says whether the database was made by an earlier run, for whatever key.
+    """
     for attempt in range(2):
         db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
         try:
@@ -344,8 +352,7 @@ def _connect(path: Path, key: str) -> sqlite3.Connection:
             db.execute("PRAGMA synchronous=NORMAL")
             # A database file put there by someone else runs no SQL functions of its schema.
             db.execute("PRAGMA trusted_schema=OFF")
-            _prepare(db, key)
-            return db
+            return db, _prepare(db, key)
         except sqlite3.DatabaseError:
             db.close()
             if attempt:
@@ -357,11 +364,12 @@ def _connect(path: Path, key: str) -> sqlite3.Connection:
     raise AssertionError("unreachable")
 
 
-def _prepare(db: sqlite3.Connection, key: str) -> None:
+def _prepare(db: sqlite3.Connection, key: str) -> bool:
+    """Make the tables for ``key`` unless they are there; say whether any key was there."""
     db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
     found = db.execute("SELECT value FROM meta WHERE name = 'key'").fetchone()
     if found is not None and found[0] == key:
-        return
+        return True
     db.execute("BEGIN IMMEDIATE")
     try:
         # Another run may have prepared it while this one waited for the lock.
@@ -383,6 +391,7 @@ def _prepare(db: sqlite3.Connection, key: str) -> None:
         with contextlib.suppress(sqlite3.Error):
             db.execute("ROLLBACK")
         raise
+    return found is not None
 
 
 def _sign(secret: bytes, data: bytes) -> bytes:

@@ -458,6 +458,23 @@ def test_a_link_added_checks_that_note_and_the_vault_rules(tmp_path: Path) -> No
             assert after.read < 60 // 2
 
 
+@pytest.mark.usefixtures("own_cache")
+def test_after_a_config_change_a_link_added_still_reads_few_notes(tmp_path: Path) -> None:
+    # The first run under a new configuration (or version) reads every note: it keeps their
+    # outlines, as a cache was in use here, so the link edit after it reads only a few.
+    root = _warmed(tmp_path, 60)
+    (root / "conceptgraph.toml").write_text('ignore = ["orphan-note"]\n')
+    _age(root)
+    assert _run(root).read == 60
+    notes = _notes(root)
+    notes[5].write_bytes(notes[5].read_bytes() + f"\nSee [[{notes[9].stem}]].\n".encode())
+    _age(notes[5])
+    after = _run(root)
+    assert (after.checked, after.vault_rules) == (1, True)
+    assert after.read < 60 // 2
+    assert _whole(after.findings) == _uncached(root)
+
+
 SEEN_BY_OTHERS = {
     # name: (a.md, b.md before, b.md after): each edit of b.md changes a finding of a.md.
     "heading": ("# A\n\n[[b#Later]]\n", "# B\n", "# B\n\n## Later\n"),

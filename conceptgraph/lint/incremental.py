@@ -287,6 +287,9 @@ def _vault_findings(
     own = all(r.check.__module__.startswith("conceptgraph.") for r in vault_rules)
     unread = notes.unread()
     outlines = cache.outlines({p: rows[p].digest for p in unread}) if own and unread else {}
+    # The vault rules read every note: those without an outline all at once, in parallel,
+    # rather than one by one as a rule asks for them.
+    notes.read_all(unread - outlines.keys())
     with notes.outlined(outlines):
         raw = run_rules(vault, vault_rules, [])
         reported = finish(vault, rules, raw)
@@ -369,8 +372,11 @@ def _lint(
     if not injected and (not current or "concepts" in vault.__dict__):
         blobs["indexes"] = (context, vault.concepts, vault.aliases)
     # Outlines of the notes read whole in this run, unless the cache has them already. Not on
-    # a first run, which has no cache to go with them (CI, a fresh clone): it would only pay.
-    read_whole = [n for n in notes.parsed() if n.digest and n.path in stamps] if known else []
+    # the first run in a vault, which may be the only one (CI, a fresh clone): it would only
+    # pay. The first after an upgrade or a change of configuration does write them.
+    read_whole = [n for n in notes.parsed() if n.digest and n.path in stamps]
+    if not cache.used_before:
+        read_whole = []
     have = cache.outline_digests() if read_whole else {}
     new_outlines = [outline(n) for n in read_whole if have.get(n.path) != n.digest]
     if entries or gone or blobs or new_outlines:
