@@ -88,7 +88,7 @@ def child(engine: str, vault_path: Path, ntriples: Path) -> dict[str, object]:
             )
         load_s = time.perf_counter() - started
         started = time.perf_counter()
-        rows = sum(1 for _ in store.query(header + QUERY))  # type: ignore[union-attr]
+        rows = sum(1 for _ in store.query(header + QUERY))  # type: ignore[union-attr,misc]
     else:
         from rdflib import Graph, Literal, URIRef
 

@@ -132,22 +132,41 @@ def query_vault(
     base: str | None = None,
     source: str = "query",
     jobs: int | None = None,
+    cache: bool = True,
 ) -> QueryResult:
     """Run a SPARQL query over the vault at a folder, embedded.
 
     The query is refused (``SERVICE``, ``LOAD``, updates, a ``FROM`` naming another graph) or
     reported as a syntax error before the vault is read; ``source`` names it in messages.
+    With ``cache``, a vault unchanged since an earlier query is answered from the copy of its
+    triples that query kept (see :mod:`conceptgraph.storecache`), with the same answers.
     """
-    from conceptgraph.sparql import check_query, check_syntax, load_store, run_query
+    from conceptgraph.sparql import check_query, check_syntax, load_ntriples, ntriples, run_query
     from conceptgraph.triples import check_base, default_base, vault_rdf
 
     if not path.is_dir():
         raise UsageError(f"not a vault folder: {path}")
-    base = check_base(base) if base is not None else default_base(path.resolve())
+    root = path.resolve()
+    base = check_base(base) if base is not None else default_base(root)
     check_query(text, graphs=(base,), source=source)
     check_syntax(text, base, source)
+    key = None
+    if cache:
+        from conceptgraph.storecache import state_key, stored
+
+        key = state_key(root, load_config(root), base)
+        store = stored(root, key) if key is not None else None
+        if store is not None:
+            return run_query(store, text, base, source)
     rdf = vault_rdf(open_vault(path, jobs), base)
-    return run_query(load_store(rdf), text, base, source)
+    data = ntriples(rdf.triples)
+    if key is not None:
+        from conceptgraph.storecache import keep
+
+        store = keep(root, key, data, rdf.base)
+        if store is not None:
+            return run_query(store, text, base, source)
+    return run_query(load_ntriples(data, rdf.base), text, base, source)
 
 
 def shacl_vault(

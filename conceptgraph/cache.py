@@ -49,7 +49,7 @@ _DB_NAME = "lint.sqlite3"
 _SCHEMA = 1
 # A file whose mtime is this close to the moment it was read may have been written again within
 # the same timestamp tick (FAT keeps 2 s): its stat alone does not prove it unchanged.
-_RACY_NS = 2_000_000_000
+RACY_NS = 2_000_000_000
 _BUSY_TIMEOUT_S = 2.0
 _MAC_BYTES = 32
 
@@ -91,7 +91,7 @@ class Row:
 
     def vouches_for(self, stamp: Stamp) -> bool:
         """Whether the file is the one this row was read from, by its stat alone."""
-        return stamp == self.stamp and stamp.mtime_ns + _RACY_NS < self.checked_ns
+        return stamp == self.stamp and stamp.mtime_ns + RACY_NS < self.checked_ns
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +115,7 @@ def run_key(config: Config, parser: str, rules: Iterable[Callable[..., object]])
     """
     parts = (
         _SCHEMA,
-        _code_digest(),
+        code_digest(),
         parser,
         repr(config),
         sys.version,
@@ -147,7 +147,8 @@ def _digest_code(code: types.CodeType, digest: hashlib.blake2b) -> None:
 
 
 @cache
-def _code_digest() -> str:
+def code_digest() -> str:
+    """A digest of the package's source: an upgrade, or a local edit, changes it."""
     package = Path(__file__).parent
     digest = hashlib.blake2b(digest_size=16)
     for source in sorted(package.rglob("*.py")):
@@ -163,6 +164,15 @@ def cache_folder(root: Path) -> Path:
         return root / CACHE_DIR
     name = hashlib.blake2b(os.fsencode(root), digest_size=8).hexdigest()
     return Path(elsewhere) / f"{root.name}-{name}"
+
+
+def prepare_folder(folder: Path) -> None:
+    """Make a vault's cache folder, with a ``.gitignore`` that keeps it out of commits."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        # Never committed by mistake: the cache is this machine's, and large.
+        ignore.write_text("# Created by conceptgraph: a cache, safe to delete.\n*\n")
 
 
 class LintCache:
@@ -181,16 +191,12 @@ class LintCache:
     def open(cls, folder: Path, key: str) -> LintCache:
         """Open (or create) the cache in ``folder``; a cache that cannot be used is empty."""
         try:
-            secret = _secret()
-            folder.mkdir(parents=True, exist_ok=True)
-            ignore = folder / ".gitignore"
-            if not ignore.exists():
-                # Never committed by mistake: the cache is this machine's, and large.
-                ignore.write_text("# Created by conceptgraph: a cache, safe to delete.\n*\n")
+            signing = signing_key()
+            prepare_folder(folder)
             db, used_before = _connect(folder / _DB_NAME, key)
         except (OSError, sqlite3.Error):
             return cls(None)
-        return cls(db, secret, used_before)
+        return cls(db, signing, used_before)
 
     def close(self) -> None:
         """Close the database."""
@@ -398,7 +404,7 @@ def _sign(secret: bytes, data: bytes) -> bytes:
     return hashlib.blake2b(data, key=secret, digest_size=_MAC_BYTES).digest()
 
 
-def _secret() -> bytes:
+def signing_key() -> bytes:
     """The signing key of this user, made on first use (readable by this user alone)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     path = Path(base) / "conceptgraph" / "cache-key"

@@ -79,6 +79,18 @@ def _parser_option(command: Callable[..., None]) -> Callable[..., None]:
     )(command)
 
 
+def _cache_option(what: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """``--cache/--no-cache`` (on by default, ``CONCEPTGRAPH_CACHE=0`` turns it off)."""
+    return click.option(
+        "--cache/--no-cache",
+        "use_cache",
+        default=True,
+        show_default=True,
+        envvar="CONCEPTGRAPH_CACHE",
+        help=what,
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="conceptgraph")
 @click.option("--traceback", is_flag=True, help="Show the Python traceback of an error.")
@@ -133,14 +145,9 @@ def cli(ctx: click.Context, traceback: bool) -> None:
 @click.option(
     "--watch", is_flag=True, help="Lint again whenever a file of the vault changes, until Ctrl-C."
 )
-@click.option(
-    "--cache/--no-cache",
-    "use_cache",
-    default=True,
-    show_default=True,
-    envvar="CONCEPTGRAPH_CACHE",
-    help="Keep parsed notes and findings in VAULT/.conceptgraph-cache/ and check only what "
-    "changed since the last run (same findings; --fix and --diff never use it).",
+@_cache_option(
+    "Keep parsed notes and findings in VAULT/.conceptgraph-cache/ and check only what "
+    "changed since the last run (same findings; --fix and --diff never use it)."
 )
 def lint(
     paths: tuple[Path, ...],
@@ -437,6 +444,10 @@ QUERY_FORMATS = ("table", "csv", "tsv", "json", "xml")
     default=None,
     help="Write the results to this file (atomically) instead of stdout.",
 )
+@_cache_option(
+    "From the second query in a vault on, keep its triples in VAULT/.conceptgraph-cache/ "
+    "and answer from them while no file of the vault changes (same answers)."
+)
 def query(
     vault: Path,
     text: str | None,
@@ -444,6 +455,7 @@ def query(
     fmt: str | None,
     base: str | None,
     output: Path | None,
+    use_cache: bool,
 ) -> None:
     """Run a SPARQL query over a vault, embedded: no server, no network.
 
@@ -469,7 +481,7 @@ def query(
         except UnicodeDecodeError as exc:
             raise UsageError(f"{query_file}: a query file must be UTF-8 ({exc.reason})") from exc
     assert text is not None
-    found = query_vault(vault, text, base=base, source=source)
+    found = query_vault(vault, text, base=base, source=source, cache=use_cache)
     if fmt is None and found.kind != "graph":
         fmt = "table" if output is None and sys.stdout.isatty() else "tsv"
     data = format_result(found, fmt)

@@ -1,0 +1,129 @@
+"""The vault's triples kept on disk between queries, as an Oxigraph store opened read-only.
+
+A query reads every note, builds the graph and loads its triples: 11 s at 10,000 notes, where
+opening a stored copy and answering takes a tenth of a second. The copy is named by the vault's
+*state*: every file's vault path, size, mtime and inode, the configuration, the base IRI, the
+conceptgraph code and the Markdown engine, signed with this user's cache key (that of the lint
+cache, see :mod:`conceptgraph.cache`). So a copy is used only for the very vault it was built
+from, and one planted in a vault from elsewhere has a name no one without the key can give it.
+A file written in the last two seconds could change again within its timestamp tick: then no
+copy is used or kept.
+
+A copy costs time to write (5 s at 10,000 notes) and disk (110 MB there), so the first query in
+a vault keeps none: it leaves a mark, and the queries after it keep copies. Older copies are
+removed; a copy is written under a temporary name and renamed whole, so a query racing another
+finds a complete copy or none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import os
+import secrets
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from conceptgraph.cache import RACY_NS, cache_folder, code_digest, prepare_folder, signing_key
+from conceptgraph.config import Config
+from conceptgraph.parsers import parser_in_use
+from conceptgraph.vault import discover
+
+STORE_DIR = "rdf"
+_SCHEMA = 1
+_MARK = "queried"  # left by the first query in a vault: the next ones keep copies
+_TEMP = ".tmp-"
+# A copy another query may still have open is left alone for this long after it was replaced.
+_GRACE_S = 60.0
+
+
+def state_key(root: Path, config: Config, base: str) -> str | None:
+    """The name of the vault's stored copy, or None when the vault is being written to."""
+    found = discover(root, config)
+    now = time.time_ns()
+    prefix = f"{root}{os.sep}"
+    stamps = []
+    for path, disk in sorted(found.files.items()):
+        try:
+            info = os.stat(prefix + disk)
+        except OSError:
+            return None  # gone since it was found: being changed
+        if now - info.st_mtime_ns < RACY_NS:
+            return None
+        stamps.append((path, info.st_size, info.st_mtime_ns, info.st_ino))
+    state = (
+        _SCHEMA,
+        code_digest(),
+        parser_in_use(),
+        repr(config),
+        base,
+        sys.version,
+        sorted(found.shadowed.items()),
+        sorted(record.path for record in found.broken),
+        stamps,
+    )
+    try:
+        key = signing_key()
+    except OSError:
+        return None
+    return hmac.new(key, repr(state).encode(), "blake2b").hexdigest()[:40]
+
+
+def stored(root: Path, key: str) -> ox.Store | None:
+    """The copy kept for this state, opened read-only; None if there is none."""
+    path = cache_folder(root) / STORE_DIR / key
+    if not path.is_dir():
+        return None
+    try:
+        return ox.Store.read_only(str(path))
+    except OSError:
+        return None
+
+
+def keep(root: Path, key: str, ntriples: bytes, graph: str) -> ox.Store | None:
+    """Keep a copy of the vault's triples for its state ``key``, if queries are repeated here.
+
+    Returns the copy, opened, or None when none is kept. Nothing is raised: a copy that
+    cannot be written costs the next query time, not an answer.
+    """
+    folder = cache_folder(root) / STORE_DIR
+    with contextlib.suppress(OSError):
+        prepare_folder(folder.parent)
+        folder.mkdir(exist_ok=True)
+        mark = folder / _MARK
+        if not mark.exists():
+            mark.touch()
+            return None
+        temp = folder / f"{_TEMP}{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            _write(temp, ntriples, graph)
+            # Fails if another query kept the same copy first: then that one is opened.
+            os.rename(temp, folder / key)
+        except OSError:
+            pass
+        finally:
+            shutil.rmtree(temp, ignore_errors=True)
+        _prune(folder, key)
+    return stored(root, key)
+
+
+def _write(path: Path, ntriples: bytes, graph: str) -> None:
+    store = ox.Store(str(path))
+    store.bulk_load(ntriples, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+    store.flush()
+    del store  # closed: the rename must not move files still being written
+
+
+def _prune(folder: Path, key: str) -> None:
+    """Remove the copies of earlier states, and what runs that died left half written."""
+    now = time.time()
+    for entry in folder.iterdir():
+        if entry.name in (key, _MARK):
+            continue
+        with contextlib.suppress(OSError):
+            if now - entry.stat().st_mtime > _GRACE_S:
+                shutil.rmtree(entry, ignore_errors=True)

@@ -1,0 +1,164 @@
+"""The copy of a vault's triples that repeated queries answer from (conceptgraph.storecache).
+
+Every answer from a copy is compared with the answer of a query that reads the vault, on real
+files and real Oxigraph stores on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from benchmarks.generate_vault import generate_vault
+from conceptgraph import api
+from conceptgraph.cache import CACHE_DIR_ENV, cache_folder
+from conceptgraph.config import load_config
+from conceptgraph.sparql import format_result
+from conceptgraph.storecache import STORE_DIR, state_key
+from conceptgraph.triples import default_base
+
+EVERYTHING = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+TITLES = "SELECT ?note ?title WHERE { ?note skos:prefLabel ?title }"
+
+
+def _age(root: Path) -> None:
+    """Date every file an hour back: one written in the last two seconds keeps no copy."""
+    for path in [root, *root.rglob("*")]:
+        os.utime(path, ns=(0, os.stat(path).st_mtime_ns - 3600 * 10**9))
+
+
+def _rows(root: Path, text: str, cache: bool = True) -> set[str]:
+    found = api.query_vault(root, text, cache=cache, jobs=1)
+    return set(format_result(found, "tsv").decode().splitlines())
+
+
+def _copies(root: Path) -> list[str]:
+    folder = cache_folder(root.resolve()) / STORE_DIR
+    return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.exists() else []
+
+
+@pytest.fixture
+def vault(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "caches"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-a"))
+    root = tmp_path / "v"
+    generate_vault(root, notes=30, seed=1)
+    _age(root)
+    return root
+
+
+def _unreadable(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the vault was read: the kept copy should have answered")
+
+
+def test_the_second_query_keeps_a_copy_and_the_third_answers_from_it(
+    vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = _rows(vault, EVERYTHING, cache=False)
+    titles = _rows(vault, TITLES, cache=False)
+    assert len(expected) > 500
+    assert len(titles) > 20
+    assert _rows(vault, EVERYTHING) == expected
+    assert _copies(vault) == []  # one query in a vault may be the only one: no copy yet
+    assert _rows(vault, EVERYTHING) == expected
+    assert len(_copies(vault)) == 1
+    monkeypatch.setattr(api, "open_vault", _unreadable)
+    assert _rows(vault, EVERYTHING) == expected
+    assert _rows(vault, TITLES) == titles
+
+
+def test_an_edit_a_new_file_or_a_config_change_is_read_from_the_vault(vault: Path) -> None:
+    _rows(vault, TITLES)
+    _rows(vault, TITLES)
+    note = sorted(vault.rglob("*.md"))[3]
+    note.write_text(note.read_text().replace("\n# ", "\n# Renamed ", 1))
+    _age(vault)
+    edited = _rows(vault, TITLES)
+    assert edited == _rows(vault, TITLES, cache=False)
+    assert any("Renamed" in row for row in edited)
+    (vault / "new.md").write_text("# Brand new\n")
+    _age(vault)
+    after = _rows(vault, TITLES)
+    assert after == _rows(vault, TITLES, cache=False)
+    assert any("Brand new" in row for row in after)
+    (vault / "conceptgraph.toml").write_text('exclude = ["new.md"]\n')
+    _age(vault)
+    excluded = _rows(vault, TITLES)
+    assert excluded == _rows(vault, TITLES, cache=False)
+    assert not any("Brand new" in row for row in excluded)
+
+
+def test_a_file_written_just_now_keeps_no_copy(vault: Path) -> None:
+    _rows(vault, TITLES)
+    (vault / "new.md").write_text("# Just written\n")  # within its timestamp tick
+    assert state_key(vault.resolve(), load_config(vault.resolve()), default_base(vault)) is None
+    assert any("Just written" in row for row in _rows(vault, TITLES))
+    assert _copies(vault) == []
+
+
+def test_a_copy_planted_by_someone_else_is_never_opened(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A vault may come with a cache folder (a pull request's): a copy in it that claims this
+    # vault's state must be signed with this user's key, which no one else has.
+    root = vault.resolve()
+    base = default_base(root)
+    theirs = state_key(root, load_config(root), base)
+    assert theirs is not None
+    (cache_folder(root) / STORE_DIR).mkdir(parents=True)
+    planted = ox.Store(str(cache_folder(root) / STORE_DIR / theirs))
+    forged = ox.Quad(
+        ox.NamedNode(base + "forged"),
+        ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel"),
+        ox.Literal("Forged"),
+        ox.NamedNode(base),
+    )
+    planted.add(forged)
+    planted.flush()
+    del planted
+    (cache_folder(root) / STORE_DIR / "queried").touch()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-b"))
+    assert _rows(vault, TITLES) == _rows(vault, TITLES, cache=False)
+    assert not any("Forged" in row for row in _rows(vault, TITLES))
+    # Under the key it was made with, the same copy is opened: the test plants a real one.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-a"))
+    assert any("Forged" in row for row in _rows(vault, TITLES))
+
+
+def test_an_older_copy_is_removed_once_replaced(vault: Path) -> None:
+    _rows(vault, TITLES)
+    _rows(vault, TITLES)
+    (first,) = _copies(vault)
+    old = cache_folder(vault.resolve()) / STORE_DIR / first
+    os.utime(old, (0, 0))  # replaced long ago: no query can still have it open
+    (vault / "new.md").write_text("# Another\n")
+    _age(vault)
+    _rows(vault, TITLES)
+    assert len(_copies(vault)) == 1
+    assert _copies(vault) != [first]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "conceptgraph", *args], capture_output=True, text=True, check=True
+    )
+
+
+def test_no_cache_keeps_nothing_and_the_cache_lives_in_the_vault(
+    vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(CACHE_DIR_ENV)
+    for _ in range(3):
+        plain = _cli("query", str(vault), TITLES, "--format", "csv", "--no-cache")
+    assert not (vault / ".conceptgraph-cache").exists()
+    # Rows come in no set order without ORDER BY: compared as sets.
+    answers = [_cli("query", str(vault), TITLES, "--format", "csv").stdout for _ in range(3)]
+    assert all(set(a.splitlines()) == set(plain.stdout.splitlines()) for a in answers)
+    folder = vault / ".conceptgraph-cache"
+    assert len([p for p in (folder / STORE_DIR).iterdir() if p.is_dir()]) == 1
+    assert (folder / ".gitignore").read_text().splitlines()[-1] == "*"
