@@ -73,8 +73,9 @@ def _parser_option(command: Callable[..., None]) -> Callable[..., None]:
         expose_value=False,
         callback=_use_parser,
         help=(
-            "Markdown engine: pyromark (pulldown-cmark, fast; hands what it cannot vouch for "
-            "to markdown-it) or markdown-it (markdown-it-py, the reference) [default: pyromark]."
+            "Markdown engine: pyromark (fast: a line scanner for plain notes, then "
+            "pulldown-cmark; what neither can vouch for goes to markdown-it) or markdown-it "
+            "(markdown-it-py, the reference) [default: pyromark]."
         ),
     )(command)
 

@@ -33,7 +33,7 @@ from conceptgraph.model import (
     Span,
 )
 from conceptgraph.parsers import parser_in_use
-from conceptgraph.wikilinks import WIKILINK, split_linktext, wikilinks_plugin
+from conceptgraph.wikilinks import WIKILINK, split_linktext, wikilink, wikilinks_plugin
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -231,14 +231,17 @@ def _bounded(tokenize: BlockTokenize) -> BlockTokenize:
 
 
 def parse_body(body: str, lines: list[str], first_line: int, parser: str) -> MarkdownParts:
-    """Parse a note body with the engine ``parser`` names (see :func:`parse_note`)."""
-    fast = _fast_engine() if parser == "pyromark" else None
-    if fast is not None:
-        parse_fast, unsure = fast
-        try:
-            return parse_fast(body, lines, first_line)
-        except unsure:
-            pass
+    """Parse a note body with the engine ``parser`` names (see :func:`parse_note`).
+
+    ``pyromark`` is a chain, fastest first: a plain note (headings, paragraphs, bullets) is
+    read line by line, others by pulldown-cmark, and what neither can vouch for by the reference.
+    """
+    if parser == "pyromark":
+        for parse_fast, unsure in _fast_engines():
+            try:
+                return parse_fast(body, lines, first_line)
+            except unsure:
+                pass
     return parse_markdown(body, lines, first_line)
 
 
@@ -246,16 +249,21 @@ FastEngine = tuple[Callable[[str, list[str], int], "MarkdownParts"], type[Except
 
 
 @cache
-def _fast_engine() -> FastEngine | None:
-    """The fast engine and the exception it gives up with, imported once; None without pyromark.
+def _fast_engines() -> list[FastEngine]:
+    """The fast engines and the exception each gives up with, imported once.
 
-    Imported here rather than at the top because conceptgraph.pulldown builds on this module.
+    Imported here rather than at the top because they build on this module. Without pyromark,
+    the line scanner alone goes before the reference.
     """
+    from conceptgraph import linescan
+
+    engines: list[FastEngine] = [(linescan.parse_plain, linescan.Unsure)]
     try:
         from conceptgraph import pulldown
-    except ImportError:  # the reference parses everything
-        return None
-    return pulldown.parse_markdown_fast, pulldown.Unsure
+    except ImportError:
+        return engines
+    engines.append((pulldown.parse_markdown_fast, pulldown.Unsure))
+    return engines
 
 
 def parse_markdown(body: str, lines: list[str], first_line: int) -> MarkdownParts:
@@ -297,19 +305,10 @@ def _read_too_deep(
             for match in WIKILINK.finditer(source):
                 if not match.group(2).strip():
                     continue
-                target, subpath, display = split_linktext(match.group(2))
                 span = Span(number, match.start() + 1, number, match.end() + 1)
+                within = section if section >= 0 else None
                 found.append(
-                    Link(
-                        target=target,
-                        subpath=subpath,
-                        display=display,
-                        embed=bool(match.group(1)),
-                        kind=LinkKind.WIKI,
-                        span=span,
-                        section=section if section >= 0 else None,
-                        raw=match.group(0),
-                    )
+                    wikilink(match.group(2), bool(match.group(1)), span, within, match.group(0))
                 )
     if found:
         parts.links = sorted(parts.links + found, key=lambda link: link.span)
@@ -448,17 +447,7 @@ class _Walker:
         if child.type == "wikilink":
             raw = child.markup
             span = self._locate(inline, int(child.meta["pos"]), raw)
-            target, subpath, display = split_linktext(child.content)
-            return Link(
-                target=target,
-                subpath=subpath,
-                display=display,
-                embed=bool(child.meta["embed"]),
-                kind=LinkKind.WIKI,
-                span=span,
-                section=self.section,
-                raw=raw,
-            )
+            return wikilink(child.content, bool(child.meta["embed"]), span, self.section, raw)
         if child.type not in ("link_open", "image") or "pos" not in child.meta:
             return None
         href = str(child.attrs.get("href") or child.attrs.get("src") or "")
@@ -580,6 +569,17 @@ def close_sections(sections: list[Section], open_sections: list[int], level: int
     for index in open_sections:
         old = sections[index]
         sections[index] = Section(old.title, old.level, old.span, end, old.parent)
+
+
+def atx_heading_text(source: str, content_start: int) -> str:
+    """An ATX heading's text as markdown-it takes it: the closing ``#`` run dropped, trimmed."""
+    end = len(source.rstrip(" \t"))
+    closing = end
+    while closing > content_start and source[closing - 1] == "#":
+        closing -= 1
+    if closing < end and (closing == content_start or source[closing - 1] in " \t"):
+        end = closing
+    return source[content_start:end].strip()
 
 
 _NEWLINE = re.compile("\n")

@@ -43,10 +43,11 @@ from conceptgraph.parse import (
     BLOCK_ID,
     SCHEME,
     MarkdownParts,
+    atx_heading_text,
     close_sections,
     read_directives,
 )
-from conceptgraph.wikilinks import split_linktext
+from conceptgraph.wikilinks import wikilink
 
 WIKILINK_BYTES = re.compile(rb"(!?)\[\[([^\[\]\n]*)\]\]")
 # What the fast engine does not take on (see the module docstring): math, whitespace that trims
@@ -261,7 +262,7 @@ class _Reader:
                 raise Unsure("a heading as a list item's first block")
             return  # Obsidian takes only top-level headings as headings
         line, _ = self._position(start)
-        text = _heading_text(source.rstrip("\n"), match.end())
+        text = atx_heading_text(source.rstrip("\n"), match.end())
         source_line = self.lines[line - 1]
         column = len(source_line) - len(source_line.lstrip()) + 1
         span = Span(line, column, line, len(source_line) + 1)
@@ -351,19 +352,8 @@ class _Reader:
         if self.table_depth and "\\|" in inner:
             # markdown-it's table drops the backslash of an escaped pipe from the cell's text.
             raw, inner = raw.replace("\\|", "|"), inner.replace("\\|", "|")
-        target, subpath, display = split_linktext(inner)
-        self.parts.links.append(
-            Link(
-                target=target,
-                subpath=subpath,
-                display=display,
-                embed=bool(match.group(1)),
-                kind=LinkKind.WIKI,
-                span=self._span(start, end),
-                section=self.section,
-                raw=raw,
-            )
-        )
+        span = self._span(start, end)
+        self.parts.links.append(wikilink(inner, bool(match.group(1)), span, self.section, raw))
 
     def _close_run(self) -> None:
         """End the inline run: check its wikilinks, give a pending list item its text."""
@@ -447,14 +437,3 @@ class _Reader:
         begin = last_line + len(content[: match.start(1) - 1].encode("utf-8"))
         finish = last_line + len(content[: match.end(1)].encode("utf-8"))
         self.parts.block_ids.append(BlockId(match.group(1), self._span(begin, finish)))
-
-
-def _heading_text(source: str, content_start: int) -> str:
-    """An ATX heading's text as markdown-it takes it: the closing ``#`` run dropped, trimmed."""
-    end = len(source.rstrip(" \t"))
-    closing = end
-    while closing > content_start and source[closing - 1] == "#":
-        closing -= 1
-    if closing < end and (closing == content_start or source[closing - 1] in " \t"):
-        end = closing
-    return source[content_start:end].strip()

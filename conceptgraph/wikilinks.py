@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from conceptgraph.model import Link, LinkKind, Span
+
 if TYPE_CHECKING:  # the fast engine uses this module without markdown-it-py loaded
     from markdown_it import MarkdownIt
     from markdown_it.rules_inline import StateInline
@@ -34,6 +36,12 @@ def wikilinks_plugin(md: MarkdownIt) -> None:
         rule = _find_rule(md, name)
         if rule is not None:
             md.inline.ruler.at(name, _with_offset(rule))
+
+
+def wikilink(inner: str, embed: bool, span: Span, section: int | None, raw: str) -> Link:
+    """The record of a ``[[inner]]`` (``![[inner]]`` if ``embed``) of a note's body."""
+    target, subpath, display = split_linktext(inner)
+    return Link(target, subpath, display, embed, LinkKind.WIKI, span, section, raw)
 
 
 def split_linktext(inner: str) -> tuple[str, str | None, str | None]:

@@ -10,7 +10,6 @@ each corner where the engines were found to differ.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,12 +18,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conceptgraph import frontmatter, pulldown
+from conceptgraph import pulldown
 from conceptgraph.api import lint_paths
 from conceptgraph.model import LINE_BREAK
-from conceptgraph.parse import parse_markdown, parse_note
+from conceptgraph.parse import MarkdownParts, parse_note
 from conceptgraph.parsers import PARSERS, parser_in_use, use_parser
-from tests import hostile
+from tests import differential
+from tests.differential import (
+    concept_texts,
+    fixture_texts,
+    hostile_texts,
+    notes_under,
+    users_texts,
+)
 from tests.test_fuzz import FUZZ, markdown
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,59 +38,22 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from generate_vault import generate_vault  # noqa: E402
 
 
-def both(text: str) -> tuple[pulldown.MarkdownParts | None, pulldown.MarkdownParts]:
+def both(text: str) -> tuple[MarkdownParts | None, MarkdownParts]:
     """The fast engine's parts (None when it is unsure) and the reference's, for a whole note."""
-    lines = LINE_BREAK.split(text)
-    parts = frontmatter.split(lines)
-    reference = parse_markdown(parts.body, lines, parts.body_line)
-    try:
-        fast = pulldown.parse_markdown_fast(parts.body, lines, parts.body_line)
-    except pulldown.Unsure:
-        return None, reference
-    return fast, reference
+    return differential.both(text, pulldown.parse_markdown_fast, pulldown.Unsure)
 
 
 def assert_same(text: str) -> bool:
     """Whether the fast engine took the note; fails when it took it and differs."""
-    fast, reference = both(text)
-    if fast is None:
-        return False
-    for part in ("links", "headings", "sections", "list_items", "block_ids", "directives"):
-        assert getattr(fast, part) == getattr(reference, part), (part, text)
-    assert fast.problems == reference.problems
-    return True
-
-
-def notes_under(*roots: Path) -> list[Path]:
-    found = []
-    for root in roots:
-        for folder, _, names in os.walk(root):
-            found += [Path(folder) / n for n in sorted(names) if n.endswith(".md")]
-    return [p for p in found if p.is_file() and not p.is_symlink()]
-
-
-def readable(path: Path) -> str | None:
-    data = path.read_bytes()
-    if b"\x00" in data:
-        return None
-    return data.decode("utf-8", "replace").removeprefix("\ufeff")
+    return differential.assert_same(text, pulldown.parse_markdown_fast, pulldown.Unsure)
 
 
 def test_every_fixture_and_concept_note() -> None:
-    paths = notes_under(REPO / "tests" / "fixtures", REPO / "tests" / "data", REPO / "notes")
-    taken = [assert_same(text) for p in paths if (text := readable(p)) is not None]
+    taken = [assert_same(text) for text in fixture_texts()]
     assert len(taken) > 200
     # Not a vacuous pass: the fast engine takes nearly every note, and all of notes/.
     assert sum(taken) >= 0.95 * len(taken)
-    assert all(assert_same(p.read_text(encoding="utf-8")) for p in notes_under(REPO / "notes"))
-
-
-def test_the_users_note_with_its_damage() -> None:
-    sample = REPO.parent / "shared" / "vault-sample" / "migration.md"
-    damaged = REPO / "tests" / "fixtures" / "text" / "mojibake"
-    for path in [sample, *damaged.rglob("migration.md")]:
-        if path.exists():
-            assert assert_same(path.read_bytes().decode("utf-8"))
+    assert all(assert_same(text) for text in concept_texts() + users_texts())
 
 
 def test_a_generated_vault_is_taken_whole_by_the_fast_engine(tmp_path: Path) -> None:
@@ -95,17 +64,8 @@ def test_a_generated_vault_is_taken_whole_by_the_fast_engine(tmp_path: Path) -> 
 
 
 def test_the_hostile_vault(tmp_path: Path) -> None:
-    root = tmp_path / "vault"
-    hostile.build(root)
-    hostile.remove_tree(root / "deep")
-    for path in notes_under(root):
-        try:
-            text = readable(path)
-        except OSError:
-            continue
-        if text is not None:
-            assert_same("\n".join(LINE_BREAK.split(text)))
-    hostile.remove_tree(root)
+    for text in hostile_texts(tmp_path / "vault"):
+        assert_same(text)
 
 
 extra = st.sampled_from(
