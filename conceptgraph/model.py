@@ -1,6 +1,9 @@
 """Records that flow through conceptgraph: one note's parts, and the findings about them.
 
 Every record is frozen: files become ``NoteRecord`` once, and everything downstream only reads.
+The parts a note has dozens of (spans, links, headings, sections, list items, block ids) are
+named tuples, the rest frozen dataclasses: a tuple is made, unpickled (from worker processes
+and the cache) and compared several times faster, and records come by the hundred thousand.
 Positions are 1-based lines and columns counted over the whole file, frontmatter included,
 columns in Unicode code points.
 """
@@ -41,11 +44,7 @@ class Severity(enum.IntEnum):
 
 
 class Span(NamedTuple):
-    """A range in a file: start line/column and end line/column (end exclusive).
-
-    A named tuple, not a dataclass like the other records: a note has dozens of spans, and a
-    tuple is made, compared and unpickled in C, several times faster.
-    """
+    """A range in a file: start line/column and end line/column (end exclusive)."""
 
     line: int
     column: int
@@ -66,8 +65,7 @@ class LinkKind(enum.Enum):
     FRONTMATTER = "frontmatter"  # a "[[target]]" string in a property
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
+class Link(NamedTuple):
     """One link as written: ``[[target#subpath|display]]`` or an embed ``![[...]]``."""
 
     target: str
@@ -95,8 +93,7 @@ class Link:
         return self.subpath[1:]
 
 
-@dataclass(frozen=True, slots=True)
-class Heading:
+class Heading(NamedTuple):
     """A Markdown heading: its level, its text as written, and where it stands."""
 
     level: int
@@ -104,8 +101,7 @@ class Heading:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Section:
+class Section(NamedTuple):
     """The part of a note under one heading, up to the next heading of any level."""
 
     title: str
@@ -115,8 +111,7 @@ class Section:
     parent: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class ListItem:
+class ListItem(NamedTuple):
     """A list item's first line of text, with the section it stands in and its nesting depth."""
 
     text: str
@@ -125,8 +120,7 @@ class ListItem:
     depth: int
 
 
-@dataclass(frozen=True, slots=True)
-class BlockId:
+class BlockId(NamedTuple):
     """A block id ``^id`` that ``[[note#^id]]`` can point at."""
 
     id: str
@@ -288,11 +282,6 @@ def _pickled_by_fields(cls: type) -> None:
 
 
 for _record in (
-    Link,
-    Heading,
-    Section,
-    ListItem,
-    BlockId,
     Directive,
     Problem,
     Frontmatter,
