@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from conceptgraph.config import Config, load_config
 from conceptgraph.errors import UsageError
 from conceptgraph.model import Finding
-from conceptgraph.vault import Vault, discover, is_note_path, load_vault, read_note
+from conceptgraph.vault import Vault, discover, gc_paused, is_note_path, load_vault, read_note
 
 if TYPE_CHECKING:
     from conceptgraph.shacl import ShaclResult
@@ -109,7 +109,11 @@ def lint_paths(
                 if rel not in vault.notes:
                     # Named on the command line but hidden or excluded: lint it all the same.
                     vault.notes[rel] = read_note(root, rel, disk)
-        found = lint(vault, named, jobs)
+        # Nor the rules' own results (every link resolved, every negation read), which make
+        # no cycles either: walked at each full collection, they made 100,000 notes take a
+        # quarter longer than ten times 10,000.
+        with gc_paused():
+            found = lint(vault, named, jobs)
         findings.extend(found)
         roots.extend([root] * len(found))
         vaults.append(vault)

@@ -31,7 +31,6 @@ and ``a.MD``, or ``x.png.md`` and ``x.png``), both keep their whole path instead
 
 from __future__ import annotations
 
-import gc
 import re
 import unicodedata
 from collections import defaultdict
@@ -44,7 +43,7 @@ from urllib.parse import quote
 from conceptgraph.errors import ExportError
 from conceptgraph.model import NoteRecord, Span
 from conceptgraph.names import heading_key, strip_comments
-from conceptgraph.vault import Vault, is_note_path, note_aliases
+from conceptgraph.vault import Vault, gc_paused, is_note_path, note_aliases
 
 CG = "https://w3id.org/conceptgraph/vocab#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -357,10 +356,5 @@ def vault_rdf(vault: Vault, base: str | None = None) -> VaultRdf:
     builder = _Builder(vault, check_base(base) if base is not None else default_base(vault.root))
     # Hundreds of thousands of small tuples and no cycles: the cyclic collector would walk
     # them over and over while they are made, for a third of the time at 10,000 notes.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return builder.build()
-    finally:
-        if enabled:
-            gc.enable()
