@@ -292,6 +292,7 @@ def _diff(paths: list[Path], jobs: int | None, quiet: bool) -> ExitCode:
 def _watch(ctx: click.Context, paths: list[Path]) -> None:
     """Run this lint command now and again after every change, until interrupted."""
     from conceptgraph.errors import ConceptgraphError, UsageError
+    from conceptgraph.vault import release_frozen
     from conceptgraph.watch import changes, snapshot, watch_roots
 
     params = {**ctx.params, "watch": False}
@@ -314,6 +315,8 @@ def _watch(ctx: click.Context, paths: list[Path]) -> None:
         except ConceptgraphError as exc:
             # A half-written config must not end the watch: say so and wait for the next save.
             click.echo(f"conceptgraph: {exc}", err=True)
+        finally:
+            release_frozen()  # what one run froze is not kept for the rest of the watch
         sys.stdout.flush()
 
     where = ", ".join(str(root) for root in roots)

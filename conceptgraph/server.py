@@ -425,10 +425,14 @@ def vault_dataset(root: Path, base: str | None) -> tuple[bytes, str]:
     from conceptgraph.api import open_vault
     from conceptgraph.sparql import load_store
     from conceptgraph.triples import check_base, default_base, vault_rdf
+    from conceptgraph.vault import release_frozen
 
     base = check_base(base) if base is not None else default_base(root)
     store = load_store(vault_rdf(open_vault(root), base))
-    return store.dump(format=ox.RdfFormat.N_QUADS) or b"", base
+    try:
+        return store.dump(format=ox.RdfFormat.N_QUADS) or b"", base
+    finally:
+        release_frozen()  # the server lives on, and reloads the vault on every change
 
 
 PAGE = """<!doctype html>

@@ -370,3 +370,19 @@ def test_watch_follows_edits(tmp_path: Path) -> None:
                 break
             time.sleep(0.3)
         assert body.decode().splitlines()[1:] == ["Second title"]
+
+
+def test_each_load_of_the_vault_gives_back_what_it_froze(tmp_path: Path) -> None:
+    # Building the graph keeps the cyclic collector off the objects it makes (they are frozen
+    # out of its sight). serve lives on and loads the vault again on every change: each load
+    # gives them back, or the cycles each one leaves would be kept for the life of the server.
+    import gc
+
+    from conceptgraph.server import vault_dataset
+
+    (tmp_path / "a.md").write_text("---\ntype: mechanism\n---\n# A\n\n[[b]]\n")
+    (tmp_path / "b.md").write_text("# B\n\n[[a]]\n")
+    for _ in range(2):
+        nquads, base = vault_dataset(tmp_path, None)
+        assert f"<{base}a>".encode() in nquads
+        assert gc.get_freeze_count() == 0
