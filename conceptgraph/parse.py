@@ -1,8 +1,10 @@
 """One file's bytes -> ``NoteRecord``: decoding, frontmatter, and the Markdown structure.
 
 The Markdown engine sits behind ``parse_markdown``, one function from body text to
-``MarkdownParts``; markdown-it-py with our wikilink plugin is the reference engine. Decoding,
-frontmatter and positions do not depend on the engine.
+``MarkdownParts``; markdown-it-py with our wikilink plugin is the reference engine. The fast
+engines (:mod:`conceptgraph.linescan` for plain notes, :mod:`conceptgraph.pulldown` for the
+rest) have the same signature and give the same parts or give up (see ``parse_body``).
+Decoding, frontmatter and positions do not depend on the engine.
 """
 
 from __future__ import annotations
