@@ -74,13 +74,18 @@ def state_key(root: Path, config: Config, base: str) -> str | None:
 
 
 def stored(root: Path, key: str) -> ox.Store | None:
-    """The copy kept for this state, opened read-only; None if there is none."""
+    """The copy kept for this state, opened read-only; None if there is none.
+
+    A copy that does not open (damaged on disk: Oxigraph says RuntimeError) is removed, so
+    that the query after this one can keep a sound one in its place.
+    """
     path = cache_folder(root) / STORE_DIR / key
     if not path.is_dir():
         return None
     try:
         return ox.Store.read_only(str(path))
-    except OSError:
+    except (OSError, RuntimeError):
+        shutil.rmtree(path, ignore_errors=True)
         return None
 
 

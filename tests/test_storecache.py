@@ -143,6 +143,19 @@ def test_an_older_copy_is_removed_once_replaced(vault: Path) -> None:
     assert _copies(vault) != [first]
 
 
+def test_a_damaged_copy_is_replaced(vault: Path) -> None:
+    expected = _rows(vault, TITLES, cache=False)
+    _rows(vault, TITLES)
+    _rows(vault, TITLES)
+    (copy,) = _copies(vault)
+    current = cache_folder(vault.resolve()) / STORE_DIR / copy / "CURRENT"
+    current.write_text("garbage")  # what a crash or a bad disk could leave
+    assert _rows(vault, TITLES) == expected
+    assert _copies(vault) == [copy]
+    assert not current.read_text().startswith("garbage")  # a sound copy took its place
+    assert _rows(vault, TITLES) == expected
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "conceptgraph", *args], capture_output=True, text=True, check=True
