@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from benchmarks.generate_vault import generate_vault
 from conceptgraph import linescan
 from conceptgraph.model import LINE_BREAK
 from conceptgraph.parse import MarkdownParts, parse_note
@@ -28,7 +29,6 @@ from tests.differential import (
     users_texts,
 )
 from tests.test_fuzz import FUZZ, markdown
-from tests.test_pulldown import generate_vault
 
 
 def both(text: str) -> tuple[MarkdownParts | None, MarkdownParts]:
