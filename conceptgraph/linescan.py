@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 
 from conceptgraph.model import BlockId, Heading, ListItem, Section, Span
-from conceptgraph.parse import MarkdownParts, atx_heading_text, close_sections
+from conceptgraph.parse import REFUSED_SPACES, MarkdownParts, atx_heading_text, close_sections
 from conceptgraph.wikilinks import wikilink
 
 
@@ -52,7 +52,6 @@ _BLOCK_ID = re.compile(r" \^([A-Za-z0-9-]+) *$")
 # What text may start with: not a block marker (a Setext underline, an ordered list's number,
 # a thematic break, a bullet, a fence), or emphasis and tags that cannot be one.
 _START = re.compile(r"(?![-+=#>|:]|\d{1,9}[.)]|[*_](?:[\s*_]|$)|```)|\*\*?[^\s*]|__?[^\s_]|#[^\s#]")
-_REFUSED_SPACES = re.compile("[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 # The first characters of a line (or a bullet's text) that _START must look at.
 _MARKERS = frozenset("-+=#>|:*_`0123456789")
 # Deeper lists are left to the engines that know the reference's nesting limit.
@@ -61,8 +60,8 @@ _MAX_DEPTH = 8
 
 def parse_plain(body: str, lines: list[str], first_line: int) -> MarkdownParts:
     """Parse a plain note body as :func:`conceptgraph.parse.parse_markdown` does, or raise."""
-    if not body.isascii() and (_REFUSED_SPACES.search(body) or _MASK in body):
-        raise Unsure("a Unicode space")
+    if not body.isascii() and (REFUSED_SPACES.search(body) or _MASK in body):
+        raise Unsure("a Unicode space, or the character code spans are masked with")
     if "]](" in body:
         raise Unsure("a wikilink glued to parentheses")
     parts = MarkdownParts()

@@ -44,6 +44,9 @@ if TYPE_CHECKING:
     from markdown_it.token import Token
 
 BLOCK_ID = re.compile(r"(?:^|[ \t])\^([A-Za-z0-9-]+)[ \t]*$")
+# Unicode spaces other than space and tab: markdown-it and Python trim them differently, so the
+# fast engines leave a note that holds one to the reference.
+REFUSED_SPACES = re.compile("[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 # The rule list is bounded so that a comment holding thousands of unclosed directives is
 # scanned in linear time: each attempt looks at most that far for its "-->".

@@ -41,6 +41,7 @@ from conceptgraph.model import (
 )
 from conceptgraph.parse import (
     BLOCK_ID,
+    REFUSED_SPACES,
     SCHEME,
     MarkdownParts,
     atx_heading_text,
@@ -54,7 +55,6 @@ WIKILINK_BYTES = re.compile(rb"(!?)\[\[([^\[\]\n]*)\]\]")
 # differently, and (at line starts) reference definitions, lines indented or quoted this deep,
 # quote marks indented four columns or more.
 _REFUSED_CHARACTERS = ("$", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
-_REFUSED_SPACES = re.compile("[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 _REFUSED_LINES = re.compile(r"\n(?: {0,3}\[[^\]\n]*\]:|[ \t>*+\-0-9.)]{64}| {0,3}\t[ \t]*>| {4,}>)")
 # A GFM table's delimiter row, and the header line before it that holds a pipe: markdown-it and
 # pulldown-cmark disagree on some of these (a table against an HTML block, say), so each one must
@@ -87,7 +87,7 @@ def parse_markdown_fast(body: str, lines: list[str], first_line: int) -> Markdow
     """Parse a note body as :func:`conceptgraph.parse.parse_markdown` does, or raise Unsure."""
     if (
         any(character in body for character in _REFUSED_CHARACTERS)
-        or (not body.isascii() and _REFUSED_SPACES.search(body))
+        or (not body.isascii() and REFUSED_SPACES.search(body))
         or _REFUSED_LINES.search("\n" + body)
     ):
         raise Unsure("construct left to the reference engine")
