@@ -284,9 +284,9 @@ def _vault_findings(
     rows: dict[str, Row],
     whole: bytes,
     rules: list[Rule],
+    vault_rules: list[Rule],
 ) -> VaultFindings:
     """The vault rules' findings worked out again, over the notes read and others' outlines."""
-    vault_rules = [r for r in rules if r.scope is Scope.VAULT]
     # Rules of the package's own read nothing an outline lacks; another's might.
     own = all(r.check.__module__.startswith("conceptgraph.") for r in vault_rules)
     unread = notes.unread()
@@ -332,6 +332,7 @@ def _lint(
     renamed = {path: on_disk for path, on_disk in found.files.items() if path != on_disk}
     vault = Vault(root, config, notes, files, renamed, found.shadowed)
     note_rules = [r for r in rules if r.scope is Scope.NOTE]
+    vault_rules = [r for r in rules if r.scope is Scope.VAULT]
 
     # Findings stand where the note and the vault digest are both those they were found under.
     current: dict[str, list[Finding]] = {}
@@ -354,14 +355,14 @@ def _lint(
     # With every note read (a first run, say), the vault rules run beside the note rules: in
     # this process while workers take the note rules.
     together = again and not notes.unread()
-    running = note_rules + [r for r in rules if r.scope is Scope.VAULT] if together else note_rules
+    running = note_rules + vault_rules if together else note_rules
     raw = run_rules(vault, running, [notes[path] for path in checking], jobs=jobs)
     if together:
-        names = {r.name for r in rules if r.scope is Scope.VAULT}
+        names = {r.name for r in vault_rules}
         from_vault = _as_vault_findings(vault, rules, [f for f in raw if f.rule in names], whole)
         raw = [f for f in raw if f.rule not in names]
     elif again:
-        from_vault = _vault_findings(vault, notes, cache, rows, whole, rules)
+        from_vault = _vault_findings(vault, notes, cache, rows, whole, rules, vault_rules)
     else:
         assert isinstance(before, VaultFindings)
         from_vault = before
@@ -396,9 +397,9 @@ def _lint(
     # Outlines of the notes read whole in this run, unless the cache has them already. Not on
     # the first run in a vault, which may be the only one (CI, a fresh clone): it would only
     # pay. The first after an upgrade or a change of configuration does write them.
-    read_whole = [n for n in notes.parsed() if n.digest and n.path in stamps]
-    if not cache.used_before:
-        read_whole = []
+    read_whole = (
+        [n for n in notes.parsed() if n.digest and n.path in stamps] if cache.used_before else []
+    )
     have = cache.outline_digests() if read_whole else {}
     new_outlines = [outline(n) for n in read_whole if have.get(n.path) != n.digest]
     if entries or gone or blobs or new_outlines:
