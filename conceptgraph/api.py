@@ -154,15 +154,16 @@ def query_vault(
     base = check_base(base) if base is not None else default_base(root)
     check_query(text, graphs=(base,), source=source)
     check_syntax(text, base, source)
+    config = load_config(root)
     key = None
     if cache:
         from conceptgraph.storecache import state_key, stored
 
-        key = state_key(root, load_config(root), base)
+        key = state_key(root, config, base)
         store = stored(root, key) if key is not None else None
         if store is not None:
             return run_query(store, text, base, source)
-    rdf = vault_rdf(open_vault(path, jobs), base)
+    rdf = vault_rdf(load_vault(root, config, jobs), base)
     data = ntriples(rdf.triples)
     if key is not None:
         from conceptgraph.storecache import keep

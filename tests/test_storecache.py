@@ -67,7 +67,7 @@ def test_the_second_query_keeps_a_copy_and_the_third_answers_from_it(
     assert _copies(vault) == []  # one query in a vault may be the only one: no copy yet
     assert _rows(vault, EVERYTHING) == expected
     assert len(_copies(vault)) == 1
-    monkeypatch.setattr(api, "open_vault", _unreadable)
+    monkeypatch.setattr(api, "load_vault", _unreadable)
     assert _rows(vault, EVERYTHING) == expected
     assert _rows(vault, TITLES) == titles
 
