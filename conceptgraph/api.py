@@ -145,8 +145,8 @@ def query_vault(
     With ``cache``, a vault unchanged since an earlier query is answered from the copy of its
     triples that query kept (see :mod:`conceptgraph.storecache`), with the same answers.
     """
-    from conceptgraph.sparql import check_query, check_syntax, load_ntriples, ntriples, run_query
-    from conceptgraph.triples import check_base, default_base, vault_rdf
+    from conceptgraph.sparql import check_query, check_syntax, load_batches, ntriples, run_query
+    from conceptgraph.triples import check_base, default_base, triple_batches
 
     if not path.is_dir():
         raise UsageError(f"not a vault folder: {path}")
@@ -163,15 +163,15 @@ def query_vault(
         store = stored(root, key) if key is not None else None
         if store is not None:
             return run_query(store, text, base, source)
-    rdf = vault_rdf(load_vault(root, config, jobs), base)
-    data = ntriples(rdf.triples)
+    batches = (ntriples(batch) for batch in triple_batches(load_vault(root, config, jobs), base))
     if key is not None:
-        from conceptgraph.storecache import keep
+        from conceptgraph.storecache import keep, keeping
 
-        store = keep(root, key, data, rdf.base)
-        if store is not None:
-            return run_query(store, text, base, source)
-    return run_query(load_ntriples(data, rdf.base), text, base, source)
+        if keeping(root):
+            data = b"".join(batches)
+            store = keep(root, key, data, base)
+            return run_query(store or load_batches([data], base), text, base, source)
+    return run_query(load_batches(batches, base), text, base, source)
 
 
 def shacl_vault(

@@ -1,4 +1,4 @@
-"""Vault -> the typed knowledge graph, a networkx ``MultiDiGraph``.
+"""Vault -> the typed knowledge graph, as plain data or as a networkx ``MultiDiGraph``.
 
 Nodes, by ``kind``: ``note`` (a Markdown file, with its properties), ``file`` (an attachment),
 ``alias``, ``residual`` (a bullet of a Residuals section) and ``concept`` (named by a link or a
@@ -12,13 +12,16 @@ Node ids are stable strings: ``note:<path>``, ``file:<path>``, ``alias:<alias>``
 
 from __future__ import annotations
 
-from typing import Any
-
-import networkx as nx
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from conceptgraph.model import Link, NoteRecord, Span
 from conceptgraph.names import concept_key, fold
 from conceptgraph.vault import Vault, is_note_path, note_aliases
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 NOTE_PROPERTIES = ("type", "layer", "role", "note_kind", "canonical")
 EDGE_KINDS = ("dependency", "residual", "negation", "alias", "canonical", "link", "embed")
@@ -29,12 +32,42 @@ def _where(path: str, span: Span) -> dict[str, Any]:
     return {"path": path, "line": span.line, "column": span.column}
 
 
+@dataclass(frozen=True, slots=True)
+class GraphParts:
+    """The graph as dicts, in the order networkx gives its nodes and edges back.
+
+    The RDF export reads these directly: putting 170,000 edges into networkx, only to read
+    them out again, took half of the time of a first query at 10,000 notes.
+    """
+
+    name: str
+    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # source -> target -> each edge's attributes, in the order added; a source's targets in
+    # the order first linked, as networkx keeps its adjacency.
+    edges: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+
+    def add_node(self, node: str, **attrs: Any) -> None:
+        """Add a node, or give a node new attributes."""
+        self.nodes[node] = attrs
+
+    def add_edge(self, source: str, target: str, **attrs: Any) -> None:
+        """Add an edge beside any others between the same two nodes."""
+        self.edges.setdefault(source, {}).setdefault(target, []).append(attrs)
+
+    def edge_list(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Every edge as (source, target, attributes), as ``MultiDiGraph.edges`` lists them."""
+        for node in self.nodes:
+            for target, found in self.edges.get(node, {}).items():
+                for attrs in found:
+                    yield node, target, attrs
+
+
 class _Builder:
     def __init__(self, vault: Vault) -> None:
         self.vault = vault
-        self.graph: nx.MultiDiGraph = nx.MultiDiGraph(name=vault.root.name)
+        self.graph = GraphParts(vault.root.name)
 
-    def build(self) -> nx.MultiDiGraph:
+    def build(self) -> GraphParts:
         notes = sorted(self.vault.notes.values(), key=lambda n: n.path)
         for note in notes:
             self._add_note(note)
@@ -63,13 +96,13 @@ class _Builder:
         if is_note_path(found) and found in self.vault.notes:
             return f"note:{found}"
         node = f"file:{found}"
-        if node not in self.graph:
+        if node not in self.graph.nodes:
             self.graph.add_node(node, kind="file", name=found.rsplit("/", 1)[-1], path=found)
         return node
 
     def _concept(self, name: str, path: str, span: Span) -> str:
         node = f"concept:{concept_key(name)}"
-        if node not in self.graph:
+        if node not in self.graph.nodes:
             self.graph.add_node(node, kind="concept", name=name, **_where(path, span))
         return node
 
@@ -77,7 +110,7 @@ class _Builder:
         source = f"note:{note.path}"
         for alias in note_aliases(note):
             node = f"alias:{fold(alias)}"
-            if node not in self.graph:
+            if node not in self.graph.nodes:
                 self.graph.add_node(node, kind="alias", name=alias, path=note.path)
             span = note.frontmatter.keys["aliases"] if note.frontmatter else Span.point(1)
             self.graph.add_edge(source, node, kind="alias", **_where(note.path, span))
@@ -129,6 +162,22 @@ class _Builder:
             self.graph.add_edge(source, node, kind="residual", **_where(note.path, item.span))
 
 
+def graph_parts(vault: Vault) -> GraphParts:
+    """The typed graph of a vault as plain data; deterministic for the same vault."""
+    return _Builder(vault).build()
+
+
 def build_graph(vault: Vault) -> nx.MultiDiGraph:
     """The typed graph of a vault; deterministic for the same vault."""
-    return _Builder(vault).build()
+    import networkx as nx
+
+    parts = graph_parts(vault)
+    graph = nx.MultiDiGraph(name=parts.name)
+    graph.add_nodes_from(parts.nodes.items())
+    graph.add_edges_from(
+        (source, target, key, attrs)
+        for source, targets in parts.edges.items()
+        for target, found in targets.items()
+        for key, attrs in enumerate(found)
+    )
+    return graph

@@ -31,10 +31,11 @@ and ``a.MD``, or ``x.png.md`` and ``x.png``), both keep their whole path instead
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -129,6 +130,31 @@ PROPERTY_PREDICATES: Mapping[str, str] = {
     "canonical": CG + "canonical",
 }
 
+# The terms the builder writes, made once: it writes 660,000 triples at 10,000 notes.
+_TYPE = IRI(RDF + "type")
+_LABEL = IRI(RDFS + "label")
+_TITLE = IRI(DCTERMS + "title")
+_IN_SCHEME = IRI(SKOS + "inScheme")
+_PREF_LABEL = IRI(SKOS + "prefLabel")
+_ALT_LABEL = IRI(SKOS + "altLabel")
+_DEFINITION = IRI(SKOS + "definition")
+_PATH = IRI(CG + "path")
+_LINE = IRI(CG + "line")
+_COLUMN = IRI(CG + "column")
+_NEGATION = IRI(CG + "negation")
+_NEGATED = IRI(CG + "negatedConcept")
+_REASON = IRI(CG + "reason")
+_CANONICAL_OF = IRI(CG + "canonicalOf")
+_EDGE_IRIS = {kind: IRI(predicate) for kind, predicate in EDGE_PREDICATES.items()}
+_PROPERTY_IRIS = {key: IRI(predicate) for key, predicate in PROPERTY_PREDICATES.items()}
+_CONCEPT_SCHEME = IRI(SKOS + "ConceptScheme")
+_CONCEPT = IRI(SKOS + "Concept")
+_NOTE = IRI(CG + "Note")
+_ATTACHMENT = IRI(CG + "Attachment")
+_RESIDUAL = IRI(CG + "Residual")
+_WITHOUT_NOTE = IRI(CG + "ConceptWithoutNote")
+_NEGATION_CLASS = IRI(CG + "Negation")
+
 _BASE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>\"{}|\\^`\x7f]*")
 # XML 1.0 cannot hold these characters at all, so RDF/XML could not carry a literal with them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -202,6 +228,8 @@ def _value(value: object) -> Literal:
     return text_literal(str(value))
 
 
+# Lines and columns: the same few thousand numbers, over and over.
+@functools.lru_cache(maxsize=1 << 14)
 def _integer(value: int) -> Literal:
     return Literal(str(value), XSD_INTEGER)
 
@@ -224,36 +252,49 @@ def resource_iris(base: str, paths: Iterable[str]) -> dict[str, str]:
     return {path: base + encode(key) for path, key in keys.items()}
 
 
+Groups = dict[IRI, set[tuple[IRI, Term]]]
+
+
 class _Builder:
-    def __init__(self, vault: Vault, base: str) -> None:
+    def __init__(self, vault: Vault, base: str, *, located: bool = True) -> None:
         self.vault = vault
         self.base = base
         self.scheme = IRI(base)
         # Grouped by subject: sorting many small sets beats sorting one big one by far.
-        self.triples: dict[IRI, set[tuple[IRI, Term]]] = defaultdict(set)
-        self.predicates: dict[str, IRI] = {}
-        self.sources: dict[tuple[str, str], Source] = {}
+        self.triples: Groups = defaultdict(set)
+        # None when no one asks where the triples came from (a query).
+        self.sources: dict[tuple[str, str], Source] | None = {} if located else None
         self.iris = resource_iris(base, [*vault.files, *vault.notes])
+        self.nodes: dict[str, IRI] = {}
 
-    def add(self, subject: IRI, predicate: str, obj: Term) -> None:
-        iri = self.predicates.get(predicate)
-        if iri is None:
-            iri = self.predicates[predicate] = IRI(predicate)
-        self.triples[subject].add((iri, obj))
+    def add(self, subject: IRI, predicate: IRI, obj: Term) -> None:
+        self.triples[subject].add((predicate, obj))
 
-    def locate(self, subject: IRI, predicate: str, source: Source) -> None:
-        self.sources.setdefault((subject.value, predicate), source)
+    def locate(
+        self, subject: IRI, predicate: IRI | None, path: str, line: int, column: int
+    ) -> None:
+        """Remember where a property (``None``: the resource itself) was written; first wins."""
+        if self.sources is not None:
+            key = (subject.value, predicate.value if predicate is not None else "")
+            if key not in self.sources:
+                self.sources[key] = Source(path, line, column)
 
     def located(self, subject: IRI, data: Mapping[str, Any]) -> None:
         """Give a resource its cg:path, cg:line and cg:column, and remember them."""
         path, line, column = data["path"], data.get("line"), data.get("column")
-        self.add(subject, CG + "path", text_literal(path))
+        self.add(subject, _PATH, text_literal(path))
         if isinstance(line, int) and isinstance(column, int):
-            self.add(subject, CG + "line", _integer(line))
-            self.add(subject, CG + "column", _integer(column))
-            self.locate(subject, "", Source(path, line, column))
+            self.add(subject, _LINE, _integer(line))
+            self.add(subject, _COLUMN, _integer(column))
+            self.locate(subject, None, path, line, column)
 
     def node_iri(self, node: str) -> IRI:
+        found = self.nodes.get(node)
+        if found is None:
+            found = self.nodes[node] = self._node_iri(node)
+        return found
+
+    def _node_iri(self, node: str) -> IRI:
         kind, _, rest = node.partition(":")
         if kind in ("note", "file"):
             return IRI(self.iris.get(rest) or self.base + encode(rest))
@@ -264,91 +305,111 @@ class _Builder:
             return IRI(f"{self.base}concept:{encode(rest)}")
         raise ValueError(f"no IRI for graph node {node!r}")
 
-    def build(self) -> VaultRdf:
-        from conceptgraph.graph import build_graph
+    def groups(self, size: int) -> Iterator[Groups]:
+        """The triples by subject, about ``size`` subjects at a time; each subject in one batch.
 
-        graph = build_graph(self.vault)
-        self.add(self.scheme, RDF + "type", IRI(SKOS + "ConceptScheme"))
-        self.add(self.scheme, DCTERMS + "title", text_literal(self.vault.root.name))
-        for node, data in graph.nodes(data=True):
+        A note's triples come with those of its negations, so a batch can be used (loaded
+        into a store) while the next is being made.
+        """
+        from conceptgraph.graph import graph_parts
+
+        graph = graph_parts(self.vault)
+        self.add(self.scheme, _TYPE, _CONCEPT_SCHEME)
+        self.add(self.scheme, _TITLE, text_literal(self.vault.root.name))
+        # Notes come first among the nodes, and every edge starts at a note.
+        for node, data in graph.nodes.items():
             kind = data["kind"]
             if kind == "note":
                 self._note(node, data)
+                self._edges(node, graph.edges.get(node, {}))
             elif kind == "file":
                 subject = self.node_iri(node)
-                self.add(subject, RDF + "type", IRI(CG + "Attachment"))
-                self.add(subject, RDFS + "label", text_literal(data["name"]))
-                self.add(subject, CG + "path", text_literal(data["path"]))
+                self.add(subject, _TYPE, _ATTACHMENT)
+                self.add(subject, _LABEL, text_literal(data["name"]))
+                self.add(subject, _PATH, text_literal(data["path"]))
             elif kind == "residual":
                 subject = self.node_iri(node)
-                self.add(subject, RDF + "type", IRI(CG + "Residual"))
-                self.add(subject, RDFS + "label", text_literal(data["name"]))
+                self.add(subject, _TYPE, _RESIDUAL)
+                self.add(subject, _LABEL, text_literal(data["name"]))
                 self.located(subject, data)
             elif kind == "concept":
                 subject = self.node_iri(node)
-                self.add(subject, RDF + "type", IRI(SKOS + "Concept"))
-                self.add(subject, RDF + "type", IRI(CG + "ConceptWithoutNote"))
-                self.add(subject, SKOS + "inScheme", self.scheme)
-                self.add(subject, SKOS + "prefLabel", text_literal(data["name"]))
+                self.add(subject, _TYPE, _CONCEPT)
+                self.add(subject, _TYPE, _WITHOUT_NOTE)
+                self.add(subject, _IN_SCHEME, self.scheme)
+                self.add(subject, _PREF_LABEL, text_literal(data["name"]))
                 self.located(subject, data)
-        negations: dict[str, int] = defaultdict(int)
-        for source, target, data in graph.edges(data=True):
-            kind = data["kind"]
-            if kind not in EDGE_PREDICATES:
-                continue
-            subject, obj = self.node_iri(source), self.node_iri(target)
-            predicate = EDGE_PREDICATES[kind]
-            self.add(subject, predicate, obj)
-            where = Source(data["path"], data["line"], data["column"])
-            self.locate(subject, predicate, where)
-            if kind == "negation":
-                negations[source] += 1
-                negation = IRI(f"{subject.value}:negation:{negations[source]}")
-                self.add(subject, CG + "negation", negation)
-                self.locate(subject, CG + "negation", where)
-                self.add(negation, RDF + "type", IRI(CG + "Negation"))
-                self.add(negation, CG + "negatedConcept", obj)
-                if data.get("reason"):
-                    self.add(negation, CG + "reason", text_literal(data["reason"]))
-                self.located(negation, data)
+            if len(self.triples) >= size:
+                yield self.triples
+                self.triples = defaultdict(set)
+        yield self.triples
+
+    def _edges(self, source: str, targets: Mapping[str, list[dict[str, Any]]]) -> None:
+        subject = self.node_iri(source)
+        negations = 0
+        for target, found in targets.items():
+            for data in found:
+                kind = data["kind"]
+                predicate = _EDGE_IRIS.get(kind)
+                if predicate is None:
+                    continue  # alias edges: the aliases are skos:altLabel literals
+                obj = self.node_iri(target)
+                self.add(subject, predicate, obj)
+                where = data["path"], data["line"], data["column"]
+                self.locate(subject, predicate, *where)
+                if kind == "negation":
+                    negations += 1
+                    negation = IRI(f"{subject.value}:negation:{negations}")
+                    self.add(subject, _NEGATION, negation)
+                    self.locate(subject, _NEGATION, *where)
+                    self.add(negation, _TYPE, _NEGATION_CLASS)
+                    self.add(negation, _NEGATED, obj)
+                    if data.get("reason"):
+                        self.add(negation, _REASON, text_literal(data["reason"]))
+                    self.located(negation, data)
+
+    def build(self) -> VaultRdf:
+        triples: Groups = {}
+        for batch in self.groups(size=1 << 62):
+            triples.update(batch)
         return VaultRdf(
             base=self.base,
             triples=tuple(
                 (subject, predicate, obj)
-                for subject in sorted(self.triples)
-                for predicate, obj in sorted(self.triples[subject])
+                for subject in sorted(triples)
+                for predicate, obj in sorted(triples[subject])
             ),
-            sources=self.sources,
+            sources=self.sources or {},
         )
 
     def _note(self, node: str, data: Mapping[str, Any]) -> None:
         subject = self.node_iri(node)
         note = self.vault.notes[data["path"]]
-        self.add(subject, RDF + "type", IRI(SKOS + "Concept"))
-        self.add(subject, RDF + "type", IRI(CG + "Note"))
-        self.add(subject, SKOS + "inScheme", self.scheme)
-        self.add(subject, SKOS + "prefLabel", text_literal(data["title"]))
+        self.add(subject, _TYPE, _CONCEPT)
+        self.add(subject, _TYPE, _NOTE)
+        self.add(subject, _IN_SCHEME, self.scheme)
+        self.add(subject, _PREF_LABEL, text_literal(data["title"]))
         self.located(subject, data)
         keys = note.frontmatter.keys if note.frontmatter is not None else {}
 
-        def at_key(key: str, predicate: str) -> None:
+        def at_key(key: str, predicate: IRI) -> None:
             span = keys.get(key)
             if span is not None:
-                self.locate(subject, predicate, Source(note.path, span.line, span.column))
+                self.locate(subject, predicate, note.path, span.line, span.column)
 
         for alias in note_aliases(note):
-            self.add(subject, SKOS + "altLabel", text_literal(alias))
-        at_key("aliases", SKOS + "altLabel")
-        for key, predicate in PROPERTY_PREDICATES.items():
+            self.add(subject, _ALT_LABEL, text_literal(alias))
+        at_key("aliases", _ALT_LABEL)
+        for key, predicate in _PROPERTY_IRIS.items():
             if key in data:
                 self.add(subject, predicate, _value(data[key]))
                 at_key(key, predicate)
         found = definition(note)
         if found is not None:
             text, span = found
-            self.add(subject, SKOS + "definition", text_literal(text))
-            self.locate(subject, SKOS + "definition", Source(note.path, span.line, span.column))
-        at_key("canonical_of", CG + "canonicalOf")
+            self.add(subject, _DEFINITION, text_literal(text))
+            self.locate(subject, _DEFINITION, note.path, span.line, span.column)
+        at_key("canonical_of", _CANONICAL_OF)
 
 
 def vault_rdf(vault: Vault, base: str | None = None) -> VaultRdf:
@@ -358,3 +419,15 @@ def vault_rdf(vault: Vault, base: str | None = None) -> VaultRdf:
     # them over and over while they are made, for a third of the time at 10,000 notes.
     with gc_paused():
         return builder.build()
+
+
+def triple_batches(vault: Vault, base: str, size: int = 10_000) -> Iterator[list[Triple]]:
+    """The triples of ``vault_rdf``, unsorted, about ``size`` subjects at a time.
+
+    For a consumer that can use each batch while the next is made (``query`` loads them into
+    a store on another thread); ``base`` must already be checked.
+    """
+    builder = _Builder(vault, base, located=False)
+    with gc_paused():
+        for batch in builder.groups(size):
+            yield [(subject, *pair) for subject, pairs in batch.items() for pair in pairs]

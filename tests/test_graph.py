@@ -2,12 +2,15 @@ from collections import Counter
 from pathlib import Path
 
 import networkx as nx
+import pytest
 
 from conceptgraph.config import Config
-from conceptgraph.graph import EDGE_KINDS, NODE_KINDS, build_graph
+from conceptgraph.graph import EDGE_KINDS, NODE_KINDS, build_graph, graph_parts
 from conceptgraph.vault import load_vault
+from tests.conftest import FIXTURES
 
 NOTES = Path(__file__).parent.parent / "notes"
+FIXTURE_VAULTS = sorted(p for p in FIXTURES.glob("*/*") if p.is_dir())
 
 
 def _edges(graph: nx.MultiDiGraph, source: str, kind: str) -> set[str]:
@@ -80,3 +83,28 @@ def test_graph_is_deterministic() -> None:
     first = nx.node_link_data(build_graph(load_vault(NOTES, Config())), edges="links")
     second = nx.node_link_data(build_graph(load_vault(NOTES, Config())), edges="links")
     assert first == second
+
+
+def _interleaved(root: Path) -> Path:
+    # Negations and links to the same notes, interleaved: networkx groups a note's edges by
+    # target, first linked first, and the RDF export numbers negations in that order.
+    (root / "a.md").write_text(
+        "# A\n\n## What this is NOT\n- Not [[b]] (first).\n- Not [[c]].\n"
+        "- Not [[b]] (again).\n\n## Examples\n[[c]], [[b]], ![[c]].\n",
+        encoding="utf-8",
+    )
+    (root / "b.md").write_text("---\naliases: [bee]\n---\n# B\n[[a]] [[ghost]]\n", "utf-8")
+    (root / "c.md").write_text("# C\n\n## Residuals\n- left over\n", encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize("which", ["notes", "interleaved", *(p.name for p in FIXTURE_VAULTS)])
+def test_plain_parts_list_what_networkx_lists(which: str, tmp_path: Path) -> None:
+    root = {"notes": NOTES, "interleaved": tmp_path, **{p.name: p for p in FIXTURE_VAULTS}}[which]
+    if which == "interleaved":
+        _interleaved(tmp_path)
+    vault = load_vault(root, Config())
+    parts, graph = graph_parts(vault), build_graph(vault)
+    assert list(parts.nodes.items()) == list(graph.nodes(data=True))
+    assert list(parts.edge_list()) == list(graph.edges(data=True))
+    assert parts.name == graph.graph["name"]

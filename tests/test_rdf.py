@@ -23,7 +23,15 @@ from conceptgraph.api import open_vault
 from conceptgraph.errors import ExportError
 from conceptgraph.export import ExportOptions, export
 from conceptgraph.shacl import packaged, to_rdflib
-from conceptgraph.triples import CG, default_base, encode, resource_iris, vault_rdf
+from conceptgraph.sparql import load_batches, load_ntriples, ntriples
+from conceptgraph.triples import (
+    CG,
+    default_base,
+    encode,
+    resource_iris,
+    triple_batches,
+    vault_rdf,
+)
 from tests.conftest import FIXTURES
 
 REPO = Path(__file__).parent.parent
@@ -350,3 +358,35 @@ def test_data_files_are_package_data(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
     assert {"conceptgraph/data/vocab.ttl", "conceptgraph/data/shapes.ttl"} <= names
+
+
+@pytest.mark.parametrize(
+    "vault",
+    [NOTES, *sorted(p for p in FIXTURES.glob("*/*") if p.is_dir())],
+    ids=lambda p: p.name,
+)
+def test_query_batches_hold_the_export_triples(vault: Path) -> None:
+    """``query`` loads ``triple_batches``: the same triples, each subject in one batch."""
+    opened = open_vault(vault)
+    base = default_base(opened.root)
+    batches = list(triple_batches(opened, base, size=3))
+    subjects = [{s for s, _, _ in batch} for batch in batches]
+    assert sum(map(len, subjects)) == len(set().union(*subjects))
+    streamed = [triple for batch in batches for triple in batch]
+    assert len(streamed) == len(set(streamed))
+    assert set(streamed) == set(vault_rdf(opened, base).triples)
+
+
+def test_batches_of_awkward_names_load_as_the_export_does(awkward: Path) -> None:
+    opened = open_vault(awkward)
+    base = default_base(opened.root)
+    streamed = load_batches((ntriples(b) for b in triple_batches(opened, base, size=2)), base)
+    exported = load_ntriples(ntriples(vault_rdf(opened, base).triples), base)
+    assert len(streamed) > 200
+    assert set(streamed) == set(exported)
+
+
+def test_a_batch_that_does_not_load_is_an_error_not_a_gap() -> None:
+    good = b"<urn:x:a> <urn:x:p> <urn:x:b> .\n"
+    with pytest.raises(SyntaxError):
+        load_batches([good, good, b"<urn:x:a> <urn:x:p> .\n", good], "urn:x:")
