@@ -9,7 +9,8 @@ ratio compares figures taken on the same machine at the same time:
   each run (the fast engine, pyromark; the cache is written, as on a user's first run);
 - warm: the same with the cache of the run before, nothing changed (a pre-commit re-run);
 - edit: the same after one note gained a sentence of prose (its own findings checked again);
-- link: the same after one note gained a link (every note checked again: see the README);
+- link: the same after one note gained a link (that note checked, and the vault rules run
+  again from what they gathered of each note, kept in the cache);
 - lint-ref: ``--no-cache --parser markdown-it``, the reference engine, as the baseline the
   fast engine is measured against (skipped above ``--reference-max`` notes);
 - query: ``python -m conceptgraph query VAULT 'SELECT (COUNT(*) AS ?n) ...' --no-cache``, the

@@ -46,7 +46,7 @@ CACHE_DIR = ".conceptgraph-cache"
 # that must not write into the folders it lints.
 CACHE_DIR_ENV = "CONCEPTGRAPH_CACHE_DIR"
 _DB_NAME = "lint.sqlite3"
-_SCHEMA = 1
+_SCHEMA = 2
 # A file whose mtime is this close to the moment it was read may have been written again within
 # the same timestamp tick (FAT keeps 2 s): its stat alone does not prove it unchanged.
 RACY_NS = 2_000_000_000
@@ -175,6 +175,18 @@ def prepare_folder(folder: Path) -> None:
         ignore.write_text("# Created by conceptgraph: a cache, safe to delete.\n*\n")
 
 
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """What the vault rules gathered in one run, to store: see ``LintCache.gatherings``."""
+
+    files_key: bytes
+    rows: list[tuple[str, bytes, dict[str, object]]]  # path, hash of its bytes, by rule
+    restart: bool  # the list of files changed: drop what was gathered with the old one
+
+
+_GATHERED_FILES = "gathered-files"
+
+
 class LintCache:
     """An open cache database; every method degrades to "nothing cached" on an error."""
 
@@ -243,6 +255,24 @@ class LintCache:
                 found[path] = record
         return found
 
+    def gatherings(self, files_key: bytes) -> dict[str, tuple[bytes, dict[str, object]]]:
+        """What the vault rules gathered of each note (see ``lint.engine.rule``), by path.
+
+        Each with the hash of the bytes it was gathered from. None of it unless it was
+        gathered with the same list of files (``files_key``), which links resolve against.
+        """
+        if self.get(_GATHERED_FILES) != files_key:
+            return {}
+        found: dict[str, tuple[bytes, dict[str, object]]] = {}
+        for path, blob in self._select("SELECT path, value FROM gathered"):
+            row = self._load(blob)
+            # Signed with its path: a row copied under another path is not believed.
+            if isinstance(row, tuple) and len(row) == 3 and row[0] == path:
+                _, digest, by_rule = row
+                if isinstance(digest, bytes) and isinstance(by_rule, dict):
+                    found[path] = (digest, by_rule)
+        return found
+
     def outline_digests(self) -> dict[str, bytes]:
         """For each stored outline, the hash of the bytes it was made from."""
         return dict(self._select("SELECT path, digest FROM outlines"))
@@ -253,8 +283,12 @@ class LintCache:
         gone: Iterable[str],
         blobs: Mapping[str, object],
         outlines: Iterable[NoteRecord] = (),
+        gathered: Gathered | None = None,
     ) -> bool:
         """Store what one run learnt in one transaction: rows, notes gone, vault-wide values.
+
+        ``gathered`` adds to what the vault rules gathered, or replaces it all when made with
+        another list of files.
 
         Returns whether it was written: a run holding the lock too long, or a read-only
         folder, leaves the cache as it was.
@@ -267,6 +301,15 @@ class LintCache:
             gone = list(gone)
             db.executemany("DELETE FROM notes WHERE path = ?", ((path,) for path in gone))
             db.executemany("DELETE FROM outlines WHERE path = ?", ((path,) for path in gone))
+            db.executemany("DELETE FROM gathered WHERE path = ?", ((path,) for path in gone))
+            if gathered is not None:
+                if gathered.restart:
+                    db.execute("DELETE FROM gathered")
+                db.executemany(
+                    "INSERT OR REPLACE INTO gathered VALUES (?, ?)",
+                    ((row[0], self._dump(row)) for row in gathered.rows),
+                )
+                blobs = {**blobs, _GATHERED_FILES: gathered.files_key}
             db.executemany(
                 "INSERT OR REPLACE INTO outlines VALUES (?, ?, ?)",
                 ((note.path, note.digest, self._dump(note)) for note in outlines),
@@ -384,6 +427,7 @@ def _prepare(db: sqlite3.Connection, key: str) -> bool:
             db.execute("DROP TABLE IF EXISTS notes")
             db.execute("DROP TABLE IF EXISTS blobs")
             db.execute("DROP TABLE IF EXISTS outlines")
+            db.execute("DROP TABLE IF EXISTS gathered")
             db.execute(
                 "CREATE TABLE notes (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
                 " inode INTEGER, checked_ns INTEGER, digest BLOB, facts BLOB, context BLOB,"
@@ -391,6 +435,7 @@ def _prepare(db: sqlite3.Connection, key: str) -> bool:
             )
             db.execute("CREATE TABLE blobs (name TEXT PRIMARY KEY, value BLOB)")
             db.execute("CREATE TABLE outlines (path TEXT PRIMARY KEY, digest BLOB, value BLOB)")
+            db.execute("CREATE TABLE gathered (path TEXT PRIMARY KEY, value BLOB)")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('key', ?)", (key,))
         db.execute("COMMIT")
     except BaseException:

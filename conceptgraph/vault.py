@@ -87,6 +87,9 @@ class Vault:
     _kinds: dict[str, list[str | None]] = field(default_factory=dict, repr=False)
     _resolved: dict[str, list[tuple[Link, Resolution]]] = field(default_factory=dict, repr=False)
     _negations: dict[str, list[NamedNegation]] = field(default_factory=dict, repr=False)
+    # For each vault rule that gathers (see ``lint.engine.rule``): what it gathered of each
+    # note, by path. Filled by the engine, or beforehand by the lint cache.
+    gathered: dict[str, dict[str, object]] = field(default_factory=dict, repr=False)
 
     @cached_property
     def _by_path(self) -> dict[str, str]:

@@ -13,18 +13,18 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 from benchmarks.generate_vault import generate_vault
 from conceptgraph.api import lint_paths
-from conceptgraph.cache import CACHE_DIR, CACHE_DIR_ENV, cache_folder
+from conceptgraph.cache import CACHE_DIR, CACHE_DIR_ENV, LintCache, cache_folder
 from conceptgraph.config import load_config
 from conceptgraph.lint import engine
 from conceptgraph.lint.incremental import CachedLint, lint_cached
-from conceptgraph.model import Finding
+from conceptgraph.model import Finding, NoteRecord
 from tests import hostile
 from tests.conftest import FIXTURES
 
@@ -160,6 +160,7 @@ def _edit(root: Path, rng: random.Random) -> str:
             "negation",
             "variant-note",
             "list-item",
+            "dependency",
             "frontmatter-edit",
         ]
     )
@@ -198,6 +199,8 @@ def _edit(root: Path, rng: random.Random) -> str:
         (other.parent / f"variant-{rng.randrange(1000)}.md").write_text(
             f'---\ncanonical: false\ncanonical_of: "[[{name}]]"\n---\n# Variant\n'
         )
+    elif kind == "dependency":
+        note.write_bytes(with_text + f"\n## Structural dependencies\n\n- [[{name}]]\n".encode())
     elif kind == "list-item":
         note.write_bytes(with_text + f"\n- an item naming [[{name}]]\n".encode())
     elif kind == "frontmatter-edit":
@@ -437,25 +440,112 @@ def test_a_second_process_finds_the_cache_of_the_first(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("own_cache")
-def test_a_link_added_checks_that_note_and_the_vault_rules(tmp_path: Path) -> None:
+def test_a_link_added_checks_that_note_and_the_vault_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # What other notes' rules read of a note (aliases, headings...) is unchanged by a link in
-    # its body: their findings stand. The vault rules (cycles, orphans) do read links.
+    # its body: their findings stand. The vault rules (cycles, orphans) do read links, from
+    # what they gathered of each note: kept from the runs before, but for the edited note.
     root = _warmed(tmp_path, 60)
+    outlines_wanted: list[int] = []
+    real_outlines = LintCache.outlines
+
+    def outlines(self: LintCache, wanted: Mapping[str, bytes]) -> dict[str, NoteRecord]:
+        outlines_wanted.append(len(wanted))
+        return real_outlines(self, wanted)
+
+    monkeypatch.setattr(LintCache, "outlines", outlines)
     notes = _notes(root)
-    for number, (edited, target) in enumerate([(5, 9), (5, 11), (20, 9)]):
+    for edited, target in [(5, 9), (5, 11), (20, 9)]:
         link = f"\nSee [[{notes[target].stem}]].\n"
         notes[edited].write_bytes(notes[edited].read_bytes() + link.encode())
         _age(notes[edited])
         after = _run(root)
         assert (after.checked, after.vault_rules) == (1, True)
         assert _whole(after.findings) == _uncached(root)
-        if number == 0:
-            # The vault rules read every note; the first time, the notes are read whole...
-            assert after.read == 60
-        else:
-            # ...and from then on their outlines stand in, kept from the run before: what is
-            # read is the note and those its note rules look at (its links' targets).
-            assert after.read < 60 // 2
+        # What is read is the note and those its note rules look at (its links' targets).
+        assert after.read < 60 // 2
+        # Outlines are asked for only to silence findings by the directives of their notes.
+        assert sum(outlines_wanted) <= len({f.path for f in after.findings})
+        outlines_wanted.clear()
+
+
+GATHERED_EDITS = [
+    # (note, text appended, the vault findings expected after): each edit is a link in a body,
+    # so no other note's rules run again, and the vault rules work from their gatherings.
+    ("b.md", "", {("orphan-note", "a.md")}),
+    ("c.md", "\nSee [[a]].\n", set()),
+    (
+        "e.md",
+        "\n## Structural dependencies\n\n- [[d]]\n",
+        {("dependency-cycle", "d.md"), ("dependency-cycle", "e.md")},
+    ),
+    ("c.md", "\nAnd [[b]].\n", {("dependency-cycle", "d.md"), ("dependency-cycle", "e.md")}),
+]
+
+
+@pytest.mark.usefixtures("own_cache")
+def test_vault_rules_follow_link_edits_from_their_gatherings(tmp_path: Path) -> None:
+    root = tmp_path / "v"
+    root.mkdir()
+    (root / "a.md").write_text("# A\n")
+    (root / "b.md").write_text("# B\n\n[[c]]\n")
+    (root / "c.md").write_text("# C\n\n[[b]]\n")
+    (root / "d.md").write_text("# D\n\n## Structural dependencies\n\n- [[e]]\n")
+    (root / "e.md").write_text("# E\n\n[[b]]\n")
+    _age(root)
+    for path, text, expected in GATHERED_EDITS:
+        with (root / path).open("a") as note:
+            note.write(text)
+        _age(root / path)
+        after = _run(root)
+        assert after.vault_rules
+        assert _whole(after.findings) == _uncached(root)
+        vault_rules = {"orphan-note", "dependency-cycle"}
+        found = {(f.rule, f.path) for f in after.findings if f.rule in vault_rules}
+        assert found == expected, path
+
+
+@pytest.mark.usefixtures("own_cache")
+def test_a_gathering_kept_from_before_a_prose_edit_is_not_used(tmp_path: Path) -> None:
+    # Prose above d's dependency leaves every fact as it was, so the vault rules do not run
+    # again; but the link has moved, and when e closes a cycle through d (d -> e -> g -> d)
+    # the finding must point at where it is now, not where d's kept gathering saw it.
+    root = tmp_path / "v"
+    root.mkdir()
+    deps = "## Structural dependencies\n\n- [[{}]]\n"
+    (root / "d.md").write_text("# D\n\n" + deps.format("e"))
+    (root / "e.md").write_text("# E\n\n" + deps.format("f"))
+    (root / "f.md").write_text("# F\n")
+    (root / "g.md").write_text("# G\n\n" + deps.format("d"))
+    _age(root)
+    _run(root)
+    (root / "d.md").write_text("# D\n\nProse.\n\n" + deps.format("e"))
+    _age(root / "d.md")
+    assert not _run(root).vault_rules
+    with (root / "e.md").open("a") as note:
+        note.write("- [[g]]\n")
+    _age(root / "e.md")
+    after = _run(root)
+    assert after.vault_rules
+    assert _whole(after.findings) == _uncached(root)
+    cycle = [(f.path, f.line) for f in after.findings if f.rule == "dependency-cycle"]
+    assert cycle == [("d.md", 7), ("e.md", 6), ("g.md", 5)]
+
+
+@pytest.mark.usefixtures("own_cache")
+def test_a_new_file_gathers_again_for_every_note(tmp_path: Path) -> None:
+    # A new file can change where any note's links lead: nothing kept of the vault rules'
+    # gatherings holds, and outlines stand in for the notes not read.
+    root = _warmed(tmp_path, 60)
+    _run(root)
+    notes = _notes(root)
+    (root / f"{notes[3].stem} copy.md").write_text(f"# Copy\n\n[[{notes[7].stem}]]\n")
+    notes[9].write_bytes(notes[9].read_bytes() + f"\n- [[{notes[3].stem} copy]]\n".encode())
+    _age(root)
+    after = _run(root)
+    assert _whole(after.findings) == _uncached(root)
+    assert after.vault_rules
 
 
 @pytest.mark.usefixtures("own_cache")

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from conceptgraph.cache import Entry, LintCache, Row, Stamp, cache_folder, run_key
+from conceptgraph.cache import Entry, Gathered, LintCache, Row, Stamp, cache_folder, run_key
 from conceptgraph.config import Config
 from conceptgraph.lint.engine import Rule, Scope, finish, run_rules, selected_rules
 from conceptgraph.model import Finding, NoteRecord
@@ -161,6 +161,10 @@ class _Notes(MutableMapping[str, NoteRecord]):
         self.read_all(self._waiting)
         return iter(self._order)
 
+    def paths(self) -> Iterator[str]:
+        """Every note's path, reading none."""
+        return iter(self._order)
+
     def read_all(self, paths: Iterable[str]) -> None:
         """Read these notes now, in parallel, rather than one by one when asked for."""
         pending = sorted((path, self._waiting[path]) for path in paths if path in self._waiting)
@@ -211,7 +215,8 @@ def lint_cached(
     The findings are those of ``lint(load_vault(root, config))``.
     """
     rules = selected_rules(config)
-    key = run_key(config, parser_in_use(), [r.check for r in rules])
+    functions = [f for r in rules for f in (r.check, r.gather) if f is not None]
+    key = run_key(config, parser_in_use(), functions)
     cache = LintCache.open(folder or cache_folder(root), key)
     try:
         # The records live as long as the run, and rules make no reference cycles: the cyclic
@@ -285,12 +290,25 @@ def _vault_findings(
     whole: bytes,
     rules: list[Rule],
     vault_rules: list[Rule],
+    kept_gatherings: Mapping[str, tuple[bytes, dict[str, object]]] | None,
 ) -> VaultFindings:
-    """The vault rules' findings worked out again, over the notes read and others' outlines."""
+    """The vault rules' findings worked out again.
+
+    From what the rules gathered of each note, kept from earlier runs where the note is
+    unchanged, if every vault rule gathers; otherwise over the notes read and the others'
+    outlines.
+    """
+    if kept_gatherings is not None and all(r.gather is not None for r in vault_rules):
+        _regather(vault, notes, rows, vault_rules, kept_gatherings)
+        raw = run_rules(vault, vault_rules, [])
+        # Silencing a finding reads its note's directives: outlines hold them.
+        pointed = {f.path for f in raw} & notes.unread()
+        with notes.outlined(_outlines(cache, rows, pointed)):
+            return _as_vault_findings(vault, rules, raw, whole)
     # Rules of the package's own read nothing an outline lacks; another's might.
     own = all(r.check.__module__.startswith("conceptgraph.") for r in vault_rules)
     unread = notes.unread()
-    outlines = cache.outlines({p: rows[p].digest for p in unread}) if own and unread else {}
+    outlines = _outlines(cache, rows, unread) if own else {}
     # The vault rules read every note: those without an outline all at once, in parallel,
     # rather than one by one as a rule asks for them.
     notes.read_all(unread - outlines.keys())
@@ -300,6 +318,57 @@ def _vault_findings(
     for path in outlines:
         vault.forget(path)
     return found
+
+
+def _outlines(cache: LintCache, rows: Mapping[str, Row], paths: set[str]) -> dict[str, NoteRecord]:
+    return cache.outlines({p: rows[p].digest for p in paths}) if paths else {}
+
+
+def _regather(
+    vault: Vault,
+    notes: _Notes,
+    rows: Mapping[str, Row],
+    vault_rules: list[Rule],
+    kept: Mapping[str, tuple[bytes, dict[str, object]]],
+) -> None:
+    """Fill ``vault.gathered``: kept gatherings of unchanged notes, the rest gathered anew."""
+    names = {r.name for r in vault_rules}
+
+    def stands(path: str) -> bool:
+        found = kept.get(path)
+        return found is not None and found[0] == rows[path].digest and names <= found[1].keys()
+
+    notes.read_all(path for path in notes.unread() if not stands(path))
+    unread = notes.unread()
+    for active in vault_rules:
+        gather, name = active.gather, active.name
+        assert gather is not None
+        vault.gathered[name] = {
+            path: kept[path][1][name] if path in unread else gather(notes[path], vault)
+            for path in notes.paths()
+        }
+
+
+def _gathered(
+    vault: Vault,
+    notes: _Notes,
+    rows: Mapping[str, Row],
+    files_key: bytes,
+    kept: Mapping[str, tuple[bytes, dict[str, object]]] | None,
+) -> Gathered:
+    """What this run gathered that the cache lacks, each note's with the hash of its bytes."""
+    digests = {note.path: note.digest for note in notes.parsed()}
+    by_path: dict[str, dict[str, object]] = {}
+    for name, gathered in vault.gathered.items():
+        for path, value in gathered.items():
+            by_path.setdefault(path, {})[name] = value
+    new: list[tuple[str, bytes, dict[str, object]]] = []
+    for path, by_rule in by_path.items():
+        digest = digests[path] if path in digests else rows[path].digest
+        # An unreadable note has no hash, and is read again next time anyway.
+        if digest and (kept is None or kept.get(path) != (digest, by_rule)):
+            new.append((path, digest, by_rule))
+    return Gathered(files_key, new, restart=kept is None)
 
 
 def _as_vault_findings(
@@ -327,6 +396,8 @@ def _lint(
     seen = {path: _seen_by_note_rules(both) for path, both in facts_of.items()}
     context = _vault_digest(files, found.shadowed, seen)
     whole = _vault_digest(files, found.shadowed, facts_of)
+    # What gathering rules take of a note follows from its bytes and the list of files.
+    files_key = _vault_digest(files, found.shadowed, {})
 
     notes = _Notes(parsed, {path: found.files[path] for path in kept}, root, jobs)
     renamed = {path: on_disk for path, on_disk in found.files.items() if path != on_disk}
@@ -356,13 +427,17 @@ def _lint(
     # this process while workers take the note rules.
     together = again and not notes.unread()
     running = note_rules + vault_rules if together else note_rules
+    kept_gatherings = None
     raw = run_rules(vault, running, [notes[path] for path in checking], jobs=jobs)
     if together:
         names = {r.name for r in vault_rules}
         from_vault = _as_vault_findings(vault, rules, [f for f in raw if f.rule in names], whole)
         raw = [f for f in raw if f.rule not in names]
     elif again:
-        from_vault = _vault_findings(vault, notes, cache, rows, whole, rules, vault_rules)
+        kept_gatherings = cache.gatherings(files_key) or None
+        from_vault = _vault_findings(
+            vault, notes, cache, rows, whole, rules, vault_rules, kept_gatherings
+        )
     else:
         assert isinstance(before, VaultFindings)
         from_vault = before
@@ -392,6 +467,7 @@ def _lint(
     blobs: dict[str, object] = {}
     if from_vault is not before:
         blobs["vault-findings"] = from_vault
+    gathered = _gathered(vault, notes, rows, files_key, kept_gatherings) if vault.gathered else None
     if not injected and (not current or "concepts" in vault.__dict__):
         blobs["indexes"] = (context, vault.concepts, vault.aliases)
     # Outlines of the notes read whole in this run, unless the cache has them already. Not on
@@ -402,6 +478,6 @@ def _lint(
     )
     have = cache.outline_digests() if read_whole else {}
     new_outlines = [outline(n) for n in read_whole if have.get(n.path) != n.digest]
-    if entries or gone or blobs or new_outlines:
-        cache.write(entries, gone, blobs, new_outlines)
+    if entries or gone or blobs or new_outlines or (gathered and gathered.rows):
+        cache.write(entries, gone, blobs, new_outlines, gathered)
     return CachedLint(findings, vault, notes.read, len(checking), from_vault is not before)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from conceptgraph.lint.engine import Hit, Scope, rule
 from conceptgraph.model import NoteRecord, Severity, Span
@@ -31,8 +31,24 @@ def _related(vault: Vault, first: NoteRecord, second: NoteRecord) -> bool:
     )
 
 
-@rule("duplicate-canonical", family="canonical", severity=Severity.ERROR, scope=Scope.VAULT)
-def duplicate_canonical(vault: Vault) -> Iterator[Hit]:
+def _canonical_names(note: NoteRecord, vault: Vault) -> tuple[dict[str, str], Span] | None:
+    """For a canonical note: its concept names by key, and where it says ``canonical``."""
+    if note.property("canonical") is not True:
+        return None
+    labels = {concept_key(name): name for name in [*note_aliases(note), note.name]}
+    return labels, _key_span(note, "canonical")
+
+
+@rule(
+    "duplicate-canonical",
+    family="canonical",
+    severity=Severity.ERROR,
+    scope=Scope.VAULT,
+    gather=_canonical_names,
+)
+def duplicate_canonical(
+    vault: Vault, gathered: Mapping[str, tuple[dict[str, str], Span] | None]
+) -> Iterator[Hit]:
     """Flag two canonical notes for one concept, by name or alias.
 
     Each note of the pair is flagged, naming the other and the name they share.
@@ -42,20 +58,23 @@ def duplicate_canonical(vault: Vault) -> Iterator[Hit]:
     Instead:  make one canonical: false with canonical_of: "[[migration]]", or merge them.
     Fix: none. Which note stays authoritative is the author's decision.
     """
+    owners: dict[str, list[str]] = defaultdict(list)
+    for path, found in gathered.items():
+        if found is not None:
+            for key in found[0]:
+                owners[key].append(path)
     shared: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for key, owners in vault.concepts.items():
-        canonical = [p for p in owners if vault.notes[p].property("canonical") is True]
+    for key, canonical in owners.items():
         for path in canonical:
             for other in canonical:
                 if other != path:
                     shared[path][other].add(key)
     for path in sorted(shared):
-        note = vault.notes[path]
-        labels = {concept_key(name): name for name in [*note_aliases(note), note.name]}
+        labels, span = gathered[path]  # type: ignore[misc]
         for other, keys in sorted(shared[path].items()):
             names = ", ".join(sorted(repr(labels.get(key, key)) for key in keys))
             message = f"{other} is canonical for the same concept ({names})"
-            yield Hit(_key_span(note, "canonical"), message, path=path)
+            yield Hit(span, message, path=path)
 
 
 @rule("alias-collision", family="canonical", severity=Severity.WARNING)

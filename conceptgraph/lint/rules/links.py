@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from urllib.parse import quote
 
 from conceptgraph.lint.engine import Hit, Scope, rule
@@ -230,8 +230,21 @@ def self_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
             yield Hit(link.span, f"note {what} itself")
 
 
-@rule("orphan-note", family="links", severity=Severity.INFO, scope=Scope.VAULT)
-def orphan_note(vault: Vault) -> Iterator[Hit]:
+def _links_out(note: NoteRecord, vault: Vault) -> tuple[bool, Span, tuple[str, ...]]:
+    """Whether the note is text, where its title is, and the other files its links reach."""
+    title = note.title
+    reached = {
+        found.path
+        for _, found in vault.resolved(note)
+        if found.path is not None and found.path != note.path
+    }
+    return note.decoded, title.span if title is not None else Span.point(1), tuple(sorted(reached))
+
+
+@rule("orphan-note", family="links", severity=Severity.INFO, scope=Scope.VAULT, gather=_links_out)
+def orphan_note(
+    vault: Vault, gathered: Mapping[str, tuple[bool, Span, tuple[str, ...]]]
+) -> Iterator[Hit]:
     """Flag a note no other note links to and that links to no other file.
 
     This is Obsidian's graph-view "orphan": a note standing alone. Notes that only link out, or
@@ -242,12 +255,7 @@ def orphan_note(vault: Vault) -> Iterator[Hit]:
     Instead:  link it from the notes it belongs with, or delete it.
     Fix: none.
     """
-    backlinks = vault.backlinks
-    for note in vault.notes.values():
-        if not note.decoded or backlinks.get(note.path):
-            continue
-        if any(found.path not in (None, note.path) for _, found in vault.resolved(note)):
-            continue
-        title = note.title
-        span = title.span if title is not None else Span.point(1)
-        yield Hit(span, "no note links here and this note links nowhere", path=note.path)
+    linked = {path for _, _, reached in gathered.values() for path in reached}
+    for path, (decoded, span, reached) in gathered.items():
+        if decoded and not reached and path not in linked:
+            yield Hit(span, "no note links here and this note links nowhere", path=path)
