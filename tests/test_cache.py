@@ -23,8 +23,10 @@ from conceptgraph.api import lint_paths
 from conceptgraph.cache import CACHE_DIR, CACHE_DIR_ENV, LintCache, cache_folder
 from conceptgraph.config import load_config
 from conceptgraph.lint import engine
+from conceptgraph.lint.engine import REGISTRY, Hit, Scope, rule
 from conceptgraph.lint.incremental import CachedLint, lint_cached
-from conceptgraph.model import Finding, NoteRecord
+from conceptgraph.model import Finding, NoteRecord, Severity, Span
+from conceptgraph.vault import Vault, load_vault
 from tests import hostile
 from tests.conftest import FIXTURES
 
@@ -596,3 +598,68 @@ def test_what_other_notes_see_checks_them_again(tmp_path: Path, case: str) -> No
     second = _cached(root)
     assert second == _uncached(root)
     assert [f for f in first if f[0] == "a.md"] != [f for f in second if f[0] == "a.md"]
+
+
+@pytest.fixture
+def fragile_gathering() -> Iterator[None]:
+    """A temporary gathering vault rule whose gathering fails on notes that link to x."""
+
+    def gather(note: NoteRecord, vault: Vault) -> int:
+        if any(link.target == "x" for link in note.links):
+            raise KeyError("boom")
+        return len(note.links)
+
+    @rule("test-gather", family="links", severity=Severity.INFO, scope=Scope.VAULT, gather=gather)
+    def check(vault: Vault, gathered: Mapping[str, int]) -> Iterator[Hit]:
+        """Count every note's links."""
+        yield Hit(Span.point(1), f"{sum(gathered.values())} links", path="a.md")
+
+    try:
+        yield
+    finally:
+        REGISTRY.pop("test-gather", None)
+
+
+@pytest.mark.usefixtures("own_cache", "fragile_gathering")
+def test_a_gathering_that_fails_on_an_edit_is_a_finding(tmp_path: Path) -> None:
+    root = tmp_path / "v"
+    root.mkdir()
+    (root / "a.md").write_text("# A\n\n[[b]]\n")
+    (root / "b.md").write_text("# B\n\n[[a]]\n")
+    (root / "x.md").write_text("# X\n")
+    _age(root)
+    assert [f.message for f in _run(root).findings if f.rule == "test-gather"] == ["2 links"]
+    with (root / "b.md").open("a") as note:
+        note.write("[[a]] again\n")
+    _age(root / "b.md")
+    assert [f.message for f in _run(root).findings if f.rule == "test-gather"] == ["3 links"]
+    with (root / "b.md").open("a") as note:
+        note.write("[[x]]\n")
+    _age(root / "b.md")
+    after = _run(root)
+    assert _whole(after.findings) == _uncached(root)
+    [crash] = [f for f in after.findings if f.rule == "test-gather"]
+    assert crash.message.startswith("internal error in rule test-gather: KeyError")
+
+
+@pytest.mark.parametrize("few", [True, False])
+def test_outlines_are_found_by_path_and_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, few: bool
+) -> None:
+    # A few are looked up by path, many in one pass over the table: the same answers.
+    from conceptgraph import cache as cache_module
+    from conceptgraph.lint.incremental import outline
+
+    monkeypatch.setattr(cache_module, "_FEW_PATHS", 10 if few else 0)
+    root = tmp_path / "v"
+    generate_vault(root, notes=6, seed=3)
+    vault = load_vault(root, load_config(root))
+    store = LintCache.open(tmp_path / "c", "key")
+    assert store.write([], [], {}, [outline(n) for n in vault.notes.values()])
+    paths = sorted(vault.notes)
+    wanted = {paths[0]: vault.notes[paths[0]].digest, paths[1]: b"other bytes"}
+    found = store.outlines(wanted)
+    assert list(found) == [paths[0]]
+    assert found[paths[0]] == outline(vault.notes[paths[0]])
+    everything = {path: note.digest for path, note in vault.notes.items()}
+    assert store.outlines(everything) == {p: outline(n) for p, n in vault.notes.items()}

@@ -298,8 +298,8 @@ def _vault_findings(
     unchanged, if every vault rule gathers; otherwise over the notes read and the others'
     outlines.
     """
-    if kept_gatherings is not None and all(r.gather is not None for r in vault_rules):
-        _regather(vault, notes, rows, vault_rules, kept_gatherings)
+    gathering = kept_gatherings is not None and all(r.gather is not None for r in vault_rules)
+    if gathering and _regather(vault, notes, rows, vault_rules, kept_gatherings or {}):
         raw = run_rules(vault, vault_rules, [])
         # Silencing a finding reads its note's directives: outlines hold them.
         pointed = {f.path for f in raw} & notes.unread()
@@ -330,8 +330,11 @@ def _regather(
     rows: Mapping[str, Row],
     vault_rules: list[Rule],
     kept: Mapping[str, tuple[bytes, dict[str, object]]],
-) -> None:
-    """Fill ``vault.gathered``: kept gatherings of unchanged notes, the rest gathered anew."""
+) -> bool:
+    """Fill ``vault.gathered``: kept gatherings of unchanged notes, the rest gathered anew.
+
+    False, with nothing filled, when a rule's gathering fails.
+    """
     names = {r.name for r in vault_rules}
 
     def stands(path: str) -> bool:
@@ -340,13 +343,19 @@ def _regather(
 
     notes.read_all(path for path in notes.unread() if not stands(path))
     unread = notes.unread()
-    for active in vault_rules:
-        gather, name = active.gather, active.name
-        assert gather is not None
-        vault.gathered[name] = {
-            path: kept[path][1][name] if path in unread else gather(notes[path], vault)
-            for path in notes.paths()
-        }
+    try:
+        for active in vault_rules:
+            gather, name = active.gather, active.name
+            assert gather is not None
+            vault.gathered[name] = {
+                path: kept[path][1][name] if path in unread else gather(notes[path], vault)
+                for path in notes.paths()
+            }
+    except Exception:
+        # A rule's bug: the engine, gathering afresh, reports it as that rule's finding.
+        vault.gathered.clear()
+        return False
+    return True
 
 
 def _gathered(
