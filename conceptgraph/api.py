@@ -145,7 +145,14 @@ def query_vault(
     With ``cache``, a vault unchanged since an earlier query is answered from the copy of its
     triples that query kept (see :mod:`conceptgraph.storecache`), with the same answers.
     """
-    from conceptgraph.sparql import check_query, check_syntax, load_batches, ntriples, run_query
+    from conceptgraph.sparql import (
+        check_query,
+        check_syntax,
+        load_ntriples,
+        ntriples,
+        run_query,
+        vault_store,
+    )
     from conceptgraph.triples import check_base, default_base, triple_batches
 
     if not path.is_dir():
@@ -163,15 +170,15 @@ def query_vault(
         store = stored(root, key) if key is not None else None
         if store is not None:
             return run_query(store, text, base, source)
-    batches = (ntriples(batch) for batch in triple_batches(load_vault(root, config, jobs), base))
+    vault = load_vault(root, config, jobs)
     if key is not None:
         from conceptgraph.storecache import keep, keeping
 
         if keeping(root):
-            data = b"".join(batches)
+            data = b"".join(ntriples(batch) for batch in triple_batches(vault, base))
             store = keep(root, key, data, base)
-            return run_query(store or load_batches([data], base), text, base, source)
-    return run_query(load_batches(batches, base), text, base, source)
+            return run_query(store or load_ntriples(data, base), text, base, source)
+    return run_query(vault_store(vault, base), text, base, source)
 
 
 def shacl_vault(

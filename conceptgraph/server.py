@@ -423,12 +423,12 @@ def vault_dataset(root: Path, base: str | None) -> tuple[bytes, str]:
     import pyoxigraph as ox
 
     from conceptgraph.api import open_vault
-    from conceptgraph.sparql import load_store
-    from conceptgraph.triples import check_base, default_base, vault_rdf
+    from conceptgraph.sparql import vault_store
+    from conceptgraph.triples import check_base, default_base
     from conceptgraph.vault import release_frozen
 
     base = check_base(base) if base is not None else default_base(root)
-    store = load_store(vault_rdf(open_vault(root), base))
+    store = vault_store(open_vault(root), base)
     try:
         return store.dump(format=ox.RdfFormat.N_QUADS) or b"", base
     finally:

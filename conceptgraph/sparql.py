@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from conceptgraph.errors import QueryError
-from conceptgraph.triples import IRI, PREFIXES, Triple, VaultRdf
+from conceptgraph.triples import IRI, PREFIXES, Triple, VaultRdf, triple_batches
+from conceptgraph.vault import Vault
 
 # Output formats of SELECT and ASK results; CONSTRUCT and DESCRIBE print Turtle.
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
@@ -238,6 +239,11 @@ def load_ntriples(data: bytes, graph: str) -> ox.Store:
     store = ox.Store()
     store.load(data, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
     return store
+
+
+def vault_store(vault: Vault, base: str) -> ox.Store:
+    """An in-memory store of the vault's triples (``base`` checked), built and loaded at once."""
+    return load_batches((ntriples(batch) for batch in triple_batches(vault, base)), base)
 
 
 def load_batches(batches: Iterable[bytes], graph: str) -> ox.Store:
