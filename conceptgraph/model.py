@@ -205,6 +205,10 @@ class NoteRecord:
         """The note's lines without their line ends, as positions count them."""
         return LINE_BREAK.split(self.text)
 
+    def first_lines(self, count: int) -> list[str]:
+        """The note's first ``count`` lines, as ``lines()`` gives them, not splitting the rest."""
+        return LINE_BREAK.split(self.text, count)[:count]
+
     def property(self, key: str) -> object:
         """A frontmatter value, or None when the note has no such key."""
         if self.frontmatter is None:

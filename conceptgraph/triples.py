@@ -215,7 +215,8 @@ def definition(note: NoteRecord) -> tuple[str, Span] | None:
     section = next((s for s in note.sections if heading_key(s.title) == "definition"), None)
     if section is None:
         return None
-    lines = note.lines()[max(section.span.line, section.span.end_line) : section.end_line]
+    start = max(section.span.line, section.span.end_line)
+    lines = note.first_lines(section.end_line)[start:]
     body = strip_comments("\n".join(_BLOCK_ID.sub("", line) for line in lines))
     text = _BLANK_LINES.sub("\n\n", "\n".join(line.rstrip() for line in body.split("\n")))
     text = text.strip()

@@ -5,6 +5,8 @@ code points. A span ends after its last character (end exclusive).
 """
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conceptgraph.model import Link, LinkKind, NoteRecord, Span
 from conceptgraph.parse import parse_note
@@ -516,3 +518,11 @@ def test_lines_trimmed_from_a_paragraph_do_not_shift_positions(
 def test_a_setext_heading_after_a_no_break_space_line_is_on_its_text_line() -> None:
     (heading,) = parse("\xa0\nTitle\n===\n").headings
     assert (heading.text, heading.span.line) == ("Title", 2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab \r\n\u2028", max_size=40), st.integers(0, 12))
+def test_first_lines_are_the_lines_up_to_there(text: str, count: int) -> None:
+    # Every line end Obsidian counts (\r\n, \r, \n), and one it does not (U+2028).
+    record = parse_note("n.md", text.encode("utf-8"))
+    assert record.first_lines(count) == record.lines()[:count]
