@@ -663,3 +663,9 @@ def test_outlines_are_found_by_path_and_bytes(
     assert found[paths[0]] == outline(vault.notes[paths[0]])
     everything = {path: note.digest for path, note in vault.notes.items()}
     assert store.outlines(everything) == {p: outline(n) for p, n in vault.notes.items()}
+
+
+def test_only_a_vault_rule_gathers() -> None:
+    with pytest.raises(ValueError, match="only a vault rule gathers"):
+        rule("test-note-gather", family="links", severity=Severity.INFO, gather=len)
+    assert "test-note-gather" not in REGISTRY
