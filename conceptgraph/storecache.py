@@ -9,10 +9,10 @@ from, and one planted in a vault from elsewhere has a name no one without the ke
 A file written in the last two seconds could change again within its timestamp tick: then no
 copy is used or kept.
 
-A copy costs time to write (3.6 s at 10,000 notes) and disk (112 MB there), so the first query in
-a vault keeps none: it leaves a mark, and the queries after it keep copies. Older copies are
-removed; a copy is written under a temporary name and renamed whole, so a query racing another
-finds a complete copy or none.
+A copy costs time to write (about 5 s at 10,000 notes) and disk (112 MB there), so the first
+query in a vault keeps none: it leaves a mark, and the queries after it keep copies. Older
+copies are removed; a copy is written under a temporary name and renamed whole, so a query
+racing another finds a complete copy or none.
 """
 
 from __future__ import annotations
