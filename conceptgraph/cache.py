@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import marshal
 import os
 import pickle
 import secrets
@@ -32,7 +33,7 @@ import sqlite3
 import struct
 import sys
 import types
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -269,7 +270,7 @@ class LintCache:
             return {}
         found: dict[str, tuple[bytes, dict[str, object]]] = {}
         for path, blob in self._select("SELECT path, value FROM gathered"):
-            row = self._load(blob)
+            row = self._load(blob, plain=True)
             # Signed with its path: a row copied under another path is not believed.
             if isinstance(row, tuple) and len(row) == 3 and row[0] == path:
                 _, digest, by_rule = row
@@ -310,8 +311,7 @@ class LintCache:
                 if gathered.restart:
                     db.execute("DELETE FROM gathered")
                 db.executemany(
-                    "INSERT OR REPLACE INTO gathered VALUES (?, ?)",
-                    ((row[0], self._dump(row)) for row in gathered.rows),
+                    "INSERT OR REPLACE INTO gathered VALUES (?, ?)", self._plain_rows(gathered)
                 )
                 blobs = {**blobs, _GATHERED_FILES: gathered.files_key}
             db.executemany(
@@ -356,18 +356,30 @@ class LintCache:
         head = struct.pack(f"<{len(parts)}I", *map(len, parts))
         return _sign(self._secret, head + b"".join(parts))
 
-    def _dump(self, value: object) -> bytes:
-        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    def _plain_rows(self, gathered: Gathered) -> Iterator[tuple[str, bytes]]:
+        for row in gathered.rows:
+            try:
+                yield row[0], self._dump(row, plain=True)
+            except ValueError:
+                continue  # not plain values (a rule of someone else's): gathered again next time
+
+    def _dump(self, value: object, *, plain: bool = False) -> bytes:
+        # Plain values go through marshal: three times faster to load than pickled named
+        # tuples, and a link edit loads every note's gathering.
+        if plain:
+            data = marshal.dumps(value, 4)  # type: ignore[arg-type]  # ValueError if not plain
+        else:
+            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         return _sign(self._secret, data) + data
 
-    def _load(self, blob: object) -> object:
+    def _load(self, blob: object, *, plain: bool = False) -> object:
         if not isinstance(blob, bytes) or len(blob) < _MAC_BYTES:
             return None
         mac, data = blob[:_MAC_BYTES], blob[_MAC_BYTES:]
         if not hmac.compare_digest(mac, _sign(self._secret, data)):
             return None  # not written by this user: never unpickled
         try:
-            return pickle.loads(data)
+            return marshal.loads(data) if plain else pickle.loads(data)
         except Exception:
             # A row the code no longer reads: treated as not cached.
             return None

@@ -56,6 +56,10 @@ class Span(NamedTuple):
         """A zero-width span at one position."""
         return cls(line, column, line, column)
 
+    def plain(self) -> tuple[int, int, int, int]:
+        """The four numbers as a plain tuple, for what stores only plain values; ``Span(*p)``."""
+        return (self.line, self.column, self.end_line, self.end_column)
+
 
 class LinkKind(enum.Enum):
     """Where a link was written."""

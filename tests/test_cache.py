@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from conceptgraph.api import lint_paths
 from conceptgraph.cache import CACHE_DIR, CACHE_DIR_ENV, LintCache, cache_folder
 from conceptgraph.config import load_config
 from conceptgraph.lint import engine
-from conceptgraph.lint.engine import REGISTRY, Hit, Scope, rule
+from conceptgraph.lint.engine import REGISTRY, Gather, GatheredCheck, Hit, Scope, rule
 from conceptgraph.lint.incremental import CachedLint, lint_cached
 from conceptgraph.model import Finding, NoteRecord, Severity, Span
 from conceptgraph.vault import Vault, load_vault
@@ -600,24 +601,30 @@ def test_what_other_notes_see_checks_them_again(tmp_path: Path, case: str) -> No
     assert [f for f in first if f[0] == "a.md"] != [f for f in second if f[0] == "a.md"]
 
 
+@contextmanager
+def _gathering_rule(name: str, gather: Gather, check: GatheredCheck) -> Iterator[None]:
+    """A vault rule that gathers, registered for one test."""
+    rule(name, family="links", severity=Severity.INFO, scope=Scope.VAULT, gather=gather)(check)
+    try:
+        yield
+    finally:
+        REGISTRY.pop(name, None)
+
+
 @pytest.fixture
 def fragile_gathering() -> Iterator[None]:
-    """A temporary gathering vault rule whose gathering fails on notes that link to x."""
+    """A gathering rule whose gathering fails on notes that link to x."""
 
     def gather(note: NoteRecord, vault: Vault) -> int:
         if any(link.target == "x" for link in note.links):
             raise KeyError("boom")
         return len(note.links)
 
-    @rule("test-gather", family="links", severity=Severity.INFO, scope=Scope.VAULT, gather=gather)
     def check(vault: Vault, gathered: Mapping[str, int]) -> Iterator[Hit]:
-        """Count every note's links."""
         yield Hit(Span.point(1), f"{sum(gathered.values())} links", path="a.md")
 
-    try:
+    with _gathering_rule("test-gather", gather, check):
         yield
-    finally:
-        REGISTRY.pop("test-gather", None)
 
 
 @pytest.mark.usefixtures("own_cache", "fragile_gathering")
@@ -669,3 +676,33 @@ def test_only_a_vault_rule_gathers() -> None:
     with pytest.raises(ValueError, match="only a vault rule gathers"):
         rule("test-note-gather", family="links", severity=Severity.INFO, gather=len)
     assert "test-note-gather" not in REGISTRY
+
+
+@pytest.fixture
+def unplain_gathering() -> Iterator[None]:
+    """A gathering rule that gathers named tuples, which marshal refuses."""
+
+    def gather(note: NoteRecord, vault: Vault) -> tuple[Span, ...]:
+        return tuple(link.span for link in note.links)
+
+    def check(vault: Vault, gathered: Mapping[str, tuple[Span, ...]]) -> Iterator[Hit]:
+        yield Hit(gathered["a.md"][-1], "the last link", path="a.md")
+
+    with _gathering_rule("test-unplain", gather, check):
+        yield
+
+
+@pytest.mark.usefixtures("own_cache", "unplain_gathering")
+def test_a_gathering_the_cache_cannot_keep_is_gathered_again(tmp_path: Path) -> None:
+    root = tmp_path / "v"
+    root.mkdir()
+    (root / "a.md").write_text("# A\n\n[[b]]\n")
+    (root / "b.md").write_text("# B\n\n[[a]]\n")
+    _age(root)
+    for line in (3, 4, 5):
+        after = _run(root)
+        assert _whole(after.findings) == _uncached(root)
+        assert [f.line for f in after.findings if f.rule == "test-unplain"] == [line]
+        with (root / "a.md").open("a") as note:
+            note.write("[[b]]\n")
+        _age(root / "a.md")

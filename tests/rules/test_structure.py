@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conceptgraph.lint.report import text_report
-from conceptgraph.lint.rules.structure import _has_cycle
+from conceptgraph.lint.rules.structure import Dependencies, _has_cycle
 from conceptgraph.model import Span
 from tests.conftest import check_fixture, fixture_vaults, lint_fixture
 
@@ -65,10 +65,10 @@ def test_dependency_cycle_message_spells_out_a_cycle_through_the_flagged_note(
 def test_the_quick_cycle_check_agrees_with_networkx(edges: list[tuple[int, int]]) -> None:
     # dependency-cycle imports networkx only when the quick check finds a cycle: were the
     # check to miss one, the rule would miss it too.
-    gathered: dict[str, tuple[tuple[str, Span], ...]] = {f"n{i}.md": () for i in range(8)}
+    gathered: dict[str, Dependencies] = {f"n{i}.md": () for i in range(8)}
     for source, target in edges:
         if source != target:  # gathering drops a note's links to itself
-            gathered[f"n{source}.md"] += ((f"n{target}.md", Span.point(1)),)
+            gathered[f"n{source}.md"] += ((f"n{target}.md", Span.point(1).plain()),)
     graph = nx.DiGraph()
     graph.add_nodes_from(gathered)
     graph.add_edges_from((s, t) for s, deps in gathered.items() for t, _ in deps)

@@ -31,12 +31,16 @@ def _related(vault: Vault, first: NoteRecord, second: NoteRecord) -> bool:
     )
 
 
-def _canonical_names(note: NoteRecord, vault: Vault) -> tuple[dict[str, str], Span] | None:
+# A canonical note's concept names by key, and where it says ``canonical``.
+CanonicalNames = tuple[dict[str, str], tuple[int, int, int, int]]
+
+
+def _canonical_names(note: NoteRecord, vault: Vault) -> CanonicalNames | None:
     """For a canonical note: its concept names by key, and where it says ``canonical``."""
     if note.property("canonical") is not True:
         return None
     labels = {concept_key(name): name for name in [*note_aliases(note), note.name]}
-    return labels, _key_span(note, "canonical")
+    return labels, _key_span(note, "canonical").plain()
 
 
 @rule(
@@ -47,7 +51,7 @@ def _canonical_names(note: NoteRecord, vault: Vault) -> tuple[dict[str, str], Sp
     gather=_canonical_names,
 )
 def duplicate_canonical(
-    vault: Vault, gathered: Mapping[str, tuple[dict[str, str], Span] | None]
+    vault: Vault, gathered: Mapping[str, CanonicalNames | None]
 ) -> Iterator[Hit]:
     """Flag two canonical notes for one concept, by name or alias.
 
@@ -70,11 +74,11 @@ def duplicate_canonical(
                 if other != path:
                     shared[path][other].add(key)
     for path in sorted(shared):
-        labels, span = gathered[path]  # type: ignore[misc]
+        labels, place = gathered[path]  # type: ignore[misc]
         for other, keys in sorted(shared[path].items()):
             names = ", ".join(sorted(repr(labels.get(key, key)) for key in keys))
             message = f"{other} is canonical for the same concept ({names})"
-            yield Hit(span, message, path=path)
+            yield Hit(Span(*place), message, path=path)
 
 
 @rule("alias-collision", family="canonical", severity=Severity.WARNING)

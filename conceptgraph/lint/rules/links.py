@@ -230,21 +230,23 @@ def self_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
             yield Hit(link.span, f"note {what} itself")
 
 
-def _links_out(note: NoteRecord, vault: Vault) -> tuple[bool, Span, tuple[str, ...]]:
+LinksOut = tuple[bool, tuple[int, int, int, int], tuple[str, ...]]
+
+
+def _links_out(note: NoteRecord, vault: Vault) -> LinksOut:
     """Whether the note is text, where its title is, and the other files its links reach."""
     title = note.title
+    span = title.span if title is not None else Span.point(1)
     reached = {
         found.path
         for _, found in vault.resolved(note)
         if found.path is not None and found.path != note.path
     }
-    return note.decoded, title.span if title is not None else Span.point(1), tuple(sorted(reached))
+    return note.decoded, span.plain(), tuple(sorted(reached))
 
 
 @rule("orphan-note", family="links", severity=Severity.INFO, scope=Scope.VAULT, gather=_links_out)
-def orphan_note(
-    vault: Vault, gathered: Mapping[str, tuple[bool, Span, tuple[str, ...]]]
-) -> Iterator[Hit]:
+def orphan_note(vault: Vault, gathered: Mapping[str, LinksOut]) -> Iterator[Hit]:
     """Flag a note no other note links to and that links to no other file.
 
     This is Obsidian's graph-view "orphan": a note standing alone. Notes that only link out, or
@@ -256,6 +258,6 @@ def orphan_note(
     Fix: none.
     """
     linked = {path for _, _, reached in gathered.values() for path in reached}
-    for path, (decoded, span, reached) in gathered.items():
+    for path, (decoded, place, reached) in gathered.items():
         if decoded and not reached and path not in linked:
-            yield Hit(span, "no note links here and this note links nowhere", path=path)
+            yield Hit(Span(*place), "no note links here and this note links nowhere", path=path)

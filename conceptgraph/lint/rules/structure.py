@@ -111,21 +111,25 @@ def title_mismatch(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
         yield Hit(title.span, f"title {title.text!r} does not match the file name {note.name!r}")
 
 
-def _dependencies(note: NoteRecord, vault: Vault) -> tuple[tuple[str, Span], ...]:
+# The notes one note depends on, each with where its first dependency link on it stands.
+Dependencies = tuple[tuple[str, tuple[int, int, int, int]], ...]
+
+
+def _dependencies(note: NoteRecord, vault: Vault) -> Dependencies:
     """The other notes this note depends on, each with its first dependency link's span."""
     kinds = vault.section_kinds(note)
-    first: dict[str, Span] = {}
+    first: dict[str, tuple[int, int, int, int]] = {}
     for link in note.links:
         if link.section is None or kinds[link.section] != "dependency":
             continue
         target = vault.resolve(link, note.path).path
         if target is None or target == note.path or target not in vault.notes:
             continue
-        first.setdefault(target, link.span)
+        first.setdefault(target, link.span.plain())
     return tuple(first.items())
 
 
-def _has_cycle(gathered: Mapping[str, tuple[tuple[str, Span], ...]]) -> bool:
+def _has_cycle(gathered: Mapping[str, Dependencies]) -> bool:
     """Whether the dependencies go round anywhere: Kahn's topological sort leaves notes over."""
     waiting = dict.fromkeys(gathered, 0)
     for dependencies in gathered.values():
@@ -149,9 +153,7 @@ def _has_cycle(gathered: Mapping[str, tuple[tuple[str, Span], ...]]) -> bool:
     scope=Scope.VAULT,
     gather=_dependencies,
 )
-def dependency_cycle(
-    vault: Vault, gathered: Mapping[str, tuple[tuple[str, Span], ...]]
-) -> Iterator[Hit]:
+def dependency_cycle(vault: Vault, gathered: Mapping[str, Dependencies]) -> Iterator[Hit]:
     """Flag structural dependencies that lead back to where they started.
 
     Each note on a cycle is flagged at its dependency link into the cycle, with the cycle
@@ -167,13 +169,13 @@ def dependency_cycle(
     import networkx as nx
 
     graph = nx.DiGraph()
-    first_link: dict[tuple[str, str], Span] = {}
+    first_link: dict[tuple[str, str], tuple[int, int, int, int]] = {}
     # In path order, whatever order the notes were read in: which of two equally short ways
     # round a cycle is spelled out follows the order the edges went in.
     for path in sorted(gathered):
-        for target, span in gathered[path]:
+        for target, place in gathered[path]:
             graph.add_edge(path, target)
-            first_link[(path, target)] = span
+            first_link[(path, target)] = place
     for component in nx.strongly_connected_components(graph):
         if len(component) < 2:
             continue
@@ -184,4 +186,5 @@ def dependency_cycle(
             target = min(cycle_graph.successors(source))
             back = nx.shortest_path(cycle_graph, target, source)
             shown = " -> ".join([source, *back])
-            yield Hit(first_link[(source, target)], f"dependency cycle: {shown}", path=source)
+            span = Span(*first_link[(source, target)])
+            yield Hit(span, f"dependency cycle: {shown}", path=source)
