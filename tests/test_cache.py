@@ -324,6 +324,32 @@ def test_a_cache_written_by_someone_else_is_never_believed(tmp_path: Path, forge
     assert not marker.exists()
 
 
+@pytest.mark.usefixtures("own_cache")
+def test_a_gathering_moved_to_another_note_is_not_believed(tmp_path: Path) -> None:
+    # b's gathering says it links to c; copied over a's, it would hide that a is an orphan.
+    root = tmp_path / "v"
+    root.mkdir()
+    (root / "a.md").write_text("# A\n")
+    (root / "b.md").write_text("# B\n\n[[c]]\n")
+    (root / "c.md").write_text("# C\n\n[[b]]\n")
+    _age(root)
+    _run(root)
+    _run(root)
+    database = cache_folder(root.resolve()) / "lint.sqlite3"
+    with sqlite3.connect(database) as db:
+        moved = db.execute(
+            "UPDATE gathered SET value = (SELECT value FROM gathered WHERE path = 'b.md')"
+            " WHERE path = 'a.md'"
+        )
+        assert moved.rowcount == 1
+    with (root / "c.md").open("a") as note:
+        note.write("[[b]] again\n")
+    _age(root / "c.md")
+    after = _run(root)
+    assert [(f.rule, f.path) for f in after.findings] == [("orphan-note", "a.md")]
+    assert _whole(after.findings) == _uncached(root)
+
+
 def test_no_cache_folder_no_cache_same_findings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
