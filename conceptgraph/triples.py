@@ -306,11 +306,11 @@ class _Builder:
             return IRI(f"{self.base}concept:{encode(rest)}")
         raise ValueError(f"no IRI for graph node {node!r}")
 
-    def groups(self, size: int) -> Iterator[Groups]:
-        """The triples by subject, about ``size`` subjects at a time; each subject in one batch.
+    def groups(self, size: int | None = None) -> Iterator[Groups]:
+        """The triples by subject, about ``size`` subjects at a time (None: all at once).
 
-        A note's triples come with those of its negations, so a batch can be used (loaded
-        into a store) while the next is being made.
+        Each subject is in one batch only: a note's triples come with those of its negations,
+        so a batch can be used (loaded into a store) while the next is being made.
         """
         from conceptgraph.graph import graph_parts
 
@@ -340,7 +340,7 @@ class _Builder:
                 self.add(subject, _IN_SCHEME, self.scheme)
                 self.add(subject, _PREF_LABEL, text_literal(data["name"]))
                 self.located(subject, data)
-            if len(self.triples) >= size:
+            if size is not None and len(self.triples) >= size:
                 yield self.triples
                 self.triples = defaultdict(set)
         yield self.triples
@@ -371,7 +371,7 @@ class _Builder:
 
     def build(self) -> VaultRdf:
         triples: Groups = {}
-        for batch in self.groups(size=1 << 62):
+        for batch in self.groups():
             triples.update(batch)
         return VaultRdf(
             base=self.base,
