@@ -43,6 +43,10 @@ class Severity(enum.IntEnum):
             raise ValueError(f"unknown severity {text!r} (expected one of {names})") from None
 
 
+# A span's four numbers as a plain tuple (``Span.plain()``), for what stores plain values only.
+PlainSpan = tuple[int, int, int, int]
+
+
 class Span(NamedTuple):
     """A range in a file: start line/column and end line/column (end exclusive)."""
 
@@ -56,7 +60,7 @@ class Span(NamedTuple):
         """A zero-width span at one position."""
         return cls(line, column, line, column)
 
-    def plain(self) -> tuple[int, int, int, int]:
+    def plain(self) -> PlainSpan:
         """The four numbers as a plain tuple, for what stores only plain values; ``Span(*p)``."""
         return (self.line, self.column, self.end_line, self.end_column)
 

@@ -47,7 +47,7 @@ VaultCheck: TypeAlias = Callable[[Vault], Iterable[Hit]]
 # What a gathering vault rule takes of one note. It may resolve links and read the
 # configuration, but nothing of other notes: what it returns must follow from the note's bytes
 # and the vault's list of files alone, as the cache keeps it while those stand. Plain values
-# (tuples, lists, dicts, strings, numbers, booleans, None; a span as ``tuple(span)``) are
+# (tuples, lists, dicts, strings, numbers, booleans, None; a span as ``span.plain()``) are
 # kept; anything else is gathered again at every run.
 Gather: TypeAlias = Callable[[NoteRecord, Vault], object]
 GatheredCheck: TypeAlias = Callable[[Vault, Mapping[str, Any]], Iterable[Hit]]

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 
 from conceptgraph.lint.engine import Hit, Scope, rule
-from conceptgraph.model import NoteRecord, Severity, Span
+from conceptgraph.model import NoteRecord, PlainSpan, Severity, Span
 from conceptgraph.names import concept_key
 from conceptgraph.vault import Vault, note_aliases
 
@@ -32,7 +32,7 @@ def _related(vault: Vault, first: NoteRecord, second: NoteRecord) -> bool:
 
 
 # A canonical note's concept names by key, and where it says ``canonical``.
-CanonicalNames = tuple[dict[str, str], tuple[int, int, int, int]]
+CanonicalNames = tuple[dict[str, str], PlainSpan]
 
 
 def _canonical_names(note: NoteRecord, vault: Vault) -> CanonicalNames | None:

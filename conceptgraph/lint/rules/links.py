@@ -12,6 +12,7 @@ from conceptgraph.model import (
     Link,
     LinkKind,
     NoteRecord,
+    PlainSpan,
     Severity,
     Span,
 )
@@ -230,7 +231,7 @@ def self_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
             yield Hit(link.span, f"note {what} itself")
 
 
-LinksOut = tuple[bool, tuple[int, int, int, int], tuple[str, ...]]
+LinksOut = tuple[bool, PlainSpan, tuple[str, ...]]
 
 
 def _links_out(note: NoteRecord, vault: Vault) -> LinksOut:

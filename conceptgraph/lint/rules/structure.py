@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from conceptgraph.lint.engine import Hit, Scope, rule
-from conceptgraph.model import NoteRecord, Severity, Span
+from conceptgraph.model import NoteRecord, PlainSpan, Severity, Span
 from conceptgraph.names import concept_key, heading_key, strip_comments
 from conceptgraph.vault import Vault
 
@@ -112,13 +112,13 @@ def title_mismatch(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
 
 
 # The notes one note depends on, each with where its first dependency link on it stands.
-Dependencies = tuple[tuple[str, tuple[int, int, int, int]], ...]
+Dependencies = tuple[tuple[str, PlainSpan], ...]
 
 
 def _dependencies(note: NoteRecord, vault: Vault) -> Dependencies:
     """The other notes this note depends on, each with its first dependency link's span."""
     kinds = vault.section_kinds(note)
-    first: dict[str, tuple[int, int, int, int]] = {}
+    first: dict[str, PlainSpan] = {}
     for link in note.links:
         if link.section is None or kinds[link.section] != "dependency":
             continue
@@ -169,7 +169,7 @@ def dependency_cycle(vault: Vault, gathered: Mapping[str, Dependencies]) -> Iter
     import networkx as nx
 
     graph = nx.DiGraph()
-    first_link: dict[tuple[str, str], tuple[int, int, int, int]] = {}
+    first_link: dict[tuple[str, str], PlainSpan] = {}
     # In path order, whatever order the notes were read in: which of two equally short ways
     # round a cycle is spelled out follows the order the edges went in.
     for path in sorted(gathered):
