@@ -149,11 +149,11 @@ def query_vault(
         check_query,
         check_syntax,
         load_ntriples,
-        ntriples,
         run_query,
+        vault_ntriples,
         vault_store,
     )
-    from conceptgraph.triples import check_base, default_base, triple_batches
+    from conceptgraph.triples import check_base, default_base
 
     if not path.is_dir():
         raise UsageError(f"not a vault folder: {path}")
@@ -175,7 +175,7 @@ def query_vault(
         from conceptgraph.storecache import keep, keeping
 
         if keeping(root):
-            data = b"".join(ntriples(batch) for batch in triple_batches(vault, base))
+            data = b"".join(vault_ntriples(vault, base))
             store = keep(root, key, data, base)
             return run_query(store or load_ntriples(data, base), text, base, source)
     return run_query(vault_store(vault, base), text, base, source)

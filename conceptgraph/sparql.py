@@ -241,9 +241,14 @@ def load_ntriples(data: bytes, graph: str) -> ox.Store:
     return store
 
 
+def vault_ntriples(vault: Vault, base: str) -> Iterator[bytes]:
+    """The vault's triples as N-Triples (``base`` checked), a batch of subjects at a time."""
+    return (ntriples(batch) for batch in triple_batches(vault, base))
+
+
 def vault_store(vault: Vault, base: str) -> ox.Store:
     """An in-memory store of the vault's triples (``base`` checked), built and loaded at once."""
-    return load_batches((ntriples(batch) for batch in triple_batches(vault, base)), base)
+    return load_batches(vault_ntriples(vault, base), base)
 
 
 def load_batches(batches: Iterable[bytes], graph: str) -> ox.Store:
