@@ -298,8 +298,11 @@ def _vault_findings(
     unchanged, if every vault rule gathers; otherwise over the notes read and the others'
     outlines.
     """
-    gathering = kept_gatherings is not None and all(r.gather is not None for r in vault_rules)
-    if gathering and _regather(vault, notes, rows, vault_rules, kept_gatherings or {}):
+    if (
+        kept_gatherings is not None
+        and all(r.gather is not None for r in vault_rules)
+        and _regather(vault, notes, rows, vault_rules, kept_gatherings)
+    ):
         raw = run_rules(vault, vault_rules, [])
         # Silencing a finding reads its note's directives: outlines hold them.
         pointed = {f.path for f in raw} & notes.unread()
