@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import cached_property
+from itertools import chain
 from pathlib import Path
 
 from conceptgraph import progress
@@ -598,6 +599,15 @@ def _read_batch(
         return [read_note(root, path, disk, parser) for path, disk in paths]
 
 
+def _read_packed(root: Path, paths: Sequence[tuple[str, str]], parser: str) -> list[bytes]:
+    """A worker's batch, its records packed: quicker to send than the records themselves."""
+    return [record.packed() for record in _read_batch(root, paths, parser)]
+
+
+def _unpacked(packed: list[bytes]) -> list[NoteRecord]:
+    return [NoteRecord.unpacked(data) for data in packed]
+
+
 def read_notes(
     root: Path, paths: Sequence[tuple[str, str]], jobs: int | None = None
 ) -> Iterator[NoteRecord]:
@@ -620,10 +630,10 @@ def read_notes(
     size = max(50, len(paths) // (workers * 32))
     batches = [paths[i : i + size] for i in range(0, len(paths), size)]
     with ProcessPoolExecutor(max_workers=workers - 1) as pool, gc_paused():
-        futures = [pool.submit(_read_batch, root, batch, parser) for batch in batches]
+        futures = [pool.submit(_read_packed, root, batch, parser) for batch in batches]
         sizes = [len(batch) for batch in batches]
-        for records in share(futures, lambda i: _read_batch(root, batches[i]), sizes, bar):
-            yield from records
+        received = share(futures, lambda i: _read_batch(root, batches[i]), sizes, bar, _unpacked)
+        yield from chain.from_iterable(received)
 
 
 def load_vault(root: Path, config: Config, jobs: int | None = None) -> Vault:

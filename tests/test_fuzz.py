@@ -294,3 +294,11 @@ def test_rules_report_any_notes_without_an_internal_error(contents: list[bytes],
 
 
 _LINK_FIXES = {"ambiguous-link", "link-by-alias", "link-to-non-canonical"}
+
+
+@FUZZ
+@given(any_bytes)
+def test_any_record_comes_back_from_a_worker_equal(data: bytes) -> None:
+    # What a parsing worker sends: NoteRecord.packed(), unpacked here.
+    record = parse_note("note.md", data)
+    assert NoteRecord.unpacked(record.packed()) == record
