@@ -310,7 +310,7 @@ def _run(
         except Exception as exc:
             if RAISE_RULE_ERRORS.get():
                 raise
-            yield _crash(active, "", exc)
+            yield crash(active, "", exc)
             return
         yield from (f for f in stamped if only is None or f.path in only)
         return
@@ -323,12 +323,13 @@ def _run(
         except Exception as exc:
             if RAISE_RULE_ERRORS.get():
                 raise
-            yield _crash(active, note.path, exc)
+            yield crash(active, note.path, exc)
             continue
         yield from stamped
 
 
-def _crash(active: Rule, path: str, exc: Exception) -> Finding:
+def crash(active: Rule, path: str, exc: Exception) -> Finding:
+    """The finding a rule's internal error becomes, pointing at where it was raised."""
     # A bug in one rule must not hide the findings of every other rule: it becomes a finding.
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" ({frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""

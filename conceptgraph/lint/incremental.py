@@ -25,6 +25,7 @@ from pathlib import Path
 
 from conceptgraph.cache import Entry, Gathered, LintCache, Row, Stamp, cache_folder, run_key
 from conceptgraph.config import Config
+from conceptgraph.lint import shards
 from conceptgraph.lint.engine import Rule, Scope, finish, run_rules, selected_rules
 from conceptgraph.model import Finding, NoteRecord
 from conceptgraph.parsers import parser_in_use
@@ -238,15 +239,23 @@ class _Changes:
     kept: set[str]  # notes whose cached row stands
 
 
-def _changes(root: Path, found: Discovery, rows: dict[str, Row], jobs: int | None) -> _Changes:
+def _stamps(root: Path, found: Discovery) -> dict[str, Stamp]:
+    """Every note's stamp; a note that cannot be stat'ed has none, and is read and reported."""
     stamps: dict[str, Stamp] = {}
-    unsure: list[tuple[str, str]] = []
     prefix = f"{root}{os.sep}"  # a Path per file would cost more than the stat itself
+    for path, disk in found.files.items():
+        if is_note_path(path):
+            with contextlib.suppress(OSError):
+                stamps[path] = Stamp.of(os.stat(prefix + disk))
+    return stamps
+
+
+def _changes(root: Path, found: Discovery, rows: dict[str, Row], jobs: int | None) -> _Changes:
+    stamps = _stamps(root, found)
+    unsure: list[tuple[str, str]] = []
     for path, disk in found.files.items():
         if not is_note_path(path):
             continue
-        with contextlib.suppress(OSError):  # if so, read below and reported as unreadable
-            stamps[path] = Stamp.of(os.stat(prefix + disk))
         row = rows.get(path)
         if row is None or path not in stamps or not row.vouches_for(stamps[path]):
             unsure.append((path, disk))
@@ -363,20 +372,18 @@ def _regather(
 
 def _gathered(
     vault: Vault,
-    notes: _Notes,
-    rows: Mapping[str, Row],
+    digests: Mapping[str, bytes],
     files_key: bytes,
     kept: Mapping[str, tuple[bytes, dict[str, object]]] | None,
 ) -> Gathered:
     """What this run gathered that the cache lacks, each note's with the hash of its bytes."""
-    digests = {note.path: note.digest for note in notes.parsed()}
     by_path: dict[str, dict[str, object]] = {}
     for name, gathered in vault.gathered.items():
         for path, value in gathered.items():
             by_path.setdefault(path, {})[name] = value
     new: list[tuple[str, bytes, dict[str, object]]] = []
     for path, by_rule in by_path.items():
-        digest = digests[path] if path in digests else rows[path].digest
+        digest = digests[path]
         # An unreadable note has no hash, and is read again next time anyway.
         if digest and (kept is None or kept.get(path) != (digest, by_rule)):
             new.append((path, digest, by_rule))
@@ -395,6 +402,12 @@ def _lint(
     started = time.time_ns()  # the wall clock, as files' mtimes are
     found = discover(root, config)
     rows = cache.rows()
+    # A first run in this vault reads every note: workers that keep them check them too. (Not
+    # a first run after an upgrade, which writes the outlines of every note as well.)
+    if not rows and not cache.used_before:
+        count = sum(1 for path in found.files if is_note_path(path))
+        if shards.usable(rules, count, jobs):
+            return _lint_sharded(root, config, jobs, cache, rules, found, started)
     known = set(rows)
     changes = _changes(root, found, rows, jobs)
     stamps, parsed, fresh, touched = changes.stamps, changes.parsed, changes.fresh, changes.touched
@@ -479,7 +492,11 @@ def _lint(
     blobs: dict[str, object] = {}
     if from_vault is not before:
         blobs["vault-findings"] = from_vault
-    gathered = _gathered(vault, notes, rows, files_key, kept_gatherings) if vault.gathered else None
+    gathered = None
+    if vault.gathered:
+        digests = {path: row.digest for path, row in rows.items()}
+        digests.update((note.path, note.digest) for note in notes.parsed())
+        gathered = _gathered(vault, digests, files_key, kept_gatherings)
     if not injected and (not current or "concepts" in vault.__dict__):
         blobs["indexes"] = (context, vault.concepts, vault.aliases)
     # Outlines of the notes read whole in this run, unless the cache has them already. Not on
@@ -493,3 +510,81 @@ def _lint(
     if entries or gone or blobs or new_outlines or (gathered and gathered.rows):
         cache.write(entries, gone, blobs, new_outlines, gathered)
     return CachedLint(findings, vault, notes.read, len(checking), from_vault is not before)
+
+
+def _lint_sharded(
+    root: Path,
+    config: Config,
+    jobs: int | None,
+    cache: LintCache,
+    rules: list[Rule],
+    found: Discovery,
+    started: int,
+) -> CachedLint:
+    """``_lint`` of a vault none of whose notes the cache knows, in keeping workers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    stamps = _stamps(root, found)
+    files = tuple(found.files)
+    renamed = {path: on_disk for path, on_disk in found.files.items() if path != on_disk}
+    paths = [(path, disk) for path, disk in found.files.items() if is_note_path(path)]
+    broken = [record for record in found.broken if record.path not in found.files]
+    vault_rules = [r for r in rules if r.scope is Scope.VAULT]
+    listing = Vault(root, config, {}, files, renamed, found.shadowed)
+    every = [path for path, _ in paths] + [record.path for record in broken]
+    with shards.Shards.open(listing, every, rules, facts, jobs) as workers:
+        read = workers.read(paths, broken)
+        facts_of = read.facts
+        seen = {path: _seen_by_note_rules(both) for path, both in facts_of.items()}
+        context = _vault_digest(files, found.shadowed, seen)
+        whole = _vault_digest(files, found.shadowed, facts_of)
+        files_key = _vault_digest(files, found.shadowed, {})
+        vault = Vault(root, config, read.seen, files, renamed, found.shadowed)
+        vault.gathered.update(read.gathered)
+        crashed = {f.rule for f in read.crashed}
+        checked = [r for r in vault_rules if r.name not in crashed]
+        _ = vault.concepts, vault.aliases  # here, before the thread below reads them too
+        # The vault rules read only what was gathered: on a thread of this process, which
+        # otherwise waits for the workers.
+        with ThreadPoolExecutor(1) as thread:
+            from_vault_raw = thread.submit(run_rules, vault, checked, [])
+            raw = workers.check(vault)
+        from_vault = _as_vault_findings(
+            vault, rules, [*from_vault_raw.result(), *read.crashed], whole
+        )
+    by_note: dict[str, list[Finding]] = {}
+    for finding in finish(vault, rules, raw):
+        by_note.setdefault(finding.path, []).append(finding)
+    findings = [f for path_findings in by_note.values() for f in path_findings]
+    findings.extend(from_vault.findings)
+    findings.sort()
+
+    digests = {path: note.digest for path, note in read.seen.items()}
+    entries = [
+        Entry(
+            path,
+            stamps[path],
+            started,
+            digests[path],
+            facts_of[path],
+            context,
+            by_note.get(path, []),
+        )
+        for path in sorted(read.seen)
+        if path in stamps and digests[path]  # as in _lint: neither is cached
+    ]
+    blobs: dict[str, object] = {
+        "vault-findings": from_vault,
+        "indexes": (context, vault.concepts, vault.aliases),
+    }
+    gathered = _gathered(vault, digests, files_key, None) if vault.gathered else None
+    cache.write(entries, [], blobs, [], gathered)
+    # For what reads notes after the run (--fix): read again when asked for.
+    later = _Notes(
+        {record.path: record for record in broken},
+        {path: disk for path, disk in paths},
+        root,
+        jobs,
+    )
+    returned = Vault(root, config, later, files, renamed, found.shadowed)
+    return CachedLint(findings, returned, len(read.seen), len(read.seen), True)

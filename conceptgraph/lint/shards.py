@@ -1,0 +1,430 @@
+"""Checking every note of a vault in worker processes that keep the notes they read.
+
+A first run reads and checks every note. Read in workers and sent back whole, the records cost
+as much to send and rebuild as to parse, and every one of them stayed in this process: 2 GiB
+at 100,000 notes. Here each worker keeps the notes it read and runs the note rules on them
+itself. This process receives only what rules read of *other* notes (:func:`seen_by_others`),
+what each note's facts digest and the vault rules' gatherings are, works out the indexes and
+runs the vault rules, and forwards to each worker what the others hold, as packed bytes it
+unpacks when a rule asks for one.
+
+The findings are those of ``lint``: tests hold the two to each other on every fixture vault.
+It takes only the package's own rules, which read nothing of another note that
+:func:`seen_by_others` leaves out (a rule of someone else's might), and a platform that forks:
+the workers inherit the configuration, the rules and the list of files rather than receive
+them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import sys
+import traceback
+from collections import deque
+from collections.abc import Callable, Collection, Iterator, MutableMapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from conceptgraph import progress
+from conceptgraph.config import Config
+from conceptgraph.lint.engine import RAISE_RULE_ERRORS, Rule, Scope, crash, run_rules
+from conceptgraph.model import Finding, NoteRecord
+from conceptgraph.parsers import parser_in_use
+from conceptgraph.vault import Vault, gc_paused, read_note
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+
+# Below this many notes, the records are cheaper to send than the workers are to coordinate.
+MIN_NOTES = 1000
+# Notes a worker reads at a time: small enough to keep the workers evenly busy.
+_BATCH = 200
+# Batches handed to one worker before it finishes one: it never waits for the next.
+_AHEAD = 2
+
+
+def seen_by_others(note: NoteRecord) -> NoteRecord:
+    """What note rules read of a note while they check another one.
+
+    Its name, frontmatter (and the links written there: ``canonical_of``), headings, block ids,
+    inline directives and whether it could be decoded: the part of a note that the first half
+    of its facts digest covers. Without its text, sections, body links and list items, a tenth
+    of the record.
+    """
+    links = tuple(link for link in note.links if link.frontmatter_key is not None)
+    return dataclasses.replace(note, text="", sections=(), links=links, list_items=(), problems=())
+
+
+def usable(rules: Sequence[Rule], notes: int, jobs: int | None) -> bool:
+    """Whether a run over ``notes`` notes, all read, is worth checking in keeping workers."""
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    return (
+        workers > 1
+        and notes >= MIN_NOTES
+        and sys.platform.startswith("linux")  # fork is safe, and the default, there alone
+        and not RAISE_RULE_ERRORS.get()  # a traceback must come from this process
+        and all(r.check.__module__.startswith("conceptgraph.") for r in rules)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """What the workers sent of each note they read, by path."""
+
+    seen: dict[str, NoteRecord]  # ``seen_by_others`` of each note
+    facts: dict[str, bytes]
+    # What each gathering vault rule took of every note; a rule whose gathering raised is
+    # left out, and its crash finding is in ``crashed``.
+    gathered: dict[str, dict[str, object]]
+    crashed: list[Finding]
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What workers inherit when they are forked."""
+
+    root: Path
+    config: Config
+    files: tuple[str, ...]
+    disk: dict[str, str]
+    shadowed: dict[str, tuple[str, ...]]
+    notes: frozenset[str]  # every note's path
+    note_rules: list[Rule]
+    gathering: list[Rule]
+    facts: Callable[[NoteRecord], bytes]
+    parser: str
+
+
+class _Kept(MutableMapping[str, NoteRecord]):
+    """A worker's notes: those it read, whole, and the others as packed, unpacked when asked.
+
+    Which notes the vault has is known from the start (gathering asks whether a link leads
+    to a note); another worker's notes are there to read once they are received.
+    """
+
+    def __init__(self, paths: Collection[str]) -> None:
+        self.own: dict[str, NoteRecord] = {}
+        self._paths = paths
+        self._packed: dict[str, bytes] = {}
+        self._unpacked: dict[str, NoteRecord] = {}
+
+    def receive(self, packed: dict[str, bytes]) -> None:
+        self._packed.update(packed)
+
+    def __getitem__(self, path: str) -> NoteRecord:
+        found = self.own.get(path) or self._unpacked.get(path)
+        if found is None:
+            found = self._unpacked[path] = NoteRecord.unpacked(self._packed[path])
+        return found
+
+    def __setitem__(self, path: str, note: NoteRecord) -> None:
+        self.own[path] = note
+
+    def __delitem__(self, path: str) -> None:
+        raise TypeError("a worker's notes are not removed")
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._paths
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
+# In a worker: what it was forked with, and the vault of the notes it keeps.
+_context: _Context | None = None
+_vault: Vault | None = None
+_failed: set[str] = set()
+
+
+def _worker_vault() -> tuple[_Context, Vault]:
+    global _vault
+    assert _context is not None, "a keeping worker must be forked from Shards"
+    if _vault is None:
+        ctx = _context
+        notes = _Kept(ctx.notes)
+        _vault = Vault(ctx.root, ctx.config, notes, ctx.files, ctx.disk, ctx.shadowed)
+    return _context, _vault
+
+
+# A note to read, by its vault path and its path on disk, or one read already, packed.
+_Item = tuple[str, str] | bytes
+
+
+def _read(batch: Sequence[_Item]) -> list[tuple[bytes, bytes, dict[str, object]]]:
+    """In a worker: read, keep and describe a batch of notes."""
+    ctx, vault = _worker_vault()
+    sent = []
+    with gc_paused():
+        for item in batch:
+            if isinstance(item, bytes):
+                note = NoteRecord.unpacked(item)
+            else:
+                note = read_note(ctx.root, item[0], item[1], ctx.parser)
+            vault.notes[note.path] = note
+            sent.append((seen_by_others(note).packed(), ctx.facts(note), _gather(vault, note)))
+    return sent
+
+
+def _gather(vault: Vault, note: NoteRecord) -> dict[str, object]:
+    assert _context is not None
+    gathered: dict[str, object] = {}
+    for active in _context.gathering:
+        if active.name in _failed:
+            continue
+        assert active.gather is not None
+        try:
+            gathered[active.name] = active.gather(note, vault)
+        except Exception as exc:
+            # As the engine reports it; this process gathers that rule no more.
+            _failed.add(active.name)
+            gathered[active.name] = crash(active, "", exc)
+    return gathered
+
+
+def _receive(packed: dict[str, bytes], concepts: object, aliases: object) -> None:
+    """In a worker: the notes other workers hold, and the indexes worked out of every note."""
+    _, vault = _worker_vault()
+    assert isinstance(vault.notes, _Kept)
+    vault.notes.receive(packed)
+    vault.__dict__["concepts"], vault.__dict__["aliases"] = concepts, aliases
+
+
+def _check(paths: Sequence[str]) -> list[Finding]:
+    """In a worker: the note rules' raw findings on some of the notes it keeps."""
+    ctx, vault = _worker_vault()
+    assert isinstance(vault.notes, _Kept)
+    own = vault.notes.own
+    with gc_paused():
+        return run_rules(vault, ctx.note_rules, [own[path] for path in paths])
+
+
+def _serve(conn: Connection) -> None:
+    """A worker's loop: run each task this process is sent, and send back what it returns."""
+    tasks: dict[str, Callable[..., object]] = {"read": _read, "receive": _receive, "check": _check}
+    try:
+        while (message := conn.recv()) is not None:
+            name, args = message
+            try:
+                reply: tuple[bool, object] = (True, tasks[name](*args))
+            except Exception:
+                reply = (False, traceback.format_exc())
+            conn.send(reply)
+    except (EOFError, OSError):
+        pass  # this process's end of the pipe is closed: the run is over, or failed
+    finally:
+        conn.close()
+
+
+class WorkerError(RuntimeError):
+    """A worker failed outside any rule or parse (a bug): its traceback is the message."""
+
+
+class Shards:
+    """Worker processes that each keep the notes they read, for as long as this is open.
+
+    Each is sent a task at a time over a pipe of its own, and at most ``_AHEAD`` ahead: a
+    worker never waits for work, and neither side ever blocks writing to the other while the
+    other is blocked writing back.
+    """
+
+    def __init__(self, context: _Context, jobs: int | None) -> None:
+        self._context = context
+        self._count = jobs if jobs is not None else (os.cpu_count() or 1)
+        self._conns: list[Connection] = []
+        self._processes: list[BaseProcess] = []
+        self._held: list[list[str]] = []
+        self._packed: dict[str, bytes] = {}
+        self._where: dict[str, int] = {}
+
+    @classmethod
+    def open(
+        cls,
+        vault: Vault,
+        notes: Collection[str],
+        rules: Sequence[Rule],
+        facts: Callable[[NoteRecord], bytes],
+        jobs: int | None,
+    ) -> Shards:
+        """Workers for ``notes`` of ``vault`` (its files, configuration), to run ``rules``."""
+        context = _Context(
+            vault.root,
+            vault.config,
+            vault.files,
+            vault.disk,
+            vault.shadowed,
+            frozenset(notes),
+            [r for r in rules if r.scope is Scope.NOTE],
+            [r for r in rules if r.gather is not None],
+            facts,
+            parser_in_use(),
+        )
+        return cls(context, jobs)
+
+    def __enter__(self) -> Shards:
+        global _context
+        import multiprocessing
+
+        import conceptgraph.parse  # noqa: F401  (imported once here, not in every worker)
+
+        fork = multiprocessing.get_context("fork")
+        _context = self._context  # for the forks to inherit; this process never reads it
+        try:
+            for _ in range(self._count):
+                mine, theirs = fork.Pipe()
+                process = fork.Process(target=_serve, args=(theirs,), daemon=True)
+                process.start()
+                theirs.close()
+                self._conns.append(mine)
+                self._processes.append(process)
+                self._held.append([])
+        finally:
+            _context = None
+        return self
+
+    def __exit__(self, failed: type[BaseException] | None, *_: object) -> None:
+        # Each worker holds copies of the others' pipes, forked with it: closing this end is
+        # no signal. Asked to stop, it does; on an error here it may be busy, and is ended.
+        for conn in self._conns:
+            with contextlib.suppress(OSError):
+                if failed is None:
+                    conn.send(None)
+            conn.close()
+        for process in self._processes:
+            if failed is not None:
+                process.terminate()
+            process.join()
+
+    def _run(
+        self,
+        next_task: Callable[[int], tuple[str, tuple[object, ...]] | None],
+        done: Callable[[int, object], None],
+    ) -> None:
+        """Hand each worker ``next_task(worker)`` until it has none; ``done`` each reply."""
+        from multiprocessing.connection import wait
+
+        sent: list[int] = [0] * len(self._conns)
+        worker_of = {id(conn): worker for worker, conn in enumerate(self._conns)}
+
+        def top_up(worker: int) -> None:
+            while sent[worker] < _AHEAD and (task := next_task(worker)) is not None:
+                self._conns[worker].send(task)
+                sent[worker] += 1
+
+        for worker in range(len(self._conns)):
+            top_up(worker)
+        while any(sent):
+            ready = wait([conn for conn, n in zip(self._conns, sent, strict=True) if n])
+            for conn in ready:
+                worker = worker_of[id(conn)]
+                try:
+                    ok, reply = self._conns[worker].recv()
+                except EOFError:
+                    raise WorkerError(f"worker {worker} ended unexpectedly") from None
+                if not ok:
+                    raise WorkerError(str(reply))
+                sent[worker] -= 1
+                done(worker, reply)
+                top_up(worker)
+
+    def read(self, paths: Sequence[tuple[str, str]], records: Sequence[NoteRecord]) -> Read:
+        """Read these notes (vault path, path on disk), each kept by the worker that read it.
+
+        ``records`` are notes read already (files that could not be read at all): a worker
+        keeps them too.
+        """
+        bar = progress.current()
+        if bar is not None:
+            bar.stage("Reading notes", len(paths) + len(records))
+        items: list[_Item] = [*paths, *(record.packed() for record in records)]
+        batches = [items[i : i + _BATCH] for i in range(0, len(items), _BATCH)]
+        waiting = list(reversed(batches))
+        # Each worker answers in the order it was asked.
+        asked: list[deque[Sequence[_Item]]] = [deque() for _ in self._conns]
+        seen: dict[str, NoteRecord] = {}
+        facts: dict[str, bytes] = {}
+        gathered: dict[str, dict[str, object]] = {}
+
+        def next_task(worker: int) -> tuple[str, tuple[object, ...]] | None:
+            if not waiting:
+                return None
+            asked[worker].append(waiting.pop())
+            return "read", (asked[worker][-1],)
+
+        def done(worker: int, reply: object) -> None:
+            batch = asked[worker].popleft()
+            assert isinstance(reply, list)
+            for packed, digests, by_rule in reply:
+                # Unpacked while the workers read on: this process has nothing else to do.
+                note = NoteRecord.unpacked(packed)
+                path = note.path
+                self._packed[path] = packed
+                self._where[path] = worker
+                self._held[worker].append(path)
+                seen[path] = note
+                facts[path] = digests
+                gathered[path] = by_rule
+            if bar is not None:
+                bar.advance(len(batch))
+
+        self._run(next_task, done)
+        return self._sorted_read(seen, facts, gathered)
+
+    def _sorted_read(
+        self,
+        seen: dict[str, NoteRecord],
+        facts: dict[str, bytes],
+        gathered: dict[str, dict[str, object]],
+    ) -> Read:
+        # In path order, as the cached run holds the notes: the indexes list notes in it.
+        order = sorted(seen)
+        by_rule: dict[str, dict[str, object]] = {r.name: {} for r in self._context.gathering}
+        crashes: dict[str, Finding] = {}
+        for path in order:
+            for name, value in gathered[path].items():
+                if isinstance(value, Finding):
+                    # The engine gathers in path order, and reports the first crash alone.
+                    crashes.setdefault(name, value)
+                else:
+                    by_rule[name][path] = value
+        kept = {name: found for name, found in by_rule.items() if name not in crashes}
+        return Read({p: seen[p] for p in order}, facts, kept, list(crashes.values()))
+
+    def check(self, vault: Vault) -> list[Finding]:
+        """The note rules' raw findings on every note the workers keep.
+
+        ``vault`` holds every note as ``seen_by_others``: the indexes are worked out of it.
+        """
+        bar = progress.current()
+        if bar is not None:
+            bar.stage("Checking", len(self._where))
+        indexes = (vault.concepts, vault.aliases)
+        tasks: list[deque[tuple[str, tuple[object, ...]]]] = []
+        sizes: list[deque[int]] = []
+        for worker, held in enumerate(self._held):
+            packed = {p: b for p, b in self._packed.items() if self._where[p] != worker}
+            chunks = [held[i : i + _BATCH] for i in range(0, len(held), _BATCH)]
+            tasks.append(deque([("receive", (packed, *indexes))]))
+            tasks[-1].extend(("check", (chunk,)) for chunk in chunks)
+            sizes.append(deque(len(chunk) for chunk in chunks))
+        findings: list[Finding] = []
+
+        def next_task(worker: int) -> tuple[str, tuple[object, ...]] | None:
+            return tasks[worker].popleft() if tasks[worker] else None
+
+        def done(worker: int, reply: object) -> None:
+            if reply is None:
+                return  # the notes and indexes were received
+            assert isinstance(reply, list)
+            findings.extend(reply)
+            if bar is not None:
+                bar.advance(sizes[worker].popleft())
+
+        self._run(next_task, done)
+        return findings

@@ -1,0 +1,222 @@
+"""A first run in keeping workers: the findings of a run without the cache, and a cache as good.
+
+On a first run over at least ``shards.MIN_NOTES`` notes, the workers that read the notes check
+them too, and this process holds what rules read of other notes alone. Here the threshold is
+lowered so that every fixture vault goes that way, and each run is compared, finding for
+finding, with ``lint`` over the whole vault in one process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+
+from benchmarks.generate_vault import generate_vault
+from conceptgraph.api import lint_paths
+from conceptgraph.cache import CACHE_DIR_ENV
+from conceptgraph.config import load_config
+from conceptgraph.fix import plan_fixes
+from conceptgraph.lint import engine, shards
+from conceptgraph.lint.incremental import lint_cached
+from conceptgraph.model import NoteRecord
+from conceptgraph.parse import parse_note
+from tests import hostile
+from tests.conftest import FIXTURES
+from tests.test_cache import FIXTURE_VAULTS, Whole, _age, _uncached, _whole
+
+MIGRATION = FIXTURES / "text" / "mojibake" / "migration.md"  # the user's note, damage and all
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "caches"
+    monkeypatch.setenv(CACHE_DIR_ENV, str(folder))
+    return folder
+
+
+@pytest.fixture
+def sharded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every first run goes through keeping workers; the list counts the runs that did.
+
+    A note a batch, one batch at a time: notes are spread over the workers, and with as
+    many workers as notes, each note is read and kept by a worker of its own.
+    """
+    monkeypatch.setattr(shards, "MIN_NOTES", 1)
+    monkeypatch.setattr(shards, "_BATCH", 1)
+    monkeypatch.setattr(shards, "_AHEAD", 1)
+    runs: list[int] = []
+    read = shards.Shards.read
+
+    def counted(self: shards.Shards, *args: object, **kwargs: object) -> shards.Read:
+        runs.append(1)
+        return read(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(shards.Shards, "read", counted)
+    return runs
+
+
+def _first(root: Path, jobs: int = 2) -> list[Whole]:
+    return _whole(lint_paths([root], jobs=jobs, cache=True).findings)
+
+
+@pytest.mark.parametrize("vault", FIXTURE_VAULTS, ids=lambda p: p.name)
+def test_fixture_vaults(vault: Path, sharded: list[int], own_cache: Path) -> None:
+    expected = _uncached(vault)
+    assert _first(vault) == expected
+    assert sharded == [1]
+    # The cache it wrote answers the next run, which reads nothing.
+    assert _first(vault) == expected
+    assert sharded == [1]
+    shutil.rmtree(own_cache)
+
+
+def test_the_hostile_vault(tmp_path: Path, sharded: list[int]) -> None:
+    root = tmp_path / "hostile"
+    hostile.build(root)
+    try:
+        expected = _uncached(root)
+        assert _first(root) == expected
+        assert sharded == [1]
+        assert _first(root) == expected
+    finally:
+        hostile.remove_tree(root)
+
+
+def test_what_rules_read_of_other_notes(tmp_path: Path, sharded: list[int]) -> None:
+    # Each finding below depends on a part of another note that workers see only as
+    # seen_by_others: frontmatter links, headings, block ids, and directives that silence.
+    notes = {
+        "main.md": "---\ncanonical: true\n---\n# Main\n\n## What this is NOT\n\n"
+        "- Not a variant (it is one of ours).\n\nA paragraph. ^kept\n",
+        "variant.md": '---\ncanonical: false\ncanonical_of: "[[main]]"\n---\n# Variant\n',
+        "linker.md": "# Linker\n\n[[variant]], [[main#Main]], [[main#Gone]], [[main#^kept]],"
+        " [[main#^gone]]\n",
+        "quiet.md": "<!-- conceptgraph-disable-file -->\n# Quiet\n\n[[nowhere]]\n",
+        "half.md": "# Half\n\n<!-- conceptgraph-disable broken-link -->\n[[nowhere]]\n"
+        "<!-- conceptgraph-enable broken-link -->\n[[nowhere either]]\n",
+    }
+    root = tmp_path / "v"
+    root.mkdir()
+    for name, text in notes.items():
+        (root / name).write_text(text)
+    expected = _uncached(root)
+    rules = {f[5] for f in expected}
+    assert {"link-to-non-canonical", "negation-contradicts-canonical"} <= rules
+    assert {"broken-heading", "broken-block-ref", "broken-link"} <= rules
+    assert not any(f[0] == "quiet.md" for f in expected)
+    assert _first(root, jobs=len(notes)) == expected
+    assert sharded == [1]
+
+
+def _vault_of_findings(root: Path, notes: int) -> None:
+    generate_vault(root, notes=notes, seed=5)
+    for number, note in enumerate(sorted(root.rglob("*.md"))):
+        note.write_bytes(note.read_bytes() + f"\n[[nowhere {number}]]\n".encode())
+    (root / "loose.md").write_text(
+        "---\naliases: [Loose]\n---\n# Loose\n\n[[nowhere]] and [[Loose#No such heading]]\n"
+    )
+    _age(root)
+
+
+def test_a_generated_vault_then_edits(tmp_path: Path) -> None:
+    # At the real threshold: a vault as large as the ones keeping workers are for.
+    root = tmp_path / "v"
+    _vault_of_findings(root, shards.MIN_NOTES + 50)
+    expected = _uncached(root)
+    assert len({f[0] for f in expected}) > shards.MIN_NOTES
+    config = load_config(root)
+    first = lint_cached(root.resolve(), config, jobs=2)
+    assert _whole(first.findings) == expected
+    assert first.read == first.checked == shards.MIN_NOTES + 51
+    # What it cached stands: a second run reads nothing, and an edit reads one note.
+    again = lint_cached(root.resolve(), config, jobs=2)
+    assert (again.read, _whole(again.findings)) == (0, expected)
+    edited = sorted(root.rglob("*.md"))[7]
+    edited.write_bytes(edited.read_bytes() + b"\n[[loose]] [[also nowhere]]\n")
+    after = lint_cached(root.resolve(), config, jobs=2)
+    # The edited note is checked; the notes its links lead to are read for their headings.
+    assert after.checked == 1
+    assert after.read < 50
+    assert _whole(after.findings) == _uncached(root)
+
+
+def test_a_gathering_that_raises_is_that_rule_s_finding(
+    tmp_path: Path, sharded: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(note: NoteRecord, vault: object) -> object:
+        if note.path.startswith("b"):
+            raise ValueError(f"cannot gather {note.path}")
+        return ()
+
+    orphan = engine.REGISTRY["dependency-cycle"]
+    monkeypatch.setitem(engine.REGISTRY, orphan.name, dataclasses.replace(orphan, gather=broken))
+    root = tmp_path / "v"
+    root.mkdir()
+    for name in ("a", "b2", "b1", "c"):
+        (root / f"{name}.md").write_text(f"# {name}\n\n[[nowhere]]\n")
+    expected = _uncached(root)
+    crashes = [f for f in expected if f[5] == "dependency-cycle"]
+    assert len(crashes) == 1 and "cannot gather b1.md" in str(crashes[0][7])
+    assert _first(root) == expected
+    assert sharded == [1]
+
+
+def test_a_fix_after_a_first_run_reads_the_note_again(tmp_path: Path, sharded: list[int]) -> None:
+    root = tmp_path / "v"
+    root.mkdir()
+    shutil.copy(MIGRATION, root / "migration.md")
+    (root / "other.md").write_text("# Other\n\n[[migration]]\n")
+    result = lint_paths([root], jobs=2, cache=True)
+    assert sharded == [1]
+    report = plan_fixes(result)
+    [change] = report.files
+    assert change.path == "migration.md"
+    assert change.before == parse_note("migration.md", MIGRATION.read_bytes()).text
+    assert "mojibake" in change.rules
+
+
+def test_what_other_notes_see_is_enough_for_every_rule() -> None:
+    # Note rules read the name, frontmatter, headings, block ids and frontmatter links of
+    # other notes, and directives silence findings: all kept. The rest is dropped.
+    record = parse_note("migration.md", MIGRATION.read_bytes())
+    seen = shards.seen_by_others(record)
+    assert record.links and record.list_items and record.sections
+    assert (seen.frontmatter, seen.headings, seen.block_ids) == (
+        record.frontmatter,
+        record.headings,
+        record.block_ids,
+    )
+    assert (seen.directives, seen.decoded, seen.digest) == (
+        record.directives,
+        record.decoded,
+        record.digest,
+    )
+    assert seen.links == tuple(k for k in record.links if k.frontmatter_key is not None)
+    assert (seen.text, seen.sections, seen.list_items) == ("", (), ())
+
+
+def test_a_worker_s_own_bug_is_an_error_not_a_hang(
+    tmp_path: Path, sharded: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def check(paths: object) -> object:
+        raise RuntimeError("a bug in the worker")
+
+    monkeypatch.setattr(shards, "_check", check)
+    root = tmp_path / "v"
+    root.mkdir()
+    (root / "a.md").write_text("# A\n")
+    with pytest.raises(shards.WorkerError, match="a bug in the worker"):
+        lint_paths([root], jobs=2, cache=True)
+
+
+def test_one_job_or_a_foreign_rule_reads_in_this_process() -> None:
+    rules = list(engine.all_rules().values())
+    assert shards.usable(rules, shards.MIN_NOTES, jobs=2)
+    assert not shards.usable(rules, shards.MIN_NOTES - 1, jobs=2)
+    assert not shards.usable(rules, shards.MIN_NOTES, jobs=1)
+    foreign = dataclasses.replace(rules[0], check=lambda note, vault: iter(()))
+    foreign.check.__module__ = "someone_elses_rules"
+    assert not shards.usable([*rules, foreign], shards.MIN_NOTES, jobs=2)
