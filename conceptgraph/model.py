@@ -181,6 +181,12 @@ class Frontmatter:
     span: Span
 
 
+def name_of(path: str) -> str:
+    """A note's name as Obsidian shows it, from its path: the file name without ``.md``."""
+    base = path.rsplit("/", 1)[-1]
+    return base[:-3] if base.lower().endswith(".md") else base
+
+
 @dataclass(frozen=True, slots=True)
 class NoteRecord:
     """Everything conceptgraph knows about one Markdown file, read once."""
@@ -203,8 +209,7 @@ class NoteRecord:
     @property
     def name(self) -> str:
         """The note's name as Obsidian shows it: the file name without ``.md``."""
-        base = self.path.rsplit("/", 1)[-1]
-        return base[:-3] if base.lower().endswith(".md") else base
+        return name_of(self.path)
 
     @property
     def title(self) -> Heading | None:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from conceptgraph import progress
 from conceptgraph.config import Config
-from conceptgraph.model import Link, NoteRecord, Problem, ProblemKind, Span
+from conceptgraph.model import Link, NoteRecord, Problem, ProblemKind, Span, name_of
 from conceptgraph.names import concept_key, fold, heading_key
 from conceptgraph.negation import Negation, negations
 from conceptgraph.parsers import parser_in_use
@@ -119,12 +119,20 @@ class Vault:
         return [p for p in self._by_folded_path.get(fold(path), ()) if p != path]
 
     @cached_property
+    def aliases_by_note(self) -> dict[str, list[str]]:
+        """Every note's aliases, by path: all the name indexes read of the notes.
+
+        Set beforehand by whoever has them without the notes (see ``lint.shards``).
+        """
+        return {path: note_aliases(note) for path, note in self.notes.items()}
+
+    @cached_property
     def aliases(self) -> dict[str, list[str]]:
         """Notes by alias, in ``fold`` form."""
         index: dict[str, list[str]] = defaultdict(list)
-        for note in self.notes.values():
-            for alias in note_aliases(note):
-                index[fold(alias)].append(note.path)
+        for path, aliases in self.aliases_by_note.items():
+            for alias in aliases:
+                index[fold(alias)].append(path)
         return index
 
     @cached_property
@@ -134,13 +142,14 @@ class Vault:
         Keys are in ``concept_key`` form: "Erasure cost" and "the erasure_cost" are one.
         """
         index: dict[str, list[str]] = defaultdict(list)
-        for note in sorted(self.notes.values(), key=lambda n: n.path):
-            index[concept_key(note.name)].append(note.path)
-        for note in sorted(self.notes.values(), key=lambda n: n.path):
-            for alias in note_aliases(note):
+        by_path = sorted(self.aliases_by_note.items())
+        for path, _ in by_path:
+            index[concept_key(name_of(path))].append(path)
+        for path, aliases in by_path:
+            for alias in aliases:
                 owners = index[concept_key(alias)]
-                if note.path not in owners:
-                    owners.append(note.path)
+                if path not in owners:
+                    owners.append(path)
         return index
 
     def concept_notes(self, name: str) -> list[str]:

@@ -540,6 +540,7 @@ def _lint_sharded(
         whole = _vault_digest(files, found.shadowed, facts_of)
         files_key = _vault_digest(files, found.shadowed, {})
         vault = Vault(root, config, read.seen, files, renamed, found.shadowed)
+        vault.__dict__["aliases_by_note"] = read.aliases
         vault.gathered.update(read.gathered)
         crashed = {f.rule for f in read.crashed}
         checked = [r for r in vault_rules if r.name not in crashed]
@@ -559,7 +560,7 @@ def _lint_sharded(
     findings.extend(from_vault.findings)
     findings.sort()
 
-    digests = {path: note.digest for path, note in read.seen.items()}
+    digests = read.digests
     entries = [
         Entry(
             path,
@@ -570,7 +571,7 @@ def _lint_sharded(
             context,
             by_note.get(path, []),
         )
-        for path in sorted(read.seen)
+        for path in digests
         if path in stamps and digests[path]  # as in _lint: neither is cached
     ]
     blobs: dict[str, object] = {
@@ -587,4 +588,4 @@ def _lint_sharded(
         jobs,
     )
     returned = Vault(root, config, later, files, renamed, found.shadowed)
-    return CachedLint(findings, returned, len(read.seen), len(read.seen), True)
+    return CachedLint(findings, returned, len(digests), len(digests), True)

@@ -23,7 +23,7 @@ import os
 import sys
 import traceback
 from collections import deque
-from collections.abc import Callable, Collection, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,7 +33,7 @@ from conceptgraph.config import Config
 from conceptgraph.lint.engine import RAISE_RULE_ERRORS, Rule, Scope, crash, run_rules
 from conceptgraph.model import Finding, NoteRecord
 from conceptgraph.parsers import parser_in_use
-from conceptgraph.vault import Vault, gc_paused, read_note
+from conceptgraph.vault import Vault, gc_paused, note_aliases, read_note
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -75,8 +75,12 @@ def usable(rules: Sequence[Rule], notes: int, jobs: int | None) -> bool:
 class Read:
     """What the workers sent of each note they read, by path."""
 
-    seen: dict[str, NoteRecord]  # ``seen_by_others`` of each note
+    # ``seen_by_others`` of each note, in path order, each unpacked when first asked for:
+    # most never are, and 100,000 of them would take a gigabyte.
+    seen: MutableMapping[str, NoteRecord]
+    digests: dict[str, bytes]  # the hash of each note's bytes
     facts: dict[str, bytes]
+    aliases: dict[str, list[str]]  # ``note_aliases``, in path order: the name indexes
     # What each gathering vault rule took of every note; a rule whose gathering raised is
     # left out, and its crash finding is in ``crashed``.
     gathered: dict[str, dict[str, object]]
@@ -92,7 +96,7 @@ class _Context:
     files: tuple[str, ...]
     disk: dict[str, str]
     shadowed: dict[str, tuple[str, ...]]
-    notes: frozenset[str]  # every note's path
+    notes: tuple[str, ...]  # every note's path
     note_rules: list[Rule]
     gathering: list[Rule]
     facts: Callable[[NoteRecord], bytes]
@@ -106,9 +110,9 @@ class _Kept(MutableMapping[str, NoteRecord]):
     to a note); another worker's notes are there to read once they are received.
     """
 
-    def __init__(self, paths: Collection[str]) -> None:
+    def __init__(self, paths: Iterable[str]) -> None:
         self.own: dict[str, NoteRecord] = {}
-        self._paths = paths
+        self._paths = dict.fromkeys(paths)  # in order, and quick to look up
         self._packed: dict[str, bytes] = {}
         self._unpacked: dict[str, NoteRecord] = {}
 
@@ -118,7 +122,8 @@ class _Kept(MutableMapping[str, NoteRecord]):
     def __getitem__(self, path: str) -> NoteRecord:
         found = self.own.get(path) or self._unpacked.get(path)
         if found is None:
-            found = self._unpacked[path] = NoteRecord.unpacked(self._packed[path])
+            # Unpacked once, and the bytes let go: most notes are a link target somewhere.
+            found = self._unpacked[path] = NoteRecord.unpacked(self._packed.pop(path))
         return found
 
     def __setitem__(self, path: str, note: NoteRecord) -> None:
@@ -157,7 +162,12 @@ def _worker_vault() -> tuple[_Context, Vault]:
 _Item = tuple[str, str] | bytes
 
 
-def _read(batch: Sequence[_Item]) -> list[tuple[bytes, bytes, dict[str, object]]]:
+# What a worker sends of each note it read: its path, ``seen_by_others`` packed, the hash of
+# its bytes, its facts, its aliases, and each gathering rule's gathering (or crash finding).
+_Described = tuple[str, bytes, bytes, bytes, list[str], dict[str, object]]
+
+
+def _read(batch: Sequence[_Item]) -> list[_Described]:
     """In a worker: read, keep and describe a batch of notes."""
     ctx, vault = _worker_vault()
     sent = []
@@ -168,7 +178,11 @@ def _read(batch: Sequence[_Item]) -> list[tuple[bytes, bytes, dict[str, object]]
             else:
                 note = read_note(ctx.root, item[0], item[1], ctx.parser)
             vault.notes[note.path] = note
-            sent.append((seen_by_others(note).packed(), ctx.facts(note), _gather(vault, note)))
+            seen = seen_by_others(note).packed()
+            gathered = _gather(vault, note)
+            sent.append(
+                (note.path, seen, note.digest, ctx.facts(note), note_aliases(note), gathered)
+            )
     return sent
 
 
@@ -259,7 +273,7 @@ class Shards:
             vault.files,
             vault.disk,
             vault.shadowed,
-            frozenset(notes),
+            tuple(notes),
             [r for r in rules if r.scope is Scope.NOTE],
             [r for r in rules if r.gather is not None],
             facts,
@@ -347,9 +361,7 @@ class Shards:
         waiting = list(reversed(batches))
         # Each worker answers in the order it was asked.
         asked: list[deque[Sequence[_Item]]] = [deque() for _ in self._conns]
-        seen: dict[str, NoteRecord] = {}
-        facts: dict[str, bytes] = {}
-        gathered: dict[str, dict[str, object]] = {}
+        described: dict[str, _Described] = {}
 
         def next_task(worker: int) -> tuple[str, tuple[object, ...]] | None:
             if not waiting:
@@ -360,41 +372,38 @@ class Shards:
         def done(worker: int, reply: object) -> None:
             batch = asked[worker].popleft()
             assert isinstance(reply, list)
-            for packed, digests, by_rule in reply:
-                # Unpacked while the workers read on: this process has nothing else to do.
-                note = NoteRecord.unpacked(packed)
-                path = note.path
-                self._packed[path] = packed
+            for note in reply:
+                path = note[0]
+                described[path] = note
                 self._where[path] = worker
                 self._held[worker].append(path)
-                seen[path] = note
-                facts[path] = digests
-                gathered[path] = by_rule
             if bar is not None:
                 bar.advance(len(batch))
 
         self._run(next_task, done)
-        return self._sorted_read(seen, facts, gathered)
+        return self._sorted_read(described)
 
-    def _sorted_read(
-        self,
-        seen: dict[str, NoteRecord],
-        facts: dict[str, bytes],
-        gathered: dict[str, dict[str, object]],
-    ) -> Read:
+    def _sorted_read(self, described: dict[str, _Described]) -> Read:
         # In path order, as the cached run holds the notes: the indexes list notes in it.
-        order = sorted(seen)
+        order = sorted(described)
+        seen = _Kept(order)
+        digests: dict[str, bytes] = {}
+        facts: dict[str, bytes] = {}
+        aliases: dict[str, list[str]] = {}
         by_rule: dict[str, dict[str, object]] = {r.name: {} for r in self._context.gathering}
         crashes: dict[str, Finding] = {}
         for path in order:
-            for name, value in gathered[path].items():
+            _, packed, digests[path], facts[path], aliases[path], gathered = described[path]
+            self._packed[path] = packed
+            for name, value in gathered.items():
                 if isinstance(value, Finding):
                     # The engine gathers in path order, and reports the first crash alone.
                     crashes.setdefault(name, value)
                 else:
                     by_rule[name][path] = value
+        seen.receive(self._packed)
         kept = {name: found for name, found in by_rule.items() if name not in crashes}
-        return Read({p: seen[p] for p in order}, facts, kept, list(crashes.values()))
+        return Read(seen, digests, facts, aliases, kept, list(crashes.values()))
 
     def check(self, vault: Vault) -> list[Finding]:
         """The note rules' raw findings on every note the workers keep.
