@@ -39,7 +39,7 @@ def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def sharded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Every first run goes through keeping workers; the list counts the runs that did.
+    """Every first run goes through keeping workers; the list has each run's worker count.
 
     A note a batch, one batch at a time: notes are spread over the workers, and with as
     many workers as notes, each note is read and kept by a worker of its own.
@@ -51,7 +51,7 @@ def sharded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     read = shards.Shards.read
 
     def counted(self: shards.Shards, *args: object, **kwargs: object) -> shards.Read:
-        runs.append(1)
+        runs.append(self.workers)
         return read(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(shards.Shards, "read", counted)
@@ -66,11 +66,24 @@ def _first(root: Path, jobs: int = 2) -> list[Whole]:
 def test_fixture_vaults(vault: Path, sharded: list[int], own_cache: Path) -> None:
     expected = _uncached(vault)
     assert _first(vault) == expected
-    assert sharded == [1]
+    assert len(sharded) == 1
     # The cache it wrote answers the next run, which reads nothing.
     assert _first(vault) == expected
-    assert sharded == [1]
+    assert len(sharded) == 1
     shutil.rmtree(own_cache)
+
+
+@pytest.mark.parametrize("vault", FIXTURE_VAULTS[::4], ids=lambda p: p.name)
+def test_more_workers_than_jobs(
+    vault: Path, sharded: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A vault too large for as many workers as jobs: each keeps a share of its notes, and no
+    # more than two work at once.
+    monkeypatch.setattr(shards, "_NOTES_PER_WORKER", 2)
+    expected = _uncached(vault)
+    assert _first(vault, jobs=2) == expected
+    notes = sum(1 for p in vault.rglob("*.md"))
+    assert sharded == [2 * -(-notes // 4)]  # whole rounds of two workers, two notes each
 
 
 def test_the_hostile_vault(tmp_path: Path, sharded: list[int]) -> None:
@@ -79,7 +92,7 @@ def test_the_hostile_vault(tmp_path: Path, sharded: list[int]) -> None:
     try:
         expected = _uncached(root)
         assert _first(root) == expected
-        assert sharded == [1]
+        assert len(sharded) == 1
         assert _first(root) == expected
     finally:
         hostile.remove_tree(root)
@@ -108,7 +121,7 @@ def test_what_rules_read_of_other_notes(tmp_path: Path, sharded: list[int]) -> N
     assert {"broken-heading", "broken-block-ref", "broken-link"} <= rules
     assert not any(f[0] == "quiet.md" for f in expected)
     assert _first(root, jobs=len(notes)) == expected
-    assert sharded == [1]
+    assert len(sharded) == 1
 
 
 def _vault_of_findings(root: Path, notes: int) -> None:
@@ -161,7 +174,7 @@ def test_a_gathering_that_raises_is_that_rule_s_finding(
     crashes = [f for f in expected if f[5] == "dependency-cycle"]
     assert len(crashes) == 1 and "cannot gather b1.md" in str(crashes[0][7])
     assert _first(root) == expected
-    assert sharded == [1]
+    assert len(sharded) == 1
 
 
 def test_a_fix_after_a_first_run_reads_the_note_again(tmp_path: Path, sharded: list[int]) -> None:
@@ -170,7 +183,7 @@ def test_a_fix_after_a_first_run_reads_the_note_again(tmp_path: Path, sharded: l
     shutil.copy(MIGRATION, root / "migration.md")
     (root / "other.md").write_text("# Other\n\n[[migration]]\n")
     result = lint_paths([root], jobs=2, cache=True)
-    assert sharded == [1]
+    assert len(sharded) == 1
     report = plan_fixes(result)
     [change] = report.files
     assert change.path == "migration.md"
