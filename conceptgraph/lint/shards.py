@@ -46,8 +46,8 @@ _BATCH = 200
 # Batches handed to one worker before it finishes one: it never waits for the next.
 _AHEAD = 2
 # The most notes one worker keeps. A worker holds about 16 KB a note it keeps and 3.5 KB a
-# note of another's that a link leads to: past 40,000 notes, more workers than jobs keep
-# their share (and the peak memory of each) down, no more than ``jobs`` of them busy at once.
+# note of another's that a link leads to: past this many notes a job, more workers than jobs
+# keep their shares (and the peak memory of each) down, no more than ``jobs`` busy at once.
 _NOTES_PER_WORKER = 20_000
 
 
@@ -56,8 +56,8 @@ def seen_by_others(note: NoteRecord) -> NoteRecord:
 
     Its name, frontmatter (and the links written there: ``canonical_of``), headings, block ids,
     inline directives and whether it could be decoded: the part of a note that the first half
-    of its facts digest covers. Without its text, sections, body links and list items, a tenth
-    of the record.
+    of its facts digest covers. Without its text, sections, body links and list items, about a
+    quarter of the record.
     """
     links = tuple(link for link in note.links if link.frontmatter_key is not None)
     return dataclasses.replace(note, text="", sections=(), links=links, list_items=(), problems=())
