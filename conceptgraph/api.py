@@ -97,6 +97,15 @@ def lint_paths(
             vaults.append(done.vault)
             notes += len(only) if only is not None else len(done.vault.notes)
             continue
+        if only is None:
+            linted = _lint_in_shards(root, config, jobs)
+            if linted is not None:
+                found, vault = linted
+                findings.extend(found)
+                roots.extend([root] * len(found))
+                vaults.append(vault)
+                notes += len(vault.notes)
+                continue
         vault = load_vault(root, config, jobs)
         # The records live as long as the run: keep the cyclic collector from walking them
         # again at every collection the rules trigger.
@@ -119,6 +128,24 @@ def lint_paths(
         vaults.append(vault)
         notes += len(only) if only is not None else len(vault.notes)
     return LintResult(findings, vaults, notes, roots)
+
+
+def _lint_in_shards(
+    root: Path, config: Config, jobs: int | None
+) -> tuple[list[Finding], Vault] | None:
+    """A whole vault linted in workers that keep the notes they read, where that is usable."""
+    from conceptgraph.lint import shards
+    from conceptgraph.lint.engine import finish, selected_rules
+
+    rules = selected_rules(config)
+    found = discover(root, config)
+    count = sum(1 for path in found.files if is_note_path(path))
+    if not shards.usable(rules, count, jobs):
+        return None
+    with gc_paused():
+        linted = shards.lint_all(root, config, found, rules, jobs)
+        raw = [*linted.note_findings, *linted.vault_findings]
+        return finish(linted.vault, rules, raw), linted.later
 
 
 def _cacheable(root: Path, config: Config, only: set[str] | None) -> bool:

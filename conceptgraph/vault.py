@@ -15,7 +15,7 @@ import posixpath
 import stat
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -643,6 +643,101 @@ def read_notes(
         sizes = [len(batch) for batch in batches]
         received = share(futures, lambda i: _read_batch(root, batches[i]), sizes, bar, _unpacked)
         yield from chain.from_iterable(received)
+
+
+class NotesOnDemand(MutableMapping[str, NoteRecord]):
+    """A vault's notes, those not read yet read when first asked for.
+
+    The rules of one edited note ask for a handful of others (the notes its links lead to);
+    the vault rules ask for all, and then all are read at once, in parallel.
+    """
+
+    def __init__(
+        self,
+        fresh: dict[str, NoteRecord],
+        waiting: dict[str, str],
+        root: Path,
+        jobs: int | None,
+    ) -> None:
+        self._loaded = fresh
+        self._parsed = set(fresh)
+        self._waiting = {path: disk for path, disk in waiting.items() if path not in fresh}
+        self._root = root
+        self._jobs = jobs
+        self._order = sorted(fresh.keys() | waiting.keys())
+
+    def __getitem__(self, path: str) -> NoteRecord:
+        found = self._loaded.get(path)
+        if found is None:
+            disk = self._waiting.pop(path)  # KeyError: no such note
+            found = self._loaded[path] = read_note(self._root, path, disk)
+            self._parsed.add(path)
+        return found
+
+    def __setitem__(self, path: str, note: NoteRecord) -> None:
+        if path not in self:
+            self._order.append(path)
+        self._waiting.pop(path, None)
+        self._loaded[path] = note
+
+    def __delitem__(self, path: str) -> None:
+        if path not in self:
+            raise KeyError(path)
+        self._waiting.pop(path, None)
+        self._loaded.pop(path, None)
+        self._order.remove(path)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._loaded or path in self._waiting
+
+    def __iter__(self) -> Iterator[str]:
+        self.read_all(self._waiting)
+        return iter(self._order)
+
+    def paths(self) -> Iterator[str]:
+        """Every note's path, reading none."""
+        return iter(self._order)
+
+    def read_all(self, paths: Iterable[str]) -> None:
+        """Read these notes now, in parallel, rather than one by one when asked for."""
+        pending = sorted((path, self._waiting[path]) for path in paths if path in self._waiting)
+        for record in read_notes(self._root, pending, self._jobs):
+            self._loaded[record.path] = record
+            self._parsed.add(record.path)
+            del self._waiting[record.path]
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @property
+    def read(self) -> int:
+        """How many notes were read."""
+        return len(self._parsed)
+
+    def parsed(self) -> Iterator[NoteRecord]:
+        """The notes read (whole) in this run."""
+        return (self._loaded[path] for path in self._parsed if path in self._loaded)
+
+    def unread(self) -> set[str]:
+        """The notes not read yet."""
+        return set(self._waiting)
+
+    @contextmanager
+    def outlined(self, outlines: Mapping[str, NoteRecord]) -> Iterator[None]:
+        """Inside, notes not read yet stand as their outlines, where ``outlines`` has one.
+
+        For the vault rules alone: an outline has no text, list items or block ids, so no
+        note rule may see one, and afterwards they are taken back.
+        """
+        lent = {path: note for path, note in outlines.items() if path in self._waiting}
+        disks = {path: self._waiting.pop(path) for path in lent}
+        self._loaded.update(lent)
+        try:
+            yield
+        finally:
+            for path in lent:
+                del self._loaded[path]
+            self._waiting.update(disks)
 
 
 def load_vault(root: Path, config: Config, jobs: int | None = None) -> Vault:

@@ -64,13 +64,16 @@ def _first(root: Path, jobs: int = 2) -> list[Whole]:
 
 @pytest.mark.parametrize("vault", FIXTURE_VAULTS, ids=lambda p: p.name)
 def test_fixture_vaults(vault: Path, sharded: list[int], own_cache: Path) -> None:
-    expected = _uncached(vault)
+    expected = _uncached(vault)  # one job: read and checked in this process
     assert _first(vault) == expected
     assert len(sharded) == 1
     # The cache it wrote answers the next run, which reads nothing.
     assert _first(vault) == expected
     assert len(sharded) == 1
     shutil.rmtree(own_cache)
+    # Without the cache, the same workers.
+    assert _uncached(vault, jobs=2) == expected
+    assert len(sharded) == 2
 
 
 @pytest.mark.parametrize("vault", FIXTURE_VAULTS[::4], ids=lambda p: p.name)
@@ -177,12 +180,16 @@ def test_a_gathering_that_raises_is_that_rule_s_finding(
     assert len(sharded) == 1
 
 
-def test_a_fix_after_a_first_run_reads_the_note_again(tmp_path: Path, sharded: list[int]) -> None:
+@pytest.mark.parametrize("cache", [True, False], ids=["first run", "no cache"])
+def test_a_fix_after_a_run_in_workers_reads_the_note_again(
+    tmp_path: Path, sharded: list[int], cache: bool
+) -> None:
     root = tmp_path / "v"
     root.mkdir()
     shutil.copy(MIGRATION, root / "migration.md")
     (root / "other.md").write_text("# Other\n\n[[migration]]\n")
-    result = lint_paths([root], jobs=2, cache=True)
+    result = lint_paths([root], jobs=2, cache=cache)
+    assert result.notes == 2
     assert len(sharded) == 1
     report = plan_fixes(result)
     [change] = report.files

@@ -18,8 +18,7 @@ import hashlib
 import marshal
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,11 +30,11 @@ from conceptgraph.model import Finding, NoteRecord
 from conceptgraph.parsers import parser_in_use
 from conceptgraph.vault import (
     Discovery,
+    NotesOnDemand,
     Vault,
     discover,
     gc_paused,
     is_note_path,
-    read_note,
     read_notes,
 )
 
@@ -111,101 +110,6 @@ def _vault_digest(files: tuple[str, ...], shadowed: object, facts_of: dict[str, 
     for path in sorted(facts_of):
         digest.update(path.encode() + b"\0" + facts_of[path])
     return digest.digest()
-
-
-class _Notes(MutableMapping[str, NoteRecord]):
-    """The vault's notes, those not read in this run read when first asked for.
-
-    The rules of one edited note ask for a handful of others (the notes its links lead to);
-    the vault rules ask for all, and then all are read at once, in parallel.
-    """
-
-    def __init__(
-        self,
-        fresh: dict[str, NoteRecord],
-        waiting: dict[str, str],
-        root: Path,
-        jobs: int | None,
-    ) -> None:
-        self._loaded = fresh
-        self._parsed = set(fresh)
-        self._waiting = {path: disk for path, disk in waiting.items() if path not in fresh}
-        self._root = root
-        self._jobs = jobs
-        self._order = sorted(fresh.keys() | waiting.keys())
-
-    def __getitem__(self, path: str) -> NoteRecord:
-        found = self._loaded.get(path)
-        if found is None:
-            disk = self._waiting.pop(path)  # KeyError: no such note
-            found = self._loaded[path] = read_note(self._root, path, disk)
-            self._parsed.add(path)
-        return found
-
-    def __setitem__(self, path: str, note: NoteRecord) -> None:
-        if path not in self:
-            self._order.append(path)
-        self._waiting.pop(path, None)
-        self._loaded[path] = note
-
-    def __delitem__(self, path: str) -> None:
-        if path not in self:
-            raise KeyError(path)
-        self._waiting.pop(path, None)
-        self._loaded.pop(path, None)
-        self._order.remove(path)
-
-    def __contains__(self, path: object) -> bool:
-        return path in self._loaded or path in self._waiting
-
-    def __iter__(self) -> Iterator[str]:
-        self.read_all(self._waiting)
-        return iter(self._order)
-
-    def paths(self) -> Iterator[str]:
-        """Every note's path, reading none."""
-        return iter(self._order)
-
-    def read_all(self, paths: Iterable[str]) -> None:
-        """Read these notes now, in parallel, rather than one by one when asked for."""
-        pending = sorted((path, self._waiting[path]) for path in paths if path in self._waiting)
-        for record in read_notes(self._root, pending, self._jobs):
-            self._loaded[record.path] = record
-            self._parsed.add(record.path)
-            del self._waiting[record.path]
-
-    def __len__(self) -> int:
-        return len(self._order)
-
-    @property
-    def read(self) -> int:
-        """How many notes were read."""
-        return len(self._parsed)
-
-    def parsed(self) -> Iterator[NoteRecord]:
-        """The notes read (whole) in this run."""
-        return (self._loaded[path] for path in self._parsed if path in self._loaded)
-
-    def unread(self) -> set[str]:
-        """The notes not read yet."""
-        return set(self._waiting)
-
-    @contextmanager
-    def outlined(self, outlines: Mapping[str, NoteRecord]) -> Iterator[None]:
-        """Inside, notes not read yet stand as their outlines, where ``outlines`` has one.
-
-        For the vault rules alone: an outline has no text, list items or block ids, so no
-        note rule may see one, and afterwards they are taken back.
-        """
-        lent = {path: note for path, note in outlines.items() if path in self._waiting}
-        disks = {path: self._waiting.pop(path) for path in lent}
-        self._loaded.update(lent)
-        try:
-            yield
-        finally:
-            for path in lent:
-                del self._loaded[path]
-            self._waiting.update(disks)
 
 
 def lint_cached(
@@ -293,7 +197,7 @@ def _still_holds(before: object, whole: bytes, fresh: Mapping[str, NoteRecord]) 
 
 def _vault_findings(
     vault: Vault,
-    notes: _Notes,
+    notes: NotesOnDemand,
     cache: LintCache,
     rows: dict[str, Row],
     whole: bytes,
@@ -338,7 +242,7 @@ def _outlines(cache: LintCache, rows: Mapping[str, Row], paths: set[str]) -> dic
 
 def _regather(
     vault: Vault,
-    notes: _Notes,
+    notes: NotesOnDemand,
     rows: Mapping[str, Row],
     vault_rules: list[Rule],
     kept: Mapping[str, tuple[bytes, dict[str, object]]],
@@ -424,7 +328,7 @@ def _lint(
     # What gathering rules take of a note follows from its bytes and the list of files.
     files_key = _vault_digest(files, found.shadowed, {})
 
-    notes = _Notes(parsed, {path: found.files[path] for path in kept}, root, jobs)
+    notes = NotesOnDemand(parsed, {path: found.files[path] for path in kept}, root, jobs)
     renamed = {path: on_disk for path, on_disk in found.files.items() if path != on_disk}
     vault = Vault(root, config, notes, files, renamed, found.shadowed)
     note_rules = [r for r in rules if r.scope is Scope.NOTE]
@@ -522,39 +426,17 @@ def _lint_sharded(
     started: int,
 ) -> CachedLint:
     """``_lint`` of a vault none of whose notes the cache knows, in keeping workers."""
-    from concurrent.futures import ThreadPoolExecutor
-
     stamps = _stamps(root, found)
+    linted = shards.lint_all(root, config, found, rules, jobs, facts)
+    read, vault = linted.read, linted.vault
     files = tuple(found.files)
-    renamed = {path: on_disk for path, on_disk in found.files.items() if path != on_disk}
-    paths = [(path, disk) for path, disk in found.files.items() if is_note_path(path)]
-    broken = [record for record in found.broken if record.path not in found.files]
-    vault_rules = [r for r in rules if r.scope is Scope.VAULT]
-    listing = Vault(root, config, {}, files, renamed, found.shadowed)
-    every = [path for path, _ in paths] + [record.path for record in broken]
-    with shards.Shards.open(listing, every, rules, facts, jobs) as workers:
-        read = workers.read(paths, broken)
-        facts_of = read.facts
-        seen = {path: _seen_by_note_rules(both) for path, both in facts_of.items()}
-        context = _vault_digest(files, found.shadowed, seen)
-        whole = _vault_digest(files, found.shadowed, facts_of)
-        files_key = _vault_digest(files, found.shadowed, {})
-        vault = Vault(root, config, read.seen, files, renamed, found.shadowed)
-        vault.__dict__["aliases_by_note"] = read.aliases
-        vault.gathered.update(read.gathered)
-        crashed = {f.rule for f in read.crashed}
-        checked = [r for r in vault_rules if r.name not in crashed]
-        _ = vault.concepts, vault.aliases  # here, before the thread below reads them too
-        # The vault rules read only what was gathered: on a thread of this process, which
-        # otherwise waits for the workers.
-        with ThreadPoolExecutor(1) as thread:
-            from_vault_raw = thread.submit(run_rules, vault, checked, [])
-            raw = workers.check(vault)
-        from_vault = _as_vault_findings(
-            vault, rules, [*from_vault_raw.result(), *read.crashed], whole
-        )
+    seen = {path: _seen_by_note_rules(both) for path, both in read.facts.items()}
+    context = _vault_digest(files, found.shadowed, seen)
+    whole = _vault_digest(files, found.shadowed, read.facts)
+    files_key = _vault_digest(files, found.shadowed, {})
+    from_vault = _as_vault_findings(vault, rules, linted.vault_findings, whole)
     by_note: dict[str, list[Finding]] = {}
-    for finding in finish(vault, rules, raw):
+    for finding in finish(vault, rules, linted.note_findings):
         by_note.setdefault(finding.path, []).append(finding)
     findings = [f for path_findings in by_note.values() for f in path_findings]
     findings.extend(from_vault.findings)
@@ -567,7 +449,7 @@ def _lint_sharded(
             stamps[path],
             started,
             digests[path],
-            facts_of[path],
+            read.facts[path],
             context,
             by_note.get(path, []),
         )
@@ -580,12 +462,4 @@ def _lint_sharded(
     }
     gathered = _gathered(vault, digests, files_key, None) if vault.gathered else None
     cache.write(entries, [], blobs, [], gathered)
-    # For what reads notes after the run (--fix): read again when asked for.
-    later = _Notes(
-        {record.path: record for record in broken},
-        {path: disk for path, disk in paths},
-        root,
-        jobs,
-    )
-    returned = Vault(root, config, later, files, renamed, found.shadowed)
-    return CachedLint(findings, returned, len(digests), len(digests), True)
+    return CachedLint(findings, linted.later, len(digests), len(digests), True)

@@ -33,7 +33,15 @@ from conceptgraph.config import Config
 from conceptgraph.lint.engine import RAISE_RULE_ERRORS, Rule, Scope, crash, run_rules
 from conceptgraph.model import Finding, NoteRecord
 from conceptgraph.parsers import parser_in_use
-from conceptgraph.vault import Vault, gc_paused, note_aliases, read_note
+from conceptgraph.vault import (
+    Discovery,
+    NotesOnDemand,
+    Vault,
+    gc_paused,
+    is_note_path,
+    note_aliases,
+    read_note,
+)
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -103,7 +111,7 @@ class _Context:
     notes: tuple[str, ...]  # every note's path
     note_rules: list[Rule]
     gathering: list[Rule]
-    facts: Callable[[NoteRecord], bytes]
+    facts: Callable[[NoteRecord], bytes] | None
     parser: str
 
 
@@ -184,9 +192,8 @@ def _read(batch: Sequence[_Item]) -> list[_Described]:
             vault.notes[note.path] = note
             seen = seen_by_others(note).packed()
             gathered = _gather(vault, note)
-            sent.append(
-                (note.path, seen, note.digest, ctx.facts(note), note_aliases(note), gathered)
-            )
+            facts = ctx.facts(note) if ctx.facts is not None else b""
+            sent.append((note.path, seen, note.digest, facts, note_aliases(note), gathered))
     return sent
 
 
@@ -276,7 +283,7 @@ class Shards:
         vault: Vault,
         notes: Collection[str],
         rules: Sequence[Rule],
-        facts: Callable[[NoteRecord], bytes],
+        facts: Callable[[NoteRecord], bytes] | None,
         jobs: int | None,
     ) -> Shards:
         """Workers for ``notes`` of ``vault`` (its files, configuration), to run ``rules``."""
@@ -473,3 +480,54 @@ class Shards:
 
         self._run(next_task, done)
         return findings
+
+
+@dataclass(frozen=True, slots=True)
+class Linted:
+    """A whole vault's raw findings, worked out in keeping workers, and what they sent."""
+
+    vault: Vault  # every note as ``seen_by_others``: what the findings are finished against
+    read: Read
+    note_findings: list[Finding]
+    vault_findings: list[Finding]  # a gathering's crash among them
+    later: Vault  # the vault for what reads notes after the run (--fix): read again if asked
+
+
+def lint_all(
+    root: Path,
+    config: Config,
+    found: Discovery,
+    rules: Sequence[Rule],
+    jobs: int | None,
+    facts: Callable[[NoteRecord], bytes] | None = None,
+) -> Linted:
+    """Read and check every note ``found`` in keeping workers; ``facts`` of each note too."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    files = tuple(found.files)
+    renamed = {path: on_disk for path, on_disk in found.files.items() if path != on_disk}
+    paths = [(path, disk) for path, disk in found.files.items() if is_note_path(path)]
+    broken = [record for record in found.broken if record.path not in found.files]
+    listing = Vault(root, config, {}, files, renamed, found.shadowed)
+    every = [path for path, _ in paths] + [record.path for record in broken]
+    with Shards.open(listing, every, rules, facts, jobs) as workers:
+        read = workers.read(paths, broken)
+        vault = Vault(root, config, read.seen, files, renamed, found.shadowed)
+        vault.__dict__["aliases_by_note"] = read.aliases
+        vault.gathered.update(read.gathered)
+        crashed = {f.rule for f in read.crashed}
+        checked = [r for r in rules if r.scope is Scope.VAULT and r.name not in crashed]
+        _ = vault.concepts, vault.aliases  # here, before the thread below reads them too
+        # The vault rules read only what was gathered: on a thread of this process, which
+        # otherwise waits for the workers.
+        with ThreadPoolExecutor(1) as thread:
+            from_vault = thread.submit(run_rules, vault, checked, [])
+            raw = workers.check(vault)
+    later = NotesOnDemand({r.path: r for r in broken}, dict(paths), root, jobs)
+    return Linted(
+        vault,
+        read,
+        raw,
+        [*from_vault.result(), *read.crashed],
+        Vault(root, config, later, files, renamed, found.shadowed),
+    )
