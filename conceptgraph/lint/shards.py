@@ -241,8 +241,10 @@ def _serve(conn: Connection) -> None:
             except Exception:
                 reply = (False, traceback.format_exc())
             conn.send(reply)
-    except (EOFError, OSError):
-        pass  # this process's end of the pipe is closed: the run is over, or failed
+    except (EOFError, OSError, KeyboardInterrupt):
+        # This process's end of the pipe is closed (the run is over, or failed), or Ctrl-C
+        # reached the whole process group: the run's own process reports that, once.
+        pass
     finally:
         conn.close()
 
