@@ -14,6 +14,17 @@ from conceptgraph.lint.report import text_report
 from conceptgraph.model import Finding
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def write_vault(root: Path, files: dict[str, str]) -> Path:
+    """A vault at ``root`` holding these notes (vault path: text, UTF-8); returns ``root``."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
 _EXPECT = re.compile(r"expect:\s*([a-z][a-z-]*(?:\s*,\s*[a-z][a-z-]*)*)")
 
 

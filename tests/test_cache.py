@@ -29,7 +29,7 @@ from conceptgraph.lint.incremental import CachedLint, lint_cached
 from conceptgraph.model import Finding, NoteRecord, Severity, Span
 from conceptgraph.vault import Vault, load_vault
 from tests import hostile
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, write_vault
 
 FIXTURE_VAULTS = sorted({p.parent for p in FIXTURES.glob("*/*/*.md")})
 
@@ -327,11 +327,9 @@ def test_a_cache_written_by_someone_else_is_never_believed(tmp_path: Path, forge
 @pytest.mark.usefixtures("own_cache")
 def test_a_gathering_moved_to_another_note_is_not_believed(tmp_path: Path) -> None:
     # b's gathering says it links to c; copied over a's, it would hide that a is an orphan.
-    root = tmp_path / "v"
-    root.mkdir()
-    (root / "a.md").write_text("# A\n")
-    (root / "b.md").write_text("# B\n\n[[c]]\n")
-    (root / "c.md").write_text("# C\n\n[[b]]\n")
+    root = write_vault(
+        tmp_path / "v", {"a.md": "# A\n", "b.md": "# B\n\n[[c]]\n", "c.md": "# C\n\n[[b]]\n"}
+    )
     _age(root)
     _run(root)
     _run(root)
@@ -515,13 +513,16 @@ GATHERED_EDITS = [
 
 @pytest.mark.usefixtures("own_cache")
 def test_vault_rules_follow_link_edits_from_their_gatherings(tmp_path: Path) -> None:
-    root = tmp_path / "v"
-    root.mkdir()
-    (root / "a.md").write_text("# A\n")
-    (root / "b.md").write_text("# B\n\n[[c]]\n")
-    (root / "c.md").write_text("# C\n\n[[b]]\n")
-    (root / "d.md").write_text("# D\n\n## Structural dependencies\n\n- [[e]]\n")
-    (root / "e.md").write_text("# E\n\n[[b]]\n")
+    root = write_vault(
+        tmp_path / "v",
+        {
+            "a.md": "# A\n",
+            "b.md": "# B\n\n[[c]]\n",
+            "c.md": "# C\n\n[[b]]\n",
+            "d.md": "# D\n\n## Structural dependencies\n\n- [[e]]\n",
+            "e.md": "# E\n\n[[b]]\n",
+        },
+    )
     _age(root)
     for path, text, expected in GATHERED_EDITS:
         with (root / path).open("a") as note:
@@ -540,13 +541,16 @@ def test_a_gathering_kept_from_before_a_prose_edit_is_not_used(tmp_path: Path) -
     # Prose above d's dependency leaves every fact as it was, so the vault rules do not run
     # again; but the link has moved, and when e closes a cycle through d (d -> e -> g -> d)
     # the finding must point at where it is now, not where d's kept gathering saw it.
-    root = tmp_path / "v"
-    root.mkdir()
     deps = "## Structural dependencies\n\n- [[{}]]\n"
-    (root / "d.md").write_text("# D\n\n" + deps.format("e"))
-    (root / "e.md").write_text("# E\n\n" + deps.format("f"))
-    (root / "f.md").write_text("# F\n")
-    (root / "g.md").write_text("# G\n\n" + deps.format("d"))
+    root = write_vault(
+        tmp_path / "v",
+        {
+            "d.md": "# D\n\n" + deps.format("e"),
+            "e.md": "# E\n\n" + deps.format("f"),
+            "f.md": "# F\n",
+            "g.md": "# G\n\n" + deps.format("d"),
+        },
+    )
     _age(root)
     _run(root)
     (root / "d.md").write_text("# D\n\nProse.\n\n" + deps.format("e"))
@@ -612,11 +616,7 @@ SEEN_BY_OTHERS = {
 @pytest.mark.usefixtures("own_cache")
 def test_what_other_notes_see_checks_them_again(tmp_path: Path, case: str) -> None:
     a, before, after = SEEN_BY_OTHERS[case]
-    root = tmp_path / "v"
-    root.mkdir()
-    (root / "a.md").write_text(a)
-    (root / "b.md").write_text(before)
-    (root / "c.md").write_text("# C\n\n[[a]] [[b]]\n")
+    root = write_vault(tmp_path / "v", {"a.md": a, "b.md": before, "c.md": "# C\n\n[[a]] [[b]]\n"})
     _age(root)
     first = _cached(root)
     assert first == _uncached(root)
@@ -655,11 +655,9 @@ def fragile_gathering() -> Iterator[None]:
 
 @pytest.mark.usefixtures("own_cache", "fragile_gathering")
 def test_a_gathering_that_fails_on_an_edit_is_a_finding(tmp_path: Path) -> None:
-    root = tmp_path / "v"
-    root.mkdir()
-    (root / "a.md").write_text("# A\n\n[[b]]\n")
-    (root / "b.md").write_text("# B\n\n[[a]]\n")
-    (root / "x.md").write_text("# X\n")
+    root = write_vault(
+        tmp_path / "v", {"a.md": "# A\n\n[[b]]\n", "b.md": "# B\n\n[[a]]\n", "x.md": "# X\n"}
+    )
     _age(root)
     assert [f.message for f in _run(root).findings if f.rule == "test-gather"] == ["2 links"]
     with (root / "b.md").open("a") as note:

@@ -24,7 +24,7 @@ from conceptgraph.lint.incremental import lint_cached
 from conceptgraph.model import NoteRecord
 from conceptgraph.parse import parse_note
 from tests import hostile
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, write_vault
 from tests.test_cache import FIXTURE_VAULTS, Whole, _age, _uncached, _whole
 
 MIGRATION = FIXTURES / "text" / "mojibake" / "migration.md"  # the user's note, damage and all
@@ -114,10 +114,7 @@ def test_what_rules_read_of_other_notes(tmp_path: Path, sharded: list[int]) -> N
         "half.md": "# Half\n\n<!-- conceptgraph-disable broken-link -->\n[[nowhere]]\n"
         "<!-- conceptgraph-enable broken-link -->\n[[nowhere either]]\n",
     }
-    root = tmp_path / "v"
-    root.mkdir()
-    for name, text in notes.items():
-        (root / name).write_text(text)
+    root = write_vault(tmp_path / "v", notes)
     expected = _uncached(root)
     rules = {f[5] for f in expected}
     assert {"link-to-non-canonical", "negation-contradicts-canonical"} <= rules
@@ -169,10 +166,8 @@ def test_a_gathering_that_raises_is_that_rule_s_finding(
 
     orphan = engine.REGISTRY["dependency-cycle"]
     monkeypatch.setitem(engine.REGISTRY, orphan.name, dataclasses.replace(orphan, gather=broken))
-    root = tmp_path / "v"
-    root.mkdir()
-    for name in ("a", "b2", "b1", "c"):
-        (root / f"{name}.md").write_text(f"# {name}\n\n[[nowhere]]\n")
+    names = ("a", "b2", "b1", "c")
+    root = write_vault(tmp_path / "v", {f"{n}.md": f"# {n}\n\n[[nowhere]]\n" for n in names})
     expected = _uncached(root)
     crashes = [f for f in expected if f[5] == "dependency-cycle"]
     assert len(crashes) == 1 and "cannot gather b1.md" in str(crashes[0][7])

@@ -16,18 +16,12 @@ from hypothesis import strategies as st
 from conceptgraph.lint.report import text_report
 from conceptgraph.lint.rules.structure import Dependencies, _has_cycle
 from conceptgraph.model import Span
-from tests.conftest import check_fixture, fixture_vaults, lint_fixture
+from tests.conftest import check_fixture, fixture_vaults, lint_fixture, write_vault
 
 
 @pytest.mark.parametrize("vault", list(fixture_vaults("structure")), ids=lambda p: p.name)
 def test_structure_rule(vault: Path, request: pytest.FixtureRequest) -> None:
     check_fixture(vault, vault.name, request.config.getoption("--update-expected"))
-
-
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).write_text(text, encoding="utf-8")
-    return root
 
 
 def _depends_on(*names: str) -> str:
@@ -39,7 +33,7 @@ def test_dependency_cycle_message_spells_out_a_cycle_through_the_flagged_note(
 ) -> None:
     # Two cycles share egg: chicken -> egg -> chicken and egg -> residual -> chicken -> egg.
     # All three notes are on a cycle; each message must spell out one that passes through it.
-    vault = _write(
+    vault = write_vault(
         tmp_path,
         {
             "chicken.md": _depends_on("egg"),
