@@ -10,7 +10,7 @@ import pytest
 
 import conceptgraph
 from conceptgraph.lint.engine import all_rules
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, write_vault
 
 REPO = Path(__file__).parent.parent
 NOTES = REPO / "notes"
@@ -36,17 +36,9 @@ def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProce
     )
 
 
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
-
-
 @pytest.fixture
 def clean(tmp_path: Path) -> Path:
-    return write(
+    return write_vault(
         tmp_path / "clean",
         {"a.md": "# A\n\nSee [[b]].\n", "b.md": "# B\n\nBack to [[a]].\n"},
     )
@@ -54,7 +46,7 @@ def clean(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def broken(tmp_path: Path) -> Path:
-    return write(
+    return write_vault(
         tmp_path / "broken",
         {"a.md": "# A\n\nSee [[b]] and [[nope]].\n", "b.md": "# B\n\nBack to [[a]].\n"},
     )
@@ -109,7 +101,9 @@ def test_json_output_of_a_clean_vault_is_an_empty_array(clean: Path) -> None:
 @pytest.fixture
 def warnings_only(tmp_path: Path) -> Path:
     # A self-link is a warning, nothing else is wrong.
-    return write(tmp_path / "warn", {"a.md": "# A\n\n[[a]] [[b]]\n", "b.md": "# B\n\n[[a]]\n"})
+    return write_vault(
+        tmp_path / "warn", {"a.md": "# A\n\n[[a]] [[b]]\n", "b.md": "# B\n\n[[a]]\n"}
+    )
 
 
 def test_fail_on_error_with_only_warnings_exits_0(warnings_only: Path) -> None:
@@ -129,7 +123,7 @@ def test_fail_on_from_config(warnings_only: Path) -> None:
 
 
 def test_one_note_is_linted_against_its_vault(tmp_path: Path) -> None:
-    vault = write(
+    vault = write_vault(
         tmp_path / "vault",
         {
             ".obsidian/app.json": "{}",

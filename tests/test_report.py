@@ -30,7 +30,8 @@ from conceptgraph.lint.report import (
     text_statistics,
 )
 from conceptgraph.model import Edit, Finding, Fix, Severity, Span
-from tests.test_cli import run, write
+from tests.conftest import write_vault
+from tests.test_cli import run
 
 SCHEMA = json.loads(
     (Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8")
@@ -51,7 +52,7 @@ def validate_sarif(text: str) -> dict[str, Any]:
 def vault(tmp_path: Path) -> Path:
     """A broken link (error), a link by alias with a fix (warning), an orphan (info), and a
     file name that needs percent-encoding in a URI."""
-    return write(
+    return write_vault(
         tmp_path / "work" / "vault",
         {
             "a.md": "# A\n\nSee [[b]], [[nope]] and [[transition]].\n",
@@ -202,7 +203,7 @@ def test_sarif_for_a_vault_outside_the_working_folder_uses_a_base_id(
 ) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    other = write(tmp_path / "second", {"x.md": "# X\n\n[[gone]]\n"})
+    other = write_vault(tmp_path / "second", {"x.md": "# X\n\n[[gone]]\n"})
     result = lint_paths([vault, other], jobs=1)
     context = ReportContext.create(result.findings, result.roots, rules=all_rules(), cwd=elsewhere)
     sarif_run = validate_sarif(sarif_report(result.findings, context))["runs"][0]

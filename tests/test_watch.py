@@ -16,13 +16,16 @@ from typing import IO
 import pytest
 
 from conceptgraph.watch import changed, changes, snapshot, watch_roots
-from tests.test_cli import run, write
+from tests.conftest import write_vault
+from tests.test_cli import run
 
 TIMEOUT = 30.0
 
 
 def test_snapshot_skips_hidden_files_and_folders(tmp_path: Path) -> None:
-    write(tmp_path, {"a.md": "a", "sub/b.png": "b", ".obsidian/app.json": "{}", ".hidden.md": ""})
+    write_vault(
+        tmp_path, {"a.md": "a", "sub/b.png": "b", ".obsidian/app.json": "{}", ".hidden.md": ""}
+    )
     assert sorted(p.relative_to(tmp_path).as_posix() for p in snapshot([tmp_path])) == [
         "a.md",
         "sub/b.png",
@@ -30,7 +33,7 @@ def test_snapshot_skips_hidden_files_and_folders(tmp_path: Path) -> None:
 
 
 def test_changed_sees_added_removed_and_modified(tmp_path: Path) -> None:
-    write(tmp_path, {"a.md": "a", "b.md": "b"})
+    write_vault(tmp_path, {"a.md": "a", "b.md": "b"})
     before = snapshot([tmp_path])
     (tmp_path / "a.md").write_text("a longer text", encoding="utf-8")
     (tmp_path / "b.md").unlink()
@@ -39,7 +42,7 @@ def test_changed_sees_added_removed_and_modified(tmp_path: Path) -> None:
 
 
 def test_changes_yields_a_burst_once(tmp_path: Path) -> None:
-    write(tmp_path, {"a.md": "a"})
+    write_vault(tmp_path, {"a.md": "a"})
     # Each poll is a call of `sleep`: the test edits the vault between polls, no real waiting.
     edits: list[Callable[[], None]] = [
         lambda: None,  # first poll: nothing changed
@@ -58,12 +61,12 @@ def test_changes_yields_a_burst_once(tmp_path: Path) -> None:
 
 
 def test_watch_roots_are_vaults(tmp_path: Path) -> None:
-    vault = write(tmp_path / "v", {".obsidian/app.json": "{}", "sub/a.md": "# A\n"})
+    vault = write_vault(tmp_path / "v", {".obsidian/app.json": "{}", "sub/a.md": "# A\n"})
     assert watch_roots([vault / "sub" / "a.md", vault]) == [vault.resolve()]
 
 
 def test_watch_with_fix_is_a_usage_error(tmp_path: Path) -> None:
-    write(tmp_path, {"a.md": "# A\n"})
+    write_vault(tmp_path, {"a.md": "# A\n"})
     result = run("lint", "--watch", "--fix", tmp_path)
     assert result.returncode == 2
     assert "--watch cannot be used with --fix" in result.stderr
@@ -104,7 +107,7 @@ class Lines:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
 def test_watch_lints_again_after_each_change(tmp_path: Path) -> None:
-    vault = write(tmp_path / "vault", {"a.md": "# A\n\n[[b]]\n", "b.md": "# B\n\n[[a]]\n"})
+    vault = write_vault(tmp_path / "vault", {"a.md": "# A\n\n[[b]]\n", "b.md": "# B\n\n[[a]]\n"})
     process = subprocess.Popen(
         [sys.executable, "-m", "conceptgraph", "lint", "--watch", str(vault)],
         stdout=subprocess.PIPE,
@@ -139,7 +142,7 @@ def test_watch_lints_again_after_each_change(tmp_path: Path) -> None:
 
 
 def test_a_report_written_into_the_vault_is_not_a_change(tmp_path: Path) -> None:
-    vault = write(tmp_path / "vault", {"a.md": "# A\n\n[[nowhere]]\n"})
+    vault = write_vault(tmp_path / "vault", {"a.md": "# A\n\n[[nowhere]]\n"})
     report = vault / "report.txt"
     process = subprocess.Popen(
         [sys.executable, "-m", "conceptgraph", "lint", "--watch", "-o", str(report), str(vault)],
