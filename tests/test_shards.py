@@ -76,19 +76,6 @@ def test_fixture_vaults(vault: Path, sharded: list[int], own_cache: Path) -> Non
     assert len(sharded) == 2
 
 
-@pytest.mark.parametrize("vault", FIXTURE_VAULTS[::4], ids=lambda p: p.name)
-def test_more_workers_than_jobs(
-    vault: Path, sharded: list[int], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A vault too large for as many workers as jobs: each keeps a share of its notes, and no
-    # more than two work at once.
-    monkeypatch.setattr(shards, "_NOTES_PER_WORKER", 2)
-    expected = _uncached(vault)
-    assert _first(vault, jobs=2) == expected
-    notes = sum(1 for p in vault.rglob("*.md"))
-    assert sharded == [2 * -(-notes // 4)]  # whole rounds of two workers, two notes each
-
-
 def test_the_hostile_vault(tmp_path: Path, sharded: list[int]) -> None:
     root = tmp_path / "hostile"
     hostile.build(root)

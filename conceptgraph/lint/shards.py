@@ -54,10 +54,6 @@ MIN_NOTES = 600
 _BATCH = 200
 # Batches handed to one worker before it finishes one: it never waits for the next.
 _AHEAD = 2
-# The most notes one worker keeps. A worker holds about 16 KB a note it keeps and 3.5 KB a
-# note of another's that a link leads to: past this many notes a job, more workers than jobs
-# keep their shares (and the peak memory of each) down, no more than ``jobs`` busy at once.
-_NOTES_PER_WORKER = 20_000
 
 
 def seen_by_others(note: NoteRecord) -> NoteRecord:
@@ -264,11 +260,7 @@ class Shards:
 
     def __init__(self, context: _Context, jobs: int | None) -> None:
         self._context = context
-        self._jobs = jobs if jobs is not None else (os.cpu_count() or 1)
-        # A whole number of rounds of ``jobs`` workers: a last round of one would leave the
-        # other cores idle.
-        rounds = -(-len(context.notes) // (self._jobs * _NOTES_PER_WORKER))
-        self._count = self._jobs * max(1, rounds)
+        self._count = jobs if jobs is not None else (os.cpu_count() or 1)
         self._conns: list[Connection] = []
         self._processes: list[BaseProcess] = []
         self._held: list[list[str]] = []
@@ -277,7 +269,7 @@ class Shards:
 
     @property
     def workers(self) -> int:
-        """How many worker processes keep the notes (no more than ``jobs`` busy at once)."""
+        """How many worker processes keep the notes."""
         return self._count
 
     @classmethod
@@ -343,34 +335,19 @@ class Shards:
         next_task: Callable[[int], tuple[str, tuple[object, ...]] | None],
         done: Callable[[int, object], None],
     ) -> None:
-        """Hand each worker ``next_task(worker)`` until it has none; ``done`` each reply.
-
-        No more than ``jobs`` workers have work at once: the next starts when one has no more.
-        """
+        """Hand each worker ``next_task(worker)`` until it has none; ``done`` each reply."""
         from multiprocessing.connection import wait
 
         sent: list[int] = [0] * len(self._conns)
         worker_of = {id(conn): worker for worker, conn in enumerate(self._conns)}
-        finished: set[int] = set()
 
         def top_up(worker: int) -> None:
-            while sent[worker] < _AHEAD:
-                task = next_task(worker)
-                if task is None:
-                    if not sent[worker]:
-                        finished.add(worker)
-                    return
+            while sent[worker] < _AHEAD and (task := next_task(worker)) is not None:
                 self._conns[worker].send(task)
                 sent[worker] += 1
 
-        def start_more() -> None:
-            for worker in range(len(self._conns)):
-                if sum(1 for n in sent if n) >= self._jobs:
-                    return
-                if not sent[worker] and worker not in finished:
-                    top_up(worker)
-
-        start_more()
+        for worker in range(len(self._conns)):
+            top_up(worker)
         while any(sent):
             ready = wait([conn for conn, n in zip(self._conns, sent, strict=True) if n])
             for conn in ready:
@@ -384,8 +361,6 @@ class Shards:
                 sent[worker] -= 1
                 done(worker, reply)
                 top_up(worker)
-                if not sent[worker]:
-                    start_more()
 
     def read(self, paths: Sequence[tuple[str, str]], records: Sequence[NoteRecord]) -> Read:
         """Read these notes (vault path, path on disk), each kept by the worker that read it.
@@ -403,16 +378,10 @@ class Shards:
         asked: list[deque[Sequence[_Item]]] = [deque() for _ in self._conns]
         described: dict[str, _Described] = {}
 
-        # With more workers than jobs, each takes its share of the notes and no more, for the
-        # next to take the rest; otherwise each takes what it can, for none to wait at the end.
-        share = -(-len(items) // len(self._conns)) if len(self._conns) > self._jobs else len(items)
-        taken = [0] * len(self._conns)
-
         def next_task(worker: int) -> tuple[str, tuple[object, ...]] | None:
-            if not waiting or taken[worker] >= share:
+            if not waiting:
                 return None
             asked[worker].append(waiting.pop())
-            taken[worker] += len(asked[worker][-1])
             return "read", (asked[worker][-1],)
 
         def done(worker: int, reply: object) -> None:
