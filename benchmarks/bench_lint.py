@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -63,6 +64,11 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
+    # The highest sum, over the child and every process under it, of their proportional set
+    # sizes (PSS: a page two processes share counts half in each), sampled every 50 ms; 0
+    # when not sampled, or where /proc cannot tell (not Linux). What the whole command takes
+    # of the machine; a run shorter than a few samples may peak between two of them.
+    peak_total_kib: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +78,7 @@ class Measurement:
     median_seconds: float
     peak_rss_kib: int
     last: Run
+    peak_total_kib: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +92,18 @@ class Row:
     lint: Measurement | None
 
 
-def run_process(command: Sequence[str], cwd: Path) -> Run:
-    """Run ``command`` to completion; return its wall time, peak RSS and output."""
+def run_process(command: Sequence[str], cwd: Path, *, total: bool = False) -> Run:
+    """Run ``command`` to completion; return its wall time, peak RSS and output.
+
+    With ``total``, also the peak of all its processes' memory, sampled: reading /proc takes
+    CPU beside the command, so a run whose time counts is not sampled.
+    """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err)
+        sampler = _TotalMemory(process.pid)
+        if total:
+            sampler.start()
         try:
             # wait4 gives this child's own rusage; RUSAGE_CHILDREN would give the
             # maximum over every child so far, which hides a smaller later run.
@@ -98,6 +112,9 @@ def run_process(command: Sequence[str], cwd: Path) -> Run:
             process.kill()
             process.wait()
             raise
+        finally:
+            if total:
+                sampler.stop()
         seconds = time.perf_counter() - started
         # Tell Popen the child is reaped so it never waits on the pid again.
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -109,7 +126,52 @@ def run_process(command: Sequence[str], cwd: Path) -> Run:
             returncode=process.returncode,
             stdout=out.read().decode("utf-8", errors="replace"),
             stderr=err.read().decode("utf-8", errors="replace"),
+            peak_total_kib=sampler.peak_kib,
         )
+
+
+class _TotalMemory(threading.Thread):
+    """Samples the summed PSS of a process and its descendants until stopped (Linux /proc).
+
+    The child's own peak RSS (wait4) misses memory held by worker processes; the sum of their
+    RSS would count pages shared after a fork once per process. PSS counts them once in all.
+    """
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self._pid = pid
+        self._done = threading.Event()
+        self.peak_kib = 0
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    def run(self) -> None:
+        while not self._done.wait(0.05):
+            self.peak_kib = max(self.peak_kib, sum(map(_pss_kib, _tree(self._pid))))
+
+
+def _tree(pid: int) -> list[int]:
+    found = [pid]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as children:
+            for child in children.read().split():
+                found.extend(_tree(int(child)))
+    except OSError:
+        pass
+    return found
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass  # it ended between being listed and being read: it holds nothing now
+    return 0
 
 
 def _check(run: Run, command: Sequence[str], ok: frozenset[int]) -> None:
@@ -135,7 +197,8 @@ def measure(
     """
     if before is not None:
         before()
-    warm = run_process(command, _REPO)
+    # The untimed first run is the one whose memory is sampled, process tree and all.
+    warm = run_process(command, _REPO, total=True)
     _check(warm, command, ok)
     runs = []
     for _ in range(repeat):
@@ -148,6 +211,7 @@ def measure(
         median_seconds=statistics.median(run.seconds for run in runs),
         peak_rss_kib=max(run.peak_rss_kib for run in runs),
         last=runs[-1],
+        peak_total_kib=warm.peak_total_kib,
     )
 
 
