@@ -7,7 +7,8 @@
     ├── UsageError               paths or options that cannot work together
     ├── ExportError              a format that cannot do what was asked
     ├── QueryError               a SPARQL query refused, or one that does not parse
-    └── VaultError               a vault that cannot be read at all
+    ├── VaultError               a vault that cannot be read at all
+    └── WorkerLostError          a worker process ended before its work was done
 
 Problems inside single notes (bad YAML, bad bytes) are never exceptions: they become
 findings, so one broken file cannot stop a run.
@@ -51,3 +52,7 @@ class QueryError(ConceptgraphError):
 
 class VaultError(ConceptgraphError):
     """The vault as a whole cannot be read."""
+
+
+class WorkerLostError(ConceptgraphError):
+    """A worker process ended before its work was done: killed (out of memory?), not a bug."""

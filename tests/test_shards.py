@@ -9,7 +9,10 @@ finding, with ``lint`` over the whole vault in one process.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
+import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,7 @@ from benchmarks.generate_vault import generate_vault
 from conceptgraph.api import lint_paths
 from conceptgraph.cache import CACHE_DIR_ENV
 from conceptgraph.config import load_config
+from conceptgraph.errors import WorkerLostError
 from conceptgraph.fix import plan_fixes
 from conceptgraph.lint import engine, shards
 from conceptgraph.lint.incremental import lint_cached
@@ -211,6 +215,28 @@ def test_a_worker_s_own_bug_is_an_error_not_a_hang(
     root.mkdir()
     (root / "a.md").write_text("# A\n")
     with pytest.raises(shards.WorkerError, match="a bug in the worker"):
+        lint_paths([root], jobs=2, cache=True)
+
+
+@pytest.mark.parametrize(
+    ("end", "said"),
+    [
+        (lambda: os._exit(3), "exit status 3"),
+        (lambda: os.kill(os.getpid(), signal.SIGKILL), "killed by signal 9, perhaps for want"),
+    ],
+    ids=["exits", "killed"],
+)
+def test_a_worker_that_ends_is_an_error_that_says_how(
+    tmp_path: Path,
+    sharded: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    end: Callable[[], None],
+    said: str,
+) -> None:
+    # As the kernel's out-of-memory killer would end it, in the middle of the run.
+    monkeypatch.setattr(shards, "_check", lambda paths: end())
+    root = write_vault(tmp_path / "v", {"a.md": "# A\n", "b.md": "# B\n"})
+    with pytest.raises(WorkerLostError, match=said):
         lint_paths([root], jobs=2, cache=True)
 
 

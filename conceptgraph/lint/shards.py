@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import signal
 import sys
 import traceback
 from collections import deque
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from conceptgraph import progress
 from conceptgraph.config import Config
+from conceptgraph.errors import WorkerLostError
 from conceptgraph.lint.engine import RAISE_RULE_ERRORS, Rule, Scope, crash, run_rules
 from conceptgraph.model import Finding, NoteRecord
 from conceptgraph.parsers import parser_in_use
@@ -343,7 +345,10 @@ class Shards:
 
         def top_up(worker: int) -> None:
             while sent[worker] < _AHEAD and (task := next_task(worker)) is not None:
-                self._conns[worker].send(task)
+                try:
+                    self._conns[worker].send(task)
+                except OSError:
+                    raise self._lost(worker) from None
                 sent[worker] += 1
 
         for worker in range(len(self._conns)):
@@ -354,13 +359,25 @@ class Shards:
                 worker = worker_of[id(conn)]
                 try:
                     ok, reply = self._conns[worker].recv()
-                except EOFError:
-                    raise WorkerError(f"worker {worker} ended unexpectedly") from None
+                except (EOFError, OSError):
+                    raise self._lost(worker) from None
                 if not ok:
                     raise WorkerError(str(reply))
                 sent[worker] -= 1
                 done(worker, reply)
                 top_up(worker)
+
+    def _lost(self, worker: int) -> WorkerLostError:
+        process = self._processes[worker]
+        process.join(timeout=1)
+        code = process.exitcode
+        if code is not None and code < 0:
+            how = f"killed by signal {-code}"
+            if -code == signal.SIGKILL:
+                how += ", perhaps for want of memory: --jobs 1 takes less"
+        else:
+            how = f"exit status {code}" if code is not None else "its pipe closed"
+        return WorkerLostError(f"a worker process ended before its work was done ({how})")
 
     def read(self, paths: Sequence[tuple[str, str]], records: Sequence[NoteRecord]) -> Read:
         """Read these notes (vault path, path on disk), each kept by the worker that read it.
