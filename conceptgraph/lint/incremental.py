@@ -7,7 +7,8 @@ and the digest of what note rules read are both the ones they were worked out un
 findings of vault rules when the digest of everything is, and none of the notes they point
 into has changed (their positions would have moved). Anything else is worked
 out again, so the findings are always those of a run without the cache (a test holds it to
-that on every fixture vault and through a series of edits).
+that on every fixture vault and through a series of edits). A first run in a vault, which
+reads every note, reads and checks them in workers that keep them (:mod:`.shards`).
 """
 
 from __future__ import annotations
