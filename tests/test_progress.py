@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generate_vault import generate_vault
+from conceptgraph.lint import shards
 from conceptgraph.progress import DELAY_ENV, Progress
 
 
@@ -56,7 +57,19 @@ def _lint(args: list[str], *, tty: bool, delay: str = "0") -> tuple[str, str]:
         return out.read().decode(), shown.decode("utf-8", "replace")
 
 
-def test_a_terminal_shows_the_stages_and_stdout_stays_clean(vault: Path) -> None:
+@pytest.fixture(scope="module")
+def large_vault(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("progress") / "v"
+    generate_vault(root, notes=shards.MIN_NOTES + 50, seed=4)  # read and checked in shards
+    (root / "loose.md").write_text("# Loose\n\n[[nowhere]]\n")
+    return root
+
+
+@pytest.mark.parametrize("size", ["pool", "shards"])
+def test_a_terminal_shows_the_stages_and_stdout_stays_clean(
+    size: str, request: pytest.FixtureRequest
+) -> None:
+    vault = request.getfixturevalue("vault" if size == "pool" else "large_vault")
     out, shown = _lint([str(vault)], tty=True)
     assert "Reading notes" in shown
     assert "Checking" in shown
