@@ -139,8 +139,7 @@ def _lint_in_shards(
 
     rules = selected_rules(config)
     found = discover(root, config)
-    count = sum(1 for path in found.files if is_note_path(path))
-    if not shards.usable(rules, count, jobs):
+    if not shards.usable(rules, len(found.notes()), jobs):
         return None
     with gc_paused():
         linted = shards.lint_all(root, config, found, rules, jobs)

@@ -92,6 +92,13 @@ class Vault:
     # note, by path. Filled by the engine, or beforehand by the lint cache.
     gathered: dict[str, dict[str, object]] = field(default_factory=dict, repr=False)
 
+    @classmethod
+    def found(
+        cls, root: Path, config: Config, found: Discovery, notes: MutableMapping[str, NoteRecord]
+    ) -> Vault:
+        """The vault of the files ``discover`` found, holding ``notes``."""
+        return cls(root, config, notes, tuple(found.files), found.renamed(), found.shadowed)
+
     @cached_property
     def _by_path(self) -> dict[str, str]:
         return {fold(path): path for path in self.files}
@@ -398,6 +405,14 @@ class Discovery:
     files: dict[str, str]
     broken: list[NoteRecord]
     shadowed: dict[str, tuple[str, ...]]
+
+    def notes(self) -> list[tuple[str, str]]:
+        """The Markdown notes among the files: (vault path, path on disk), in walk order."""
+        return [(path, disk) for path, disk in self.files.items() if is_note_path(path)]
+
+    def renamed(self) -> dict[str, str]:
+        """The path on disk of each file whose vault path differs from it (NFD names)."""
+        return {path: disk for path, disk in self.files.items() if path != disk}
 
 
 def discover(root: Path, config: Config) -> Discovery:
@@ -743,19 +758,10 @@ class NotesOnDemand(MutableMapping[str, NoteRecord]):
 def load_vault(root: Path, config: Config, jobs: int | None = None) -> Vault:
     """Discover, read and index a whole vault."""
     found = discover(root, config)
-    note_paths = [(path, disk) for path, disk in found.files.items() if is_note_path(path)]
-    notes = {record.path: record for record in read_notes(root, note_paths, jobs)}
+    notes = {record.path: record for record in read_notes(root, found.notes(), jobs)}
     for record in found.broken:
         notes.setdefault(record.path, record)
-    disk = {path: on_disk for path, on_disk in found.files.items() if path != on_disk}
-    return Vault(
-        root=root,
-        config=config,
-        notes=notes,
-        files=tuple(found.files),
-        disk=disk,
-        shadowed=found.shadowed,
-    )
+    return Vault.found(root, config, found, notes)
 
 
 def is_note_path(path: str) -> bool:

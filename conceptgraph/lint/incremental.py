@@ -35,7 +35,6 @@ from conceptgraph.vault import (
     Vault,
     discover,
     gc_paused,
-    is_note_path,
     read_notes,
 )
 
@@ -113,6 +112,22 @@ def _vault_digest(files: tuple[str, ...], shadowed: object, facts_of: dict[str, 
     return digest.digest()
 
 
+def _digests(found: Discovery, facts_of: dict[str, bytes]) -> tuple[bytes, bytes, bytes]:
+    """The vault digests: of what note rules read, of everything, and of the list of files.
+
+    Note rules read less of other notes than vault rules do: a link added to one note's body
+    leaves every other note's findings standing, and only the vault rules run again. What
+    gathering rules take of a note follows from its bytes and the list of files alone.
+    """
+    files = tuple(found.files)
+    seen = {path: _seen_by_note_rules(both) for path, both in facts_of.items()}
+    return (
+        _vault_digest(files, found.shadowed, seen),
+        _vault_digest(files, found.shadowed, facts_of),
+        _vault_digest(files, found.shadowed, {}),
+    )
+
+
 def lint_cached(
     root: Path, config: Config, jobs: int | None = None, folder: Path | None = None
 ) -> CachedLint:
@@ -148,19 +163,16 @@ def _stamps(root: Path, found: Discovery) -> dict[str, Stamp]:
     """Every note's stamp; a note that cannot be stat'ed has none, and is read and reported."""
     stamps: dict[str, Stamp] = {}
     prefix = f"{root}{os.sep}"  # a Path per file would cost more than the stat itself
-    for path, disk in found.files.items():
-        if is_note_path(path):
-            with contextlib.suppress(OSError):
-                stamps[path] = Stamp.of(os.stat(prefix + disk))
+    for path, disk in found.notes():
+        with contextlib.suppress(OSError):
+            stamps[path] = Stamp.of(os.stat(prefix + disk))
     return stamps
 
 
 def _changes(root: Path, found: Discovery, rows: dict[str, Row], jobs: int | None) -> _Changes:
     stamps = _stamps(root, found)
     unsure: list[tuple[str, str]] = []
-    for path, disk in found.files.items():
-        if not is_note_path(path):
-            continue
+    for path, disk in found.notes():
         row = rows.get(path)
         if row is None or path not in stamps or not row.vouches_for(stamps[path]):
             unsure.append((path, disk))
@@ -301,6 +313,26 @@ def _as_vault_findings(
     return VaultFindings(whole, frozenset(f.path for f in raw), finish(vault, rules, raw))
 
 
+def _reported(
+    vault: Vault,
+    rules: list[Rule],
+    raw: list[Finding],
+    kept: Mapping[str, list[Finding]],
+    from_vault: VaultFindings,
+) -> tuple[dict[str, list[Finding]], list[Finding]]:
+    """The note rules' findings by note (``kept`` ones and those of ``raw``), and every one.
+
+    Every finding of the run, sorted, is those and the vault rules'.
+    """
+    by_note = dict(kept)
+    for finding in finish(vault, rules, raw):
+        by_note.setdefault(finding.path, []).append(finding)
+    findings = [f for path_findings in by_note.values() for f in path_findings]
+    findings.extend(from_vault.findings)
+    findings.sort()
+    return by_note, findings
+
+
 def _lint(
     root: Path, config: Config, jobs: int | None, cache: LintCache, rules: list[Rule]
 ) -> CachedLint:
@@ -309,10 +341,8 @@ def _lint(
     rows = cache.rows()
     # A first run in this vault reads every note: workers that keep them check them too. (Not
     # a first run after an upgrade, which writes the outlines of every note as well.)
-    if not rows and not cache.used_before:
-        count = sum(1 for path in found.files if is_note_path(path))
-        if shards.usable(rules, count, jobs):
-            return _lint_sharded(root, config, jobs, cache, rules, found, started)
+    if not rows and not cache.used_before and shards.usable(rules, len(found.notes()), jobs):
+        return _lint_sharded(root, config, jobs, cache, rules, found, started)
     known = set(rows)
     changes = _changes(root, found, rows, jobs)
     stamps, parsed, fresh, touched = changes.stamps, changes.parsed, changes.fresh, changes.touched
@@ -320,18 +350,10 @@ def _lint(
 
     facts_of = {path: rows[path].facts for path in kept}
     facts_of.update((path, facts(record)) for path, record in fresh.items())
-    files = tuple(found.files)
-    # Note rules read less of other notes than vault rules do: a link added to one note's body
-    # leaves every other note's findings standing, and only the vault rules run again.
-    seen = {path: _seen_by_note_rules(both) for path, both in facts_of.items()}
-    context = _vault_digest(files, found.shadowed, seen)
-    whole = _vault_digest(files, found.shadowed, facts_of)
-    # What gathering rules take of a note follows from its bytes and the list of files.
-    files_key = _vault_digest(files, found.shadowed, {})
+    context, whole, files_key = _digests(found, facts_of)
 
     notes = NotesOnDemand(parsed, {path: found.files[path] for path in kept}, root, jobs)
-    renamed = {path: on_disk for path, on_disk in found.files.items() if path != on_disk}
-    vault = Vault(root, config, notes, files, renamed, found.shadowed)
+    vault = Vault.found(root, config, found, notes)
     note_rules = [r for r in rules if r.scope is Scope.NOTE]
     vault_rules = [r for r in rules if r.scope is Scope.VAULT]
 
@@ -349,7 +371,6 @@ def _lint(
         # Names and aliases of every note are facts: the same digest, the same indexes. Without
         # them the first rule to ask would read every note.
         vault.__dict__["concepts"], vault.__dict__["aliases"] = indexes[1], indexes[2]  # type: ignore[index]
-    by_note = dict(current)
     notes.read_all(checking)
     before = cache.get("vault-findings")
     again = not _still_holds(before, whole, fresh)
@@ -371,11 +392,7 @@ def _lint(
     else:
         assert isinstance(before, VaultFindings)
         from_vault = before
-    for finding in finish(vault, rules, raw):
-        by_note.setdefault(finding.path, []).append(finding)
-    findings = [f for path_findings in by_note.values() for f in path_findings]
-    findings.extend(from_vault.findings)
-    findings.sort()
+    by_note, findings = _reported(vault, rules, raw, current, from_vault)
 
     moved = dict(touched)
     entries = [
@@ -430,18 +447,9 @@ def _lint_sharded(
     stamps = _stamps(root, found)
     linted = shards.lint_all(root, config, found, rules, jobs, facts)
     read, vault = linted.read, linted.vault
-    files = tuple(found.files)
-    seen = {path: _seen_by_note_rules(both) for path, both in read.facts.items()}
-    context = _vault_digest(files, found.shadowed, seen)
-    whole = _vault_digest(files, found.shadowed, read.facts)
-    files_key = _vault_digest(files, found.shadowed, {})
+    context, whole, files_key = _digests(found, read.facts)
     from_vault = _as_vault_findings(vault, rules, linted.vault_findings, whole)
-    by_note: dict[str, list[Finding]] = {}
-    for finding in finish(vault, rules, linted.note_findings):
-        by_note.setdefault(finding.path, []).append(finding)
-    findings = [f for path_findings in by_note.values() for f in path_findings]
-    findings.extend(from_vault.findings)
-    findings.sort()
+    by_note, findings = _reported(vault, rules, linted.note_findings, {}, from_vault)
 
     digests = read.digests
     entries = [

@@ -40,7 +40,6 @@ from conceptgraph.vault import (
     NotesOnDemand,
     Vault,
     gc_paused,
-    is_note_path,
     note_aliases,
     read_note,
 )
@@ -493,15 +492,13 @@ def lint_all(
     """Read and check every note ``found`` in keeping workers; ``facts`` of each note too."""
     from concurrent.futures import ThreadPoolExecutor
 
-    files = tuple(found.files)
-    renamed = {path: on_disk for path, on_disk in found.files.items() if path != on_disk}
-    paths = [(path, disk) for path, disk in found.files.items() if is_note_path(path)]
+    paths = found.notes()
     broken = [record for record in found.broken if record.path not in found.files]
-    listing = Vault(root, config, {}, files, renamed, found.shadowed)
+    listing = Vault.found(root, config, found, {})
     every = [path for path, _ in paths] + [record.path for record in broken]
     with Shards.open(listing, every, rules, facts, jobs) as workers:
         read = workers.read(paths, broken)
-        vault = Vault(root, config, read.seen, files, renamed, found.shadowed)
+        vault = Vault.found(root, config, found, read.seen)
         vault.__dict__["aliases_by_note"] = read.aliases
         vault.gathered.update(read.gathered)
         crashed = {f.rule for f in read.crashed}
@@ -518,5 +515,5 @@ def lint_all(
         read,
         raw,
         [*from_vault.result(), *read.crashed],
-        Vault(root, config, later, files, renamed, found.shadowed),
+        Vault.found(root, config, found, later),
     )
