@@ -62,7 +62,7 @@ def lint_paths(
     With ``cache``, each vault's ``.conceptgraph-cache/`` keeps what this run learnt, and the
     next run reads and checks only what changed since; the findings are the same either way.
     """
-    from conceptgraph.lint.engine import RAISE_RULE_ERRORS, lint
+    from conceptgraph.lint.engine import RAISE_RULE_ERRORS
 
     # --traceback is for reproducing a rule's crash: the rules must run, not be remembered.
     cache = cache and not RAISE_RULE_ERRORS.get()
@@ -87,42 +87,7 @@ def lint_paths(
     notes = 0
     for root, only in wanted.items():
         config = load_config(root)
-        if cache and _cacheable(root, config, only):
-            from conceptgraph.lint.incremental import lint_cached
-
-            done = lint_cached(root, config, jobs)
-            found = [f for f in done.findings if only is None or f.path in only]
-            findings.extend(found)
-            roots.extend([root] * len(found))
-            vaults.append(done.vault)
-            notes += len(only) if only is not None else len(done.vault.notes)
-            continue
-        if only is None:
-            linted = _lint_in_shards(root, config, jobs)
-            if linted is not None:
-                found, vault = linted
-                findings.extend(found)
-                roots.extend([root] * len(found))
-                vaults.append(vault)
-                notes += len(vault.notes)
-                continue
-        vault = load_vault(root, config, jobs)
-        # The records live as long as the run: keep the cyclic collector from walking them
-        # again at every collection the rules trigger.
-        gc.freeze()
-        named = None
-        if only is not None:
-            named = {unicodedata.normalize("NFC", disk) for disk in only}
-            for disk in only:
-                rel = unicodedata.normalize("NFC", disk)
-                if rel not in vault.notes:
-                    # Named on the command line but hidden or excluded: lint it all the same.
-                    vault.notes[rel] = read_note(root, rel, disk)
-        # Nor the rules' own results (every link resolved, every negation read), which make
-        # no cycles either: walked at each full collection, they made 100,000 notes take a
-        # quarter longer than ten times 10,000.
-        with gc_paused():
-            found = lint(vault, named, jobs)
+        found, vault = _lint_vault(root, config, only, jobs, cache)
         findings.extend(found)
         roots.extend([root] * len(found))
         vaults.append(vault)
@@ -130,21 +95,42 @@ def lint_paths(
     return LintResult(findings, vaults, notes, roots)
 
 
-def _lint_in_shards(
-    root: Path, config: Config, jobs: int | None
-) -> tuple[list[Finding], Vault] | None:
-    """A whole vault linted in workers that keep the notes they read, where that is usable."""
+def _lint_vault(
+    root: Path, config: Config, only: set[str] | None, jobs: int | None, cache: bool
+) -> tuple[list[Finding], Vault]:
+    """The findings in one vault (in the notes at the disk paths ``only``, if given)."""
     from conceptgraph.lint import shards
-    from conceptgraph.lint.engine import finish, selected_rules
+    from conceptgraph.lint.engine import finish, lint, selected_rules
 
+    if cache and _cacheable(root, config, only):
+        from conceptgraph.lint.incremental import lint_cached
+
+        done = lint_cached(root, config, jobs)
+        return [f for f in done.findings if only is None or f.path in only], done.vault
+    discovery = discover(root, config)
     rules = selected_rules(config)
-    found = discover(root, config)
-    if not shards.usable(rules, len(found.notes()), jobs):
-        return None
+    if only is None and shards.usable(rules, len(discovery.notes()), jobs):
+        with gc_paused():
+            linted = shards.lint_all(root, config, discovery, rules, jobs)
+            raw = [*linted.note_findings, *linted.vault_findings]
+            return finish(linted.vault, rules, raw), linted.later
+    vault = load_vault(root, config, jobs, discovery)
+    # The records live as long as the run: keep the cyclic collector from walking them
+    # again at every collection the rules trigger.
+    gc.freeze()
+    named = None
+    if only is not None:
+        named = {unicodedata.normalize("NFC", disk) for disk in only}
+        for disk in only:
+            rel = unicodedata.normalize("NFC", disk)
+            if rel not in vault.notes:
+                # Named on the command line but hidden or excluded: lint it all the same.
+                vault.notes[rel] = read_note(root, rel, disk)
+    # Nor the rules' own results (every link resolved, every negation read), which make
+    # no cycles either: walked at each full collection, they made 100,000 notes take a
+    # quarter longer than ten times 10,000.
     with gc_paused():
-        linted = shards.lint_all(root, config, found, rules, jobs)
-        raw = [*linted.note_findings, *linted.vault_findings]
-        return finish(linted.vault, rules, raw), linted.later
+        return lint(vault, named, jobs), vault
 
 
 def _cacheable(root: Path, config: Config, only: set[str] | None) -> bool:

@@ -755,9 +755,12 @@ class NotesOnDemand(MutableMapping[str, NoteRecord]):
             self._waiting.update(disks)
 
 
-def load_vault(root: Path, config: Config, jobs: int | None = None) -> Vault:
-    """Discover, read and index a whole vault."""
-    found = discover(root, config)
+def load_vault(
+    root: Path, config: Config, jobs: int | None = None, found: Discovery | None = None
+) -> Vault:
+    """Discover (unless ``found`` is given), read and index a whole vault."""
+    if found is None:
+        found = discover(root, config)
     notes = {record.path: record for record in read_notes(root, found.notes(), jobs)}
     for record in found.broken:
         notes.setdefault(record.path, record)

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pytest
 
+from conceptgraph import api as api_module
 from conceptgraph import parse as parse_module
 from conceptgraph import vault as vault_module
 from conceptgraph.api import lint_paths
@@ -216,7 +217,9 @@ def _after_discovery(monkeypatch: pytest.MonkeyPatch, act: Callable[[], None]) -
         act()
         return found
 
+    # lint_paths discovers a vault itself, and hands what it found on to load_vault.
     monkeypatch.setattr(vault_module, "discover", discover_then_act)
+    monkeypatch.setattr(api_module, "discover", discover_then_act)
 
 
 def test_a_file_deleted_between_discovery_and_reading(
