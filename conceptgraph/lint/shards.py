@@ -103,9 +103,7 @@ class _Context:
 
     root: Path
     config: Config
-    files: tuple[str, ...]
-    disk: dict[str, str]
-    shadowed: dict[str, tuple[str, ...]]
+    found: Discovery  # the vault's files
     notes: tuple[str, ...]  # every note's path
     note_rules: list[Rule]
     gathering: list[Rule]
@@ -163,8 +161,7 @@ def _worker_vault() -> tuple[_Context, Vault]:
     assert _context is not None, "a keeping worker must be forked from Shards"
     if _vault is None:
         ctx = _context
-        notes = _Kept(ctx.notes)
-        _vault = Vault(ctx.root, ctx.config, notes, ctx.files, ctx.disk, ctx.shadowed)
+        _vault = Vault.found(ctx.root, ctx.config, ctx.found, _Kept(ctx.notes))
     return _context, _vault
 
 
@@ -264,31 +261,25 @@ class Shards:
         self._count = jobs if jobs is not None else (os.cpu_count() or 1)
         self._conns: list[Connection] = []
         self._processes: list[BaseProcess] = []
-        self._held: list[list[str]] = []
         self._packed: dict[str, bytes] = {}
-        self._where: dict[str, int] = {}
-
-    @property
-    def workers(self) -> int:
-        """How many worker processes keep the notes."""
-        return self._count
+        self._where: dict[str, int] = {}  # which worker keeps each note, in the order read
 
     @classmethod
     def open(
         cls,
-        vault: Vault,
+        root: Path,
+        config: Config,
+        found: Discovery,
         notes: Collection[str],
         rules: Sequence[Rule],
         facts: Callable[[NoteRecord], bytes] | None,
         jobs: int | None,
     ) -> Shards:
-        """Workers for ``notes`` of ``vault`` (its files, configuration), to run ``rules``."""
+        """Workers for ``notes`` of the vault of the files ``found``, to run ``rules``."""
         context = _Context(
-            vault.root,
-            vault.config,
-            vault.files,
-            vault.disk,
-            vault.shadowed,
+            root,
+            config,
+            found,
             tuple(notes),
             [r for r in rules if r.scope is Scope.NOTE],
             [r for r in rules if r.gather is not None],
@@ -313,7 +304,6 @@ class Shards:
                 theirs.close()
                 self._conns.append(mine)
                 self._processes.append(process)
-                self._held.append([])
         finally:
             _context = None
         return self
@@ -407,7 +397,6 @@ class Shards:
                 path = note[0]
                 described[path] = note
                 self._where[path] = worker
-                self._held[worker].append(path)
             if bar is not None:
                 bar.advance(len(batch))
 
@@ -447,7 +436,8 @@ class Shards:
         indexes = (vault.concepts, vault.aliases)
         tasks: list[deque[tuple[str, tuple[object, ...]]]] = []
         sizes: list[deque[int]] = []
-        for worker, held in enumerate(self._held):
+        for worker in range(len(self._conns)):
+            held = [path for path, keeper in self._where.items() if keeper == worker]
             packed = {p: b for p, b in self._packed.items() if self._where[p] != worker}
             chunks = [held[i : i + _BATCH] for i in range(0, len(held), _BATCH)]
             tasks.append(deque([("receive", (packed, *indexes))]))
@@ -494,9 +484,8 @@ def lint_all(
 
     paths = found.notes()
     broken = [record for record in found.broken if record.path not in found.files]
-    listing = Vault.found(root, config, found, {})
     every = [path for path, _ in paths] + [record.path for record in broken]
-    with Shards.open(listing, every, rules, facts, jobs) as workers:
+    with Shards.open(root, config, found, every, rules, facts, jobs) as workers:
         read = workers.read(paths, broken)
         vault = Vault.found(root, config, found, read.seen)
         vault.__dict__["aliases_by_note"] = read.aliases
