@@ -6,6 +6,7 @@ import gc
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -161,9 +162,9 @@ def query_vault(
         check_query,
         check_syntax,
         load_ntriples,
+        load_produced,
+        read_ntriples,
         run_query,
-        vault_ntriples,
-        vault_store,
     )
     from conceptgraph.triples import check_base, default_base
 
@@ -182,15 +183,19 @@ def query_vault(
         store = stored(root, key) if key is not None else None
         if store is not None:
             return run_query(store, text, base, source)
-    vault = load_vault(root, config, jobs)
     if key is not None:
         from conceptgraph.storecache import keep, keeping
 
         if keeping(root):
-            data = b"".join(vault_ntriples(vault, base))
+            batches: list[bytes] = []
+            with gc_paused():
+                read_ntriples(root, config, base, jobs, batches.append)
+            data = b"".join(batches)
             store = keep(root, key, data, base)
             return run_query(store or load_ntriples(data, base), text, base, source)
-    return run_query(vault_store(vault, base), text, base, source)
+    with gc_paused():
+        store = load_produced(partial(read_ntriples, root, config, base, jobs), base)
+    return run_query(store, text, base, source)
 
 
 def shacl_vault(

@@ -12,7 +12,7 @@ Node ids are stable strings: ``note:<path>``, ``file:<path>``, ``alias:<alias>``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -67,8 +67,10 @@ class _Builder:
         self.vault = vault
         self.graph = GraphParts(vault.root.name)
 
-    def build(self) -> GraphParts:
-        notes = sorted(self.vault.notes.values(), key=lambda n: n.path)
+    def build(self, paths: Iterable[str] | None) -> GraphParts:
+        notes = [
+            self.vault.notes[path] for path in sorted(self.vault.notes if paths is None else paths)
+        ]
         for note in notes:
             self._add_note(note)
         for note in notes:
@@ -162,9 +164,14 @@ class _Builder:
             self.graph.add_edge(source, node, kind="residual", **_where(note.path, item.span))
 
 
-def graph_parts(vault: Vault) -> GraphParts:
-    """The typed graph of a vault as plain data; deterministic for the same vault."""
-    return _Builder(vault).build()
+def graph_parts(vault: Vault, paths: Iterable[str] | None = None) -> GraphParts:
+    """The typed graph of a vault as plain data; deterministic for the same vault.
+
+    With ``paths``, the part of it that the notes at those paths make: their nodes and
+    edges, and the nodes their edges lead to (a concept node placed where the first of
+    those notes names it).
+    """
+    return _Builder(vault).build(paths)
 
 
 def build_graph(vault: Vault) -> nx.MultiDiGraph:

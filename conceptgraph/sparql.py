@@ -19,15 +19,26 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
+from conceptgraph.config import Config
 from conceptgraph.errors import QueryError
-from conceptgraph.triples import IRI, PREFIXES, Triple, VaultRdf, triple_batches
-from conceptgraph.vault import Vault
+from conceptgraph.triples import (
+    IRI,
+    PREFIXES,
+    PartTriples,
+    Triple,
+    VaultRdf,
+    first_named,
+    triple_batches,
+)
+from conceptgraph.vault import Vault, discover, load_vault
 
 # Output formats of SELECT and ASK results; CONSTRUCT and DESCRIBE print Turtle.
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
@@ -252,18 +263,29 @@ def vault_store(vault: Vault, base: str) -> ox.Store:
 
 
 def load_batches(batches: Iterable[bytes], graph: str) -> ox.Store:
-    """An in-memory store holding N-Triples batches, each loaded while the next is made.
+    """An in-memory store holding N-Triples batches, each loaded while the next is made."""
 
-    Oxigraph parses without holding the GIL, so a first query builds its triples on one core
-    while they are loaded on the other. The text is ours (``ntriples``), which the tests load
-    with every check on (``load_ntriples``); here Oxigraph skips checking each IRI again, a
-    quarter of its load time.
+    def produce(sink: Callable[[bytes], None]) -> None:
+        for data in batches:
+            sink(data)
+
+    return load_produced(produce, graph)
+
+
+def load_produced(produce: Callable[[Callable[[bytes], None]], None], graph: str) -> ox.Store:
+    """An in-memory store holding the N-Triples batches ``produce`` hands the function it gets.
+
+    Oxigraph parses without holding the GIL, so each batch is loaded on another core while
+    the next is made. The text is ours (``ntriples``), which the tests load with every check
+    on (``load_ntriples``); here Oxigraph skips checking each IRI again, a quarter of its
+    load time.
     """
     store = ox.Store()
     target = ox.NamedNode(graph)
     with ThreadPoolExecutor(max_workers=1) as loader:
         pending: deque[Future[None]] = deque()
-        for data in batches:
+
+        def sink(data: bytes) -> None:
             pending.append(
                 loader.submit(
                     store.load, data, ox.RdfFormat.N_TRIPLES, to_graph=target, lenient=True
@@ -272,9 +294,53 @@ def load_batches(batches: Iterable[bytes], graph: str) -> ox.Store:
             # At most two batches wait: the text of the whole vault need not be held at once.
             while len(pending) > 2:
                 pending.popleft().result()
+
+        produce(sink)
         for done in pending:
             done.result()
     return store
+
+
+def read_ntriples(
+    root: Path, config: Config, base: str, jobs: int | None, sink: Callable[[bytes], None]
+) -> None:
+    """Read the vault at ``root`` and hand ``sink`` its triples as N-Triples, a batch at a time.
+
+    The triples of ``vault_rdf``, some more than once, in no order. Over a large vault, in
+    worker processes that read the notes and make their triples (see ``lint.shards``), as
+    the batches are loaded here; otherwise in this process.
+    """
+    from conceptgraph.lint import shards
+
+    found = discover(root, config)
+    if not shards.usable((), len(found.notes()), jobs):
+        for data in vault_ntriples(load_vault(root, config, jobs, found), base):
+            sink(data)
+        return
+    concepts: dict[str, dict[str, Any]] = {}
+
+    def made(reply: tuple[bytes, dict[str, dict[str, Any]]]) -> None:
+        data, named = reply
+        first_named(concepts, named)
+        sink(data)
+
+    with shards.reading(root, config, found, (), jobs) as (workers, _, vault):
+        workers.each(vault, "Building the graph", _part_ntriples, (base,), made)
+    sink(ntriples(PartTriples(vault, base).concepts(concepts)))
+
+
+_parts: dict[str, PartTriples] = {}  # in a worker, by base IRI: it works out every IRI once
+
+
+def _part_ntriples(paths: Sequence[str], base: str) -> tuple[bytes, dict[str, dict[str, Any]]]:
+    """In a worker: the N-Triples some of its notes make, and the concepts they name."""
+    from conceptgraph.lint import shards
+
+    parts = _parts.get(base)
+    if parts is None:
+        parts = _parts[base] = PartTriples(shards.worker_vault()[1], base)
+    concepts: dict[str, dict[str, Any]] = {}
+    return ntriples(parts.part(paths, concepts)), concepts
 
 
 def ntriples(triples: Iterable[Triple]) -> bytes:

@@ -306,44 +306,59 @@ class _Builder:
             return IRI(f"{self.base}concept:{encode(rest)}")
         raise ValueError(f"no IRI for graph node {node!r}")
 
-    def groups(self, size: int | None = None) -> Iterator[Groups]:
+    def groups(
+        self,
+        size: int | None = None,
+        paths: Iterable[str] | None = None,
+        concepts: dict[str, dict[str, Any]] | None = None,
+    ) -> Iterator[Groups]:
         """The triples by subject, about ``size`` subjects at a time (None: all at once).
 
         Each subject is in one batch only: a note's triples come with those of its negations,
-        so a batch can be used (loaded into a store) while the next is being made.
+        so a batch can be used (loaded into a store) while the next is being made. With
+        ``paths``, the triples of the part of the graph those notes make (``graph_parts``);
+        given ``concepts``, the nodes of concepts without a note go there instead, for
+        whoever holds every part to place each where the first note names it.
         """
         from conceptgraph.graph import graph_parts
 
-        graph = graph_parts(self.vault)
+        graph = graph_parts(self.vault, paths)
         self.add(self.scheme, _TYPE, _CONCEPT_SCHEME)
         self.add(self.scheme, _TITLE, text_literal(self.vault.root.name))
         # Notes come first among the nodes, and every edge starts at a note.
         for node, data in graph.nodes.items():
-            kind = data["kind"]
-            if kind == "note":
-                self._note(node, data)
-                self._edges(node, graph.edges.get(node, {}))
-            elif kind == "file":
-                subject = self.node_iri(node)
-                self.add(subject, _TYPE, _ATTACHMENT)
-                self.add(subject, _LABEL, text_literal(data["name"]))
-                self.add(subject, _PATH, text_literal(data["path"]))
-            elif kind == "residual":
-                subject = self.node_iri(node)
-                self.add(subject, _TYPE, _RESIDUAL)
-                self.add(subject, _LABEL, text_literal(data["name"]))
-                self.located(subject, data)
-            elif kind == "concept":
-                subject = self.node_iri(node)
-                self.add(subject, _TYPE, _CONCEPT)
-                self.add(subject, _TYPE, _WITHOUT_NOTE)
-                self.add(subject, _IN_SCHEME, self.scheme)
-                self.add(subject, _PREF_LABEL, text_literal(data["name"]))
-                self.located(subject, data)
+            if concepts is not None and data["kind"] == "concept":
+                concepts[node] = data
+                continue
+            self.node(node, data, graph.edges.get(node, {}))
             if size is not None and len(self.triples) >= size:
                 yield self.triples
                 self.triples = defaultdict(set)
         yield self.triples
+
+    def node(self, node: str, data: Mapping[str, Any], edges: Mapping[str, Any]) -> None:
+        """Add the triples of a graph node, with its ``edges`` (those of a note)."""
+        kind = data["kind"]
+        if kind == "note":
+            self._note(node, data)
+            self._edges(node, edges)
+        elif kind == "file":
+            subject = self.node_iri(node)
+            self.add(subject, _TYPE, _ATTACHMENT)
+            self.add(subject, _LABEL, text_literal(data["name"]))
+            self.add(subject, _PATH, text_literal(data["path"]))
+        elif kind == "residual":
+            subject = self.node_iri(node)
+            self.add(subject, _TYPE, _RESIDUAL)
+            self.add(subject, _LABEL, text_literal(data["name"]))
+            self.located(subject, data)
+        elif kind == "concept":
+            subject = self.node_iri(node)
+            self.add(subject, _TYPE, _CONCEPT)
+            self.add(subject, _TYPE, _WITHOUT_NOTE)
+            self.add(subject, _IN_SCHEME, self.scheme)
+            self.add(subject, _PREF_LABEL, text_literal(data["name"]))
+            self.located(subject, data)
 
     def _edges(self, source: str, targets: Mapping[str, list[dict[str, Any]]]) -> None:
         subject = self.node_iri(source)
@@ -431,4 +446,44 @@ def triple_batches(vault: Vault, base: str, size: int = 10_000) -> Iterator[list
     builder = _Builder(vault, base, located=False)
     with gc_paused():
         for batch in builder.groups(size):
-            yield [(subject, *pair) for subject, pairs in batch.items() for pair in pairs]
+            yield _flat(batch)
+
+
+def _flat(groups: Groups) -> list[Triple]:
+    return [(subject, *pair) for subject, pairs in groups.items() for pair in pairs]
+
+
+class PartTriples:
+    """The triples of a vault whose notes are spread over processes, a part at a time.
+
+    Each part is what some notes make (see ``graph_parts``), less the concepts without a
+    note: two parts may both name one, and it is placed where the first note names it. Those
+    who hold every part merge them (``first_named``) and add their triples (``concepts``).
+    Together with them, the parts hold every triple of ``vault_rdf``, some more than once.
+    """
+
+    def __init__(self, vault: Vault, base: str) -> None:
+        self._builder = _Builder(vault, base, located=False)
+
+    def part(self, paths: Iterable[str], concepts: dict[str, dict[str, Any]]) -> list[Triple]:
+        """The triples the notes at ``paths`` make; the concepts they name go in ``concepts``."""
+        builder = self._builder
+        with gc_paused():
+            builder.triples = defaultdict(set)
+            return [t for batch in builder.groups(None, paths, concepts) for t in _flat(batch)]
+
+    def concepts(self, nodes: Mapping[str, Mapping[str, Any]]) -> list[Triple]:
+        """The triples of concept nodes (merged with ``first_named``)."""
+        builder = self._builder
+        builder.triples = defaultdict(set)
+        for node, data in nodes.items():
+            builder.node(node, data, {})
+        return _flat(builder.triples)
+
+
+def first_named(into: dict[str, dict[str, Any]], part: Mapping[str, dict[str, Any]]) -> None:
+    """Merge a part's concept nodes into ``into``: each where the first note (by path) names it."""
+    for node, data in part.items():
+        kept = into.get(node)
+        if kept is None or data["path"] < kept["path"]:
+            into[node] = data

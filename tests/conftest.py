@@ -10,6 +10,7 @@ import pytest
 
 from conceptgraph.api import lint_paths
 from conceptgraph.cache import CACHE_DIR_ENV
+from conceptgraph.lint import shards
 from conceptgraph.lint.report import text_report
 from conceptgraph.model import Finding
 
@@ -23,6 +24,27 @@ def write_vault(root: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return root
+
+
+@pytest.fixture
+def sharded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every whole-vault run goes through keeping workers; the list counts the runs that did.
+
+    A note a batch, one batch at a time: notes are spread over the workers, and with as
+    many workers as notes, each note is read and kept by a worker of its own.
+    """
+    monkeypatch.setattr(shards, "MIN_NOTES", 1)
+    monkeypatch.setattr(shards, "_BATCH", 1)
+    monkeypatch.setattr(shards, "_AHEAD", 1)
+    runs: list[int] = []
+    read = shards.Shards.read
+
+    def counted(self: shards.Shards, *args: object, **kwargs: object) -> shards.Read:
+        runs.append(1)
+        return read(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(shards.Shards, "read", counted)
+    return runs
 
 
 _EXPECT = re.compile(r"expect:\s*([a-z][a-z-]*(?:\s*,\s*[a-z][a-z-]*)*)")

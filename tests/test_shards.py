@@ -41,27 +41,6 @@ def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-@pytest.fixture
-def sharded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Every first run goes through keeping workers; the list counts the runs that did.
-
-    A note a batch, one batch at a time: notes are spread over the workers, and with as
-    many workers as notes, each note is read and kept by a worker of its own.
-    """
-    monkeypatch.setattr(shards, "MIN_NOTES", 1)
-    monkeypatch.setattr(shards, "_BATCH", 1)
-    monkeypatch.setattr(shards, "_AHEAD", 1)
-    runs: list[int] = []
-    read = shards.Shards.read
-
-    def counted(self: shards.Shards, *args: object, **kwargs: object) -> shards.Read:
-        runs.append(1)
-        return read(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(shards.Shards, "read", counted)
-    return runs
-
-
 def _first(root: Path, jobs: int = 2) -> list[Whole]:
     return _whole(lint_paths([root], jobs=jobs, cache=True).findings)
 
@@ -207,10 +186,10 @@ def test_what_other_notes_see_is_enough_for_every_rule() -> None:
 def test_a_worker_s_own_bug_is_an_error_not_a_hang(
     tmp_path: Path, sharded: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def check(paths: object) -> object:
+    def gather(vault: object, note: object) -> object:
         raise RuntimeError("a bug in the worker")
 
-    monkeypatch.setattr(shards, "_check", check)
+    monkeypatch.setattr(shards, "_gather", gather)  # called in the workers alone
     root = tmp_path / "v"
     root.mkdir()
     (root / "a.md").write_text("# A\n")
@@ -234,7 +213,7 @@ def test_a_worker_that_ends_is_an_error_that_says_how(
     said: str,
 ) -> None:
     # As the kernel's out-of-memory killer would end it, in the middle of the run.
-    monkeypatch.setattr(shards, "_check", lambda paths: end())
+    monkeypatch.setattr(shards, "_gather", lambda vault, note: end())
     root = write_vault(tmp_path / "v", {"a.md": "# A\n", "b.md": "# B\n"})
     with pytest.raises(WorkerLostError, match=said):
         lint_paths([root], jobs=2, cache=True)

@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from conceptgraph import progress
 from conceptgraph.config import Config
@@ -156,7 +156,8 @@ _vault: Vault | None = None
 _failed: set[str] = set()
 
 
-def _worker_vault() -> tuple[_Context, Vault]:
+def worker_vault() -> tuple[_Context, Vault]:
+    """In a worker: what it was forked with, and the vault of the notes it keeps."""
     global _vault
     assert _context is not None, "a keeping worker must be forked from Shards"
     if _vault is None:
@@ -176,7 +177,7 @@ _Described = tuple[str, bytes, bytes, bytes, list[str], dict[str, object]]
 
 def _read(batch: Sequence[_Item]) -> list[_Described]:
     """In a worker: read, keep and describe a batch of notes."""
-    ctx, vault = _worker_vault()
+    ctx, vault = worker_vault()
     sent = []
     with gc_paused():
         for item in batch:
@@ -210,7 +211,7 @@ def _gather(vault: Vault, note: NoteRecord) -> dict[str, object]:
 
 def _receive(packed: dict[str, bytes], concepts: object, aliases: object) -> None:
     """In a worker: the notes other workers hold, and the indexes worked out of every note."""
-    _, vault = _worker_vault()
+    _, vault = worker_vault()
     assert isinstance(vault.notes, _Kept)
     vault.notes.receive(packed)
     vault.__dict__["concepts"], vault.__dict__["aliases"] = concepts, aliases
@@ -218,21 +219,24 @@ def _receive(packed: dict[str, bytes], concepts: object, aliases: object) -> Non
 
 def _check(paths: Sequence[str]) -> list[Finding]:
     """In a worker: the note rules' raw findings on some of the notes it keeps."""
-    ctx, vault = _worker_vault()
+    ctx, vault = worker_vault()
     assert isinstance(vault.notes, _Kept)
     own = vault.notes.own
     with gc_paused():
         return run_rules(vault, ctx.note_rules, [own[path] for path in paths])
 
 
+# A task: a function of this package, at module level (sent by name), and its arguments.
+_Task = tuple[Callable[..., object], tuple[object, ...]]
+
+
 def _serve(conn: Connection) -> None:
     """A worker's loop: run each task this process is sent, and send back what it returns."""
-    tasks: dict[str, Callable[..., object]] = {"read": _read, "receive": _receive, "check": _check}
     try:
         while (message := conn.recv()) is not None:
-            name, args = message
+            task, args = message
             try:
-                reply: tuple[bool, object] = (True, tasks[name](*args))
+                reply: tuple[bool, object] = (True, task(*args))
             except Exception:
                 reply = (False, traceback.format_exc())
             conn.send(reply)
@@ -263,6 +267,7 @@ class Shards:
         self._processes: list[BaseProcess] = []
         self._packed: dict[str, bytes] = {}
         self._where: dict[str, int] = {}  # which worker keeps each note, in the order read
+        self._received = [False] * self._count  # whether it has the others' notes
 
     @classmethod
     def open(
@@ -323,7 +328,7 @@ class Shards:
 
     def _run(
         self,
-        next_task: Callable[[int], tuple[str, tuple[object, ...]] | None],
+        next_task: Callable[[int], _Task | None],
         done: Callable[[int, object], None],
     ) -> None:
         """Hand each worker ``next_task(worker)`` until it has none; ``done`` each reply."""
@@ -384,11 +389,11 @@ class Shards:
         asked: list[deque[Sequence[_Item]]] = [deque() for _ in self._conns]
         described: dict[str, _Described] = {}
 
-        def next_task(worker: int) -> tuple[str, tuple[object, ...]] | None:
+        def next_task(worker: int) -> _Task | None:
             if not waiting:
                 return None
             asked[worker].append(waiting.pop())
-            return "read", (asked[worker][-1],)
+            return _read, (asked[worker][-1],)
 
         def done(worker: int, reply: object) -> None:
             batch = asked[worker].popleft()
@@ -430,34 +435,56 @@ class Shards:
 
         ``vault`` holds every note as ``seen_by_others``: the indexes are worked out of it.
         """
+        findings: list[Finding] = []
+        self.each(vault, "Checking", _check, (), findings.extend)
+        return findings
+
+    def each(
+        self,
+        vault: Vault,
+        stage: str,
+        task: Callable[..., object],
+        args: tuple[object, ...],
+        done: Callable[[Any], None],
+    ) -> None:
+        """``task(paths, *args)`` in the workers, on every note each keeps, a batch at a time.
+
+        ``vault`` holds every note as ``seen_by_others``: the indexes are worked out of it.
+        Each worker first receives the notes the others keep; ``done`` gets each batch's
+        reply, as it comes.
+        """
         bar = progress.current()
         if bar is not None:
-            bar.stage("Checking", len(self._where))
+            bar.stage(stage, len(self._where))
         indexes = (vault.concepts, vault.aliases)
-        tasks: list[deque[tuple[str, tuple[object, ...]]]] = []
-        sizes: list[deque[int]] = []
+        tasks: list[deque[_Task]] = []
+        # Each worker answers in the order it was asked: the notes in each batch, or None
+        # for the notes and indexes it was sent.
+        sizes: list[deque[int | None]] = []
         for worker in range(len(self._conns)):
             held = [path for path, keeper in self._where.items() if keeper == worker]
-            packed = {p: b for p, b in self._packed.items() if self._where[p] != worker}
             chunks = [held[i : i + _BATCH] for i in range(0, len(held), _BATCH)]
-            tasks.append(deque([("receive", (packed, *indexes))]))
-            tasks[-1].extend(("check", (chunk,)) for chunk in chunks)
-            sizes.append(deque(len(chunk) for chunk in chunks))
-        findings: list[Finding] = []
+            tasks.append(deque())
+            sizes.append(deque())
+            if not self._received[worker]:
+                packed = {p: b for p, b in self._packed.items() if self._where[p] != worker}
+                tasks[-1].append((_receive, (packed, *indexes)))
+                sizes[-1].append(None)
+                self._received[worker] = True
+            tasks[-1].extend((task, (chunk, *args)) for chunk in chunks)
+            sizes[-1].extend(len(chunk) for chunk in chunks)
 
-        def next_task(worker: int) -> tuple[str, tuple[object, ...]] | None:
+        def next_task(worker: int) -> _Task | None:
             return tasks[worker].popleft() if tasks[worker] else None
 
-        def done(worker: int, reply: object) -> None:
-            if reply is None:
-                return  # the notes and indexes were received
-            assert isinstance(reply, list)
-            findings.extend(reply)
-            if bar is not None:
-                bar.advance(sizes[worker].popleft())
+        def received(worker: int, reply: object) -> None:
+            size = sizes[worker].popleft()
+            if size is not None:
+                done(reply)
+                if bar is not None:
+                    bar.advance(size)
 
-        self._run(next_task, done)
-        return findings
+        self._run(next_task, received)
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,6 +498,30 @@ class Linted:
     later: Vault  # the vault for what reads notes after the run (--fix): read again if asked
 
 
+@contextlib.contextmanager
+def reading(
+    root: Path,
+    config: Config,
+    found: Discovery,
+    rules: Sequence[Rule],
+    jobs: int | None,
+    facts: Callable[[NoteRecord], bytes] | None = None,
+) -> Iterator[tuple[Shards, Read, Vault]]:
+    """Workers that read every note ``found`` and keep it, to run ``rules`` on; what they sent.
+
+    The vault holds every note as ``seen_by_others`` (unpacked when asked for), and its name
+    indexes. ``facts`` of each note are worked out too, if given.
+    """
+    paths = found.notes()
+    broken = [record for record in found.broken if record.path not in found.files]
+    every = [path for path, _ in paths] + [record.path for record in broken]
+    with Shards.open(root, config, found, every, rules, facts, jobs) as workers:
+        read = workers.read(paths, broken)
+        vault = Vault.found(root, config, found, read.seen)
+        vault.__dict__["aliases_by_note"] = read.aliases
+        yield workers, read, vault
+
+
 def lint_all(
     root: Path,
     config: Config,
@@ -482,13 +533,7 @@ def lint_all(
     """Read and check every note ``found`` in keeping workers; ``facts`` of each note too."""
     from concurrent.futures import ThreadPoolExecutor
 
-    paths = found.notes()
-    broken = [record for record in found.broken if record.path not in found.files]
-    every = [path for path, _ in paths] + [record.path for record in broken]
-    with Shards.open(root, config, found, every, rules, facts, jobs) as workers:
-        read = workers.read(paths, broken)
-        vault = Vault.found(root, config, found, read.seen)
-        vault.__dict__["aliases_by_note"] = read.aliases
+    with reading(root, config, found, rules, jobs, facts) as (workers, read, vault):
         vault.gathered.update(read.gathered)
         crashed = {f.rule for f in read.crashed}
         checked = [r for r in rules if r.scope is Scope.VAULT and r.name not in crashed]
@@ -498,7 +543,8 @@ def lint_all(
         with ThreadPoolExecutor(1) as thread:
             from_vault = thread.submit(run_rules, vault, checked, [])
             raw = workers.check(vault)
-    later = NotesOnDemand({r.path: r for r in broken}, dict(paths), root, jobs)
+    broken = {r.path: r for r in found.broken if r.path not in found.files}
+    later = NotesOnDemand(broken, dict(found.notes()), root, jobs)
     return Linted(
         vault,
         read,
