@@ -217,8 +217,11 @@ def definition(note: NoteRecord) -> tuple[str, Span] | None:
         return None
     start = max(section.span.line, section.span.end_line)
     lines = note.first_lines(section.end_line)[start:]
-    body = strip_comments("\n".join(_BLOCK_ID.sub("", line) for line in lines))
-    text = _BLANK_LINES.sub("\n\n", "\n".join(line.rstrip() for line in body.split("\n")))
+    # Each pattern is tried only where it can match: a query reads every note's definition.
+    body = strip_comments("\n".join(_BLOCK_ID.sub("", ln) if "^" in ln else ln for ln in lines))
+    text = "\n".join(line.rstrip() for line in body.split("\n"))
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
     text = text.strip()
     return (text, section.span) if text else None
 
@@ -437,20 +440,15 @@ def vault_rdf(vault: Vault, base: str | None = None) -> VaultRdf:
         return builder.build()
 
 
-def triple_batches(vault: Vault, base: str, size: int = 10_000) -> Iterator[list[Triple]]:
-    """The triples of ``vault_rdf``, unsorted, about ``size`` subjects at a time.
+def triple_batches(vault: Vault, base: str, size: int = 10_000) -> Iterator[Groups]:
+    """The triples of ``vault_rdf``, by subject, about ``size`` subjects at a time.
 
     For a consumer that can use each batch while the next is made (``query`` loads them into
     a store on another thread); ``base`` must already be checked.
     """
     builder = _Builder(vault, base, located=False)
     with gc_paused():
-        for batch in builder.groups(size):
-            yield _flat(batch)
-
-
-def _flat(groups: Groups) -> list[Triple]:
-    return [(subject, *pair) for subject, pairs in groups.items() for pair in pairs]
+        yield from builder.groups(size)
 
 
 class PartTriples:
@@ -465,20 +463,22 @@ class PartTriples:
     def __init__(self, vault: Vault, base: str) -> None:
         self._builder = _Builder(vault, base, located=False)
 
-    def part(self, paths: Iterable[str], concepts: dict[str, dict[str, Any]]) -> list[Triple]:
-        """The triples the notes at ``paths`` make; the concepts they name go in ``concepts``."""
+    def part(self, paths: Iterable[str], concepts: dict[str, dict[str, Any]]) -> Groups:
+        """The triples the notes at ``paths`` make, by subject; the concepts named: ``concepts``."""
         builder = self._builder
+        builder.triples = defaultdict(set)
         with gc_paused():
-            builder.triples = defaultdict(set)
-            return [t for batch in builder.groups(None, paths, concepts) for t in _flat(batch)]
+            for _ in builder.groups(None, paths, concepts):
+                pass
+        return builder.triples
 
-    def concepts(self, nodes: Mapping[str, Mapping[str, Any]]) -> list[Triple]:
-        """The triples of concept nodes (merged with ``first_named``)."""
+    def concepts(self, nodes: Mapping[str, Mapping[str, Any]]) -> Groups:
+        """The triples of concept nodes (merged with ``first_named``), by subject."""
         builder = self._builder
         builder.triples = defaultdict(set)
         for node, data in nodes.items():
             builder.node(node, data, {})
-        return _flat(builder.triples)
+        return builder.triples
 
 
 def first_named(into: dict[str, dict[str, Any]], part: Mapping[str, dict[str, Any]]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import unicodedata
@@ -15,6 +16,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, RDFS, SKOS
@@ -22,11 +25,13 @@ from rdflib.namespace import RDF, RDFS, SKOS
 from conceptgraph.api import open_vault
 from conceptgraph.errors import ExportError
 from conceptgraph.export import ExportOptions, export
+from conceptgraph.parse import parse_note
 from conceptgraph.shacl import packaged, to_rdflib
-from conceptgraph.sparql import load_batches, load_ntriples, ntriples
+from conceptgraph.sparql import load_batches, load_store, ntriples
 from conceptgraph.triples import (
     CG,
     default_base,
+    definition,
     encode,
     resource_iris,
     triple_batches,
@@ -370,9 +375,9 @@ def test_query_batches_hold_the_export_triples(vault: Path) -> None:
     opened = open_vault(vault)
     base = default_base(opened.root)
     batches = list(triple_batches(opened, base, size=3))
-    subjects = [{s for s, _, _ in batch} for batch in batches]
+    subjects = [set(batch) for batch in batches]
     assert sum(map(len, subjects)) == len(set().union(*subjects))
-    streamed = [triple for batch in batches for triple in batch]
+    streamed = [(s, *pair) for batch in batches for s, pairs in batch.items() for pair in pairs]
     assert len(streamed) == len(set(streamed))
     assert set(streamed) == set(vault_rdf(opened, base).triples)
 
@@ -380,8 +385,9 @@ def test_query_batches_hold_the_export_triples(vault: Path) -> None:
 def test_batches_of_awkward_names_load_as_the_export_does(awkward: Path) -> None:
     opened = open_vault(awkward)
     base = default_base(opened.root)
-    streamed = load_batches((ntriples(b) for b in triple_batches(opened, base, size=2)), base)
-    exported = load_ntriples(ntriples(vault_rdf(opened, base).triples), base)
+    batches = triple_batches(opened, base, size=2)
+    streamed = load_batches((ntriples(b.items()) for b in batches), base)
+    exported = load_store(vault_rdf(opened, base))
     assert len(streamed) > 200
     assert set(streamed) == set(exported)
 
@@ -390,3 +396,34 @@ def test_a_batch_that_does_not_load_is_an_error_not_a_gap() -> None:
     good = b"<urn:x:a> <urn:x:p> <urn:x:b> .\n"
     with pytest.raises(SyntaxError):
         load_batches([good, good, b"<urn:x:a> <urn:x:p> .\n", good], "urn:x:")
+
+
+def test_a_definition_is_its_text_as_obsidian_shows_it() -> None:
+    text = (
+        "# T\n\n## Definition\n\nA thing  ^block-1\n<!-- a note to self -->\n\n\n\n"
+        "that %% hidden %%stays.   \n\n## Next\n\nnot this\n"
+    )
+    found = definition(parse_note("t.md", text.encode()))
+    assert found is not None
+    assert found[0] == "A thing\n\nthat stays."
+    assert found[1].line == 3
+    only_obsidian = parse_note("u.md", b"## Definition\n\nSeen %%unseen%% here.\n")
+    assert definition(only_obsidian) == ("Seen  here.", only_obsidian.sections[0].span)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", " ", "^b", "<!--", "-->", "%%", "\n", "\t", "\r"]), max_size=30)
+)
+def test_a_definition_takes_out_what_every_line_would_lose(parts: list[str]) -> None:
+    # The definition's text by the rule, line by line, with no shortcut: block ids, then
+    # comments, then trailing spaces, then runs of blank lines.
+    body = "".join(parts)
+    record = parse_note("t.md", f"## Definition\n{body}\n## After\n".encode())
+    section = record.sections[0]
+    lines = record.lines()[1 : section.end_line]
+    text = "\n".join(re.sub(r"\s+\^[A-Za-z0-9-]+\s*$", "", ln) for ln in lines)
+    text = re.sub(r"<!--.*?(?:-->|$)|%%.*?(?:%%|$)", "", text, flags=re.DOTALL)
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(ln.rstrip() for ln in text.split("\n"))).strip()
+    found = definition(record)
+    assert (found[0] if found else "") == text
