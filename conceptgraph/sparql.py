@@ -324,7 +324,8 @@ def read_ntriples(
         first_named(concepts, named)
         sink(data)
 
-    with shards.reading(root, config, found, (), jobs) as (workers, _, vault):
+    # A note's triples read nothing of another note: only the name indexes.
+    with shards.reading(root, config, found, (), jobs, share=False) as (workers, _, vault):
         workers.each(vault, "Building the graph", _part_ntriples, (base,), made)
     sink(ntriples(PartTriples(vault, base).concepts(concepts).items()))
 

@@ -200,11 +200,11 @@ class Vault:
         if negation.name is None:
             return NamedNegation(negation, None, ())
         if negation.link is not None:
+            # Whether the link leads to a note, and its name, need not read that note.
             target = self.resolve(negation.link, note.path).path
-            named = self.note_at(target)
-            if named is None:
+            if target is None or target not in self.notes:
                 return NamedNegation(negation, concept_key(negation.link.target), ())
-            return NamedNegation(negation, concept_key(named.name), (named.path,))
+            return NamedNegation(negation, concept_key(name_of(target)), (target,))
         key = concept_key(negation.name)
         return NamedNegation(negation, key, tuple(self.concepts.get(key, ())))
 

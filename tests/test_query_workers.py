@@ -75,7 +75,8 @@ def test_what_notes_in_other_workers_name(tmp_path: Path, sharded: list[int]) ->
         "- Not [[Phantom]]: never was.\n- Not c, an alias.\n",
         "c.md": "---\naliases: [see]\n---\n# C\n\n## What this is NOT\n\n"
         "- Not a ghost (it exists).\n\n## Residuals\n\n- a residue\n\n![[diagram.png]]\n",
-        "d.md": "# D\n\n[[Phantom]] [[Ghost]] [[a]]\n",
+        "d.md": "# D\n\n[[Phantom]] [[Ghost]] [[a]]\n\n## What this is NOT\n\n"
+        "- Not [[b]]: other.\n",
     }
     root = tmp_path / "v"
     root.mkdir()

@@ -27,6 +27,7 @@ from conceptgraph.lint import engine, shards
 from conceptgraph.lint.incremental import lint_cached
 from conceptgraph.model import NoteRecord
 from conceptgraph.parse import parse_note
+from conceptgraph.vault import discover
 from tests import hostile
 from tests.conftest import FIXTURES, write_vault
 from tests.test_cache import FIXTURE_VAULTS, Whole, _age, _uncached, _whole
@@ -227,3 +228,22 @@ def test_one_job_or_a_foreign_rule_reads_in_this_process() -> None:
     foreign = dataclasses.replace(rules[0], check=lambda note, vault: iter(()))
     foreign.check.__module__ = "someone_elses_rules"
     assert not shards.usable([*rules, foreign], shards.MIN_NOTES, jobs=2)
+
+
+def test_a_worker_told_not_to_share_reads_no_other_note(tmp_path: Path, sharded: list[int]) -> None:
+    root = write_vault(tmp_path / "v", {"a.md": "# A\n", "b.md": "# B\n"})
+    config = load_config(root)
+    found = discover(root, config)
+    alone = shards.reading(root, config, found, (), 2, share=False)
+    unsent = pytest.raises(shards.WorkerError, match="a note this worker was not sent")
+    with alone as (workers, _, vault), unsent:
+        workers.each(vault, "Reading", _read_every_other_note, (), lambda reply: None)
+    with shards.reading(root, config, found, (), 2) as (workers, _, vault):
+        read: list[int] = []
+        workers.each(vault, "Reading", _read_every_other_note, (), read.append)
+        assert read == [1, 1]
+
+
+def _read_every_other_note(paths: list[str]) -> int:
+    notes = shards.worker_vault()[1].notes
+    return sum(notes.get(path) is not None for path in notes if path not in paths)

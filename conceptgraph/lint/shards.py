@@ -109,6 +109,7 @@ class _Context:
     gathering: list[Rule]
     facts: Callable[[NoteRecord], bytes] | None
     parser: str
+    share: bool  # whether workers are sent what the others keep (``seen_by_others``)
 
 
 class _Kept(MutableMapping[str, NoteRecord]):
@@ -130,8 +131,14 @@ class _Kept(MutableMapping[str, NoteRecord]):
     def __getitem__(self, path: str) -> NoteRecord:
         found = self.own.get(path) or self._unpacked.get(path)
         if found is None:
+            packed = self._packed.pop(path, None)
+            if packed is None:
+                if path in self._paths:
+                    # Not a KeyError, which get() would take for "no such note".
+                    raise RuntimeError(f"{path}: a note this worker was not sent")
+                raise KeyError(path)
             # Unpacked once, and the bytes let go: most notes are a link target somewhere.
-            found = self._unpacked[path] = NoteRecord.unpacked(self._packed.pop(path))
+            found = self._unpacked[path] = NoteRecord.unpacked(packed)
         return found
 
     def __setitem__(self, path: str, note: NoteRecord) -> None:
@@ -186,7 +193,7 @@ def _read(batch: Sequence[_Item]) -> list[_Described]:
             else:
                 note = read_note(ctx.root, item[0], item[1], ctx.parser)
             vault.notes[note.path] = note
-            seen = seen_by_others(note).packed()
+            seen = seen_by_others(note).packed() if ctx.share else b""
             gathered = _gather(vault, note)
             facts = ctx.facts(note) if ctx.facts is not None else b""
             sent.append((note.path, seen, note.digest, facts, note_aliases(note), gathered))
@@ -279,8 +286,12 @@ class Shards:
         rules: Sequence[Rule],
         facts: Callable[[NoteRecord], bytes] | None,
         jobs: int | None,
+        share: bool = True,
     ) -> Shards:
-        """Workers for ``notes`` of the vault of the files ``found``, to run ``rules``."""
+        """Workers for ``notes`` of the vault of the files ``found``, to run ``rules``.
+
+        Unless ``share``, a worker reads nothing of the notes other workers keep.
+        """
         context = _Context(
             root,
             config,
@@ -290,6 +301,7 @@ class Shards:
             [r for r in rules if r.gather is not None],
             facts,
             parser_in_use(),
+            share,
         )
         return cls(context, jobs)
 
@@ -467,7 +479,9 @@ class Shards:
             tasks.append(deque())
             sizes.append(deque())
             if not self._received[worker]:
-                packed = {p: b for p, b in self._packed.items() if self._where[p] != worker}
+                packed = {}
+                if self._context.share:
+                    packed = {p: b for p, b in self._packed.items() if self._where[p] != worker}
                 tasks[-1].append((_receive, (packed, *indexes)))
                 sizes[-1].append(None)
                 self._received[worker] = True
@@ -506,16 +520,18 @@ def reading(
     rules: Sequence[Rule],
     jobs: int | None,
     facts: Callable[[NoteRecord], bytes] | None = None,
+    share: bool = True,
 ) -> Iterator[tuple[Shards, Read, Vault]]:
     """Workers that read every note ``found`` and keep it, to run ``rules`` on; what they sent.
 
-    The vault holds every note as ``seen_by_others`` (unpacked when asked for), and its name
-    indexes. ``facts`` of each note are worked out too, if given.
+    The vault holds every note as ``seen_by_others`` (unpacked when asked for; unless
+    ``share``, no note can be read, and no worker reads another's), and its name indexes.
+    ``facts`` of each note are worked out too, if given.
     """
     paths = found.notes()
     broken = [record for record in found.broken if record.path not in found.files]
     every = [path for path, _ in paths] + [record.path for record in broken]
-    with Shards.open(root, config, found, every, rules, facts, jobs) as workers:
+    with Shards.open(root, config, found, every, rules, facts, jobs, share) as workers:
         read = workers.read(paths, broken)
         vault = Vault.found(root, config, found, read.seen)
         vault.__dict__["aliases_by_note"] = read.aliases
