@@ -21,35 +21,55 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import yaml
+from functools import cache
+from typing import TYPE_CHECKING, cast
 
 from conceptgraph.model import Frontmatter, Problem, ProblemKind, Span
+from conceptgraph.simpleyaml import load_simple
 
-try:
-    _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
-except AttributeError:  # PyYAML built without libyaml
-    _BaseLoader = yaml.SafeLoader
+if TYPE_CHECKING:
+    import yaml
 
+    ScalarConstructor = Callable[[yaml.SafeLoader, yaml.ScalarNode], object]
 
-class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
-    """The safe loader with YAML 1.2 booleans (only true/false), like Obsidian's js-yaml."""
-
-    # Scalars that could not be read as their type, kept as text (see _text_if_invalid).
-    misread: list[Problem]
+    class _Loader(yaml.SafeLoader):
+        misread: list[Problem]
 
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
+@cache
+def _loader() -> type[_Loader]:
+    """The safe loader with YAML 1.2 booleans (only true/false), like Obsidian's js-yaml.
 
-ScalarConstructor = Callable[[yaml.SafeLoader, yaml.ScalarNode], object]
+    Made when first needed: most frontmatter is read without PyYAML (``simpleyaml``), and a
+    run over one edited note need not import it.
+    """
+    import yaml
+
+    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's
+
+    class Loader(base):  # type: ignore[valid-type,misc]
+        # Scalars that could not be read as their type, kept as text (see _text_if_invalid).
+        misread: list[Problem]
+
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool",
+        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        list("tTfF"),
+    )
+    for tag, name in (
+        ("int", "integer"),
+        ("float", "number"),
+        ("bool", "boolean"),
+        ("null", "null"),
+        ("timestamp", "date"),
+    ):
+        construct = yaml.SafeLoader.yaml_constructors[f"tag:yaml.org,2002:{tag}"]
+        Loader.add_constructor(f"tag:yaml.org,2002:{tag}", _text_if_invalid(name, construct))
+    return cast("type[_Loader]", Loader)
 
 
 def _text_if_invalid(name: str, construct: ScalarConstructor) -> ScalarConstructor:
@@ -74,19 +94,6 @@ def _text_if_invalid(name: str, construct: ScalarConstructor) -> ScalarConstruct
             return text
 
     return text_if_invalid
-
-
-for _tag, _name in (
-    ("int", "integer"),
-    ("float", "number"),
-    ("bool", "boolean"),
-    ("null", "null"),
-    ("timestamp", "date"),
-):
-    _Loader.add_constructor(
-        f"tag:yaml.org,2002:{_tag}",
-        _text_if_invalid(_name, yaml.SafeLoader.yaml_constructors[f"tag:yaml.org,2002:{_tag}"]),
-    )
 
 
 # Far beyond any real note's properties, and small enough to walk, copy and pickle at once.
@@ -117,7 +124,12 @@ def split(lines: list[str]) -> Split:
 def load(yaml_text: str, end_line: int) -> tuple[Frontmatter | None, list[Problem]]:
     """Load frontmatter text that starts on file line 2 and whose closing fence is ``end_line``."""
     span = Span(1, 1, end_line, 4)
-    loader = _Loader(yaml_text)
+    simple = load_simple(yaml_text)
+    if simple is not None:
+        return Frontmatter(*simple, span), []
+    import yaml
+
+    loader = _loader()(yaml_text)
     loader.misread = []
     try:
         node = loader.get_single_node()
@@ -177,6 +189,8 @@ def _could_nest(yaml_text: str) -> bool:
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
+    import yaml
+
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
     if isinstance(node, yaml.MappingNode):
@@ -233,7 +247,9 @@ def string_values(yaml_text: str, budget: int = 10_000) -> list[tuple[str, str, 
     Only needed for the few notes with links in properties. Nodes shared through YAML anchors
     are visited once, and at most ``budget`` nodes, so an alias bomb stays cheap.
     """
-    root = yaml.compose(yaml_text, Loader=_Loader)
+    import yaml
+
+    root = yaml.compose(yaml_text, Loader=_loader())
     if not isinstance(root, yaml.MappingNode):
         return []
     found: list[tuple[str, str, Span]] = []
@@ -258,6 +274,8 @@ def string_values(yaml_text: str, budget: int = 10_000) -> list[tuple[str, str, 
 
 
 def _duplicate_keys(node: yaml.Node) -> list[Problem]:
+    import yaml
+
     if not isinstance(node, yaml.MappingNode):
         return []
     seen: set[str] = set()
