@@ -33,7 +33,7 @@ import sqlite3
 import struct
 import sys
 import types
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -278,9 +278,13 @@ class LintCache:
                     found[path] = (digest, by_rule)
         return found
 
-    def outline_digests(self) -> dict[str, bytes]:
-        """For each stored outline, the hash of the bytes it was made from."""
-        return dict(self._select("SELECT path, digest FROM outlines"))
+    def outline_digests(self, paths: Collection[str]) -> dict[str, bytes]:
+        """For the stored outline of each of these notes, the hash of the bytes it was made from."""
+        query = "SELECT path, digest FROM outlines"
+        # An edit asks for a handful: by path, not a pass over every note's row.
+        if len(paths) <= _FEW_PATHS:
+            return dict(self._select_paths(query + " WHERE path IN ", paths))
+        return {path: digest for path, digest in self._select(query) if path in paths}
 
     def write(
         self,

@@ -13,6 +13,8 @@ from functools import lru_cache
 
 def fold(name: str) -> str:
     """The form Obsidian compares file names in: NFC (macOS writes NFD) and lower case."""
+    if name.isascii():
+        return name.lower()  # already NFC: indexes fold every file name of the vault
     return unicodedata.normalize("NFC", name).lower()
 
 

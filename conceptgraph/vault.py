@@ -107,7 +107,7 @@ class Vault:
     def _by_base(self) -> dict[str, list[str]]:
         index: dict[str, list[str]] = defaultdict(list)
         for path in self.files:
-            index[fold(posixpath.basename(path))].append(path)
+            index[fold(path[path.rfind("/") + 1 :])].append(path)  # the base name
         return index
 
     @cached_property

@@ -104,14 +104,6 @@ def _seen_by_note_rules(facts: bytes) -> bytes:
     return facts[:16]
 
 
-def _vault_digest(files: tuple[str, ...], shadowed: object, facts_of: dict[str, bytes]) -> bytes:
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(repr((files, shadowed)).encode())
-    for path in sorted(facts_of):
-        digest.update(path.encode() + b"\0" + facts_of[path])
-    return digest.digest()
-
-
 def _digests(found: Discovery, facts_of: dict[str, bytes]) -> tuple[bytes, bytes, bytes]:
     """The vault digests: of what note rules read, of everything, and of the list of files.
 
@@ -119,13 +111,14 @@ def _digests(found: Discovery, facts_of: dict[str, bytes]) -> tuple[bytes, bytes
     leaves every other note's findings standing, and only the vault rules run again. What
     gathering rules take of a note follows from its bytes and the list of files alone.
     """
-    files = tuple(found.files)
-    seen = {path: _seen_by_note_rules(both) for path, both in facts_of.items()}
-    return (
-        _vault_digest(files, found.shadowed, seen),
-        _vault_digest(files, found.shadowed, facts_of),
-        _vault_digest(files, found.shadowed, {}),
-    )
+    files = repr((tuple(found.files), found.shadowed)).encode()
+    seen = hashlib.blake2b(files, digest_size=16)
+    whole = hashlib.blake2b(files, digest_size=16)
+    for path in sorted(facts_of):
+        name, facts = path.encode() + b"\0", facts_of[path]
+        seen.update(name + _seen_by_note_rules(facts))
+        whole.update(name + facts)
+    return seen.digest(), whole.digest(), hashlib.blake2b(files, digest_size=16).digest()
 
 
 def lint_cached(
@@ -427,7 +420,7 @@ def _lint(
     read_whole = (
         [n for n in notes.parsed() if n.digest and n.path in stamps] if cache.used_before else []
     )
-    have = cache.outline_digests() if read_whole else {}
+    have = cache.outline_digests({n.path for n in read_whole}) if read_whole else {}
     new_outlines = [outline(n) for n in read_whole if have.get(n.path) != n.digest]
     if entries or gone or blobs or new_outlines or (gathered and gathered.rows):
         cache.write(entries, gone, blobs, new_outlines, gathered)
