@@ -7,7 +7,7 @@ Items read ``Not a rename (why).``, ``Not rollback (why).`` or ``Not [[convergen
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from conceptgraph.model import Link, ListItem, NoteRecord
 from conceptgraph.names import strip_comments
@@ -23,8 +23,7 @@ _ITEM = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Negation:
+class Negation(NamedTuple):
     """One item of a negation section: the concept named, and the link when it is written as one."""
 
     item: ListItem

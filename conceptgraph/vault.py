@@ -22,6 +22,7 @@ from fnmatch import fnmatchcase
 from functools import cached_property
 from itertools import chain
 from pathlib import Path
+from typing import NamedTuple
 
 from conceptgraph import progress
 from conceptgraph.config import Config
@@ -61,8 +62,7 @@ class Resolution:
         return len(self.candidates) > 1
 
 
-@dataclass(frozen=True, slots=True)
-class NamedNegation:
+class NamedNegation(NamedTuple):
     """A negation item, the concept key it names, and the notes that carry that concept."""
 
     negation: Negation
