@@ -37,7 +37,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from conceptgraph.config import Config
 from conceptgraph.model import Finding, NoteRecord
@@ -55,8 +55,8 @@ _BUSY_TIMEOUT_S = 2.0
 _MAC_BYTES = 32
 
 
-@dataclass(frozen=True, slots=True)
-class Stamp:
+# Stamp and Row are named tuples: a run makes one of each for every note of the vault.
+class Stamp(NamedTuple):
     """What a file's stat says about its content: equal stamps, the same bytes (mostly)."""
 
     size: int
@@ -69,8 +69,7 @@ class Stamp:
         return cls(info.st_size, info.st_mtime_ns, info.st_ino)
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):
     """The cached state of one note; its findings still pickled (unpickled when needed)."""
 
     stamp: Stamp
