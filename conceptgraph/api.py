@@ -6,7 +6,6 @@ import gc
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -162,9 +161,9 @@ def query_vault(
         check_query,
         check_syntax,
         load_ntriples,
-        load_produced,
         read_ntriples,
         run_query,
+        vault_store_at,
     )
     from conceptgraph.triples import check_base, default_base
 
@@ -194,7 +193,7 @@ def query_vault(
             store = keep(root, key, data, base)
             return run_query(store or load_ntriples(data, base), text, base, source)
     with gc_paused():
-        store = load_produced(partial(read_ntriples, root, config, base, jobs), base)
+        store = vault_store_at(root, config, base, jobs)
     return run_query(store, text, base, source)
 
 

@@ -418,17 +418,22 @@ class WorkerPool:
 # -------------------------------------------------------------------------------- the site
 
 
-def vault_dataset(root: Path, base: str | None) -> tuple[bytes, str]:
-    """The vault's graph as N-Quads (in its named graph) and its base IRI."""
+def vault_dataset(root: Path, base: str | None, jobs: int | None = None) -> tuple[bytes, str]:
+    """The vault's graph as N-Quads (in its named graph) and its base IRI.
+
+    A large vault is read in worker processes forked from this one (``jobs`` 1: not).
+    """
     import pyoxigraph as ox
 
-    from conceptgraph.api import open_vault
-    from conceptgraph.sparql import vault_store
+    from conceptgraph.config import load_config
+    from conceptgraph.sparql import vault_store_at
     from conceptgraph.triples import check_base, default_base
-    from conceptgraph.vault import release_frozen
+    from conceptgraph.vault import gc_paused, release_frozen
 
+    root = root.resolve()
     base = check_base(base) if base is not None else default_base(root)
-    store = vault_store(open_vault(root), base)
+    with gc_paused():
+        store = vault_store_at(root, load_config(root), base, jobs)
     try:
         return store.dump(format=ox.RdfFormat.N_QUADS) or b"", base
     finally:
@@ -488,7 +493,9 @@ class Endpoint:
 
     def reload(self) -> None:
         """Read the vault again and serve the new graph."""
-        nquads, self.base = vault_dataset(self.root, self._base_option)
+        # In this process: the server's threads run, and a thread may hold a lock (stderr's,
+        # say) that a forked worker would inherit held.
+        nquads, self.base = vault_dataset(self.root, self._base_option, jobs=1)
         self.pool.reload(nquads, self.base)
 
     def query(self, text: str, accept: str, wanted: str | None, graphs: Iterable[str]) -> Answer:

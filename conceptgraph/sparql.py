@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -299,6 +300,11 @@ def load_produced(produce: Callable[[Callable[[bytes], None]], None], graph: str
         for done in pending:
             done.result()
     return store
+
+
+def vault_store_at(root: Path, config: Config, base: str, jobs: int | None) -> ox.Store:
+    """An in-memory store of the triples of the vault at ``root`` (``base`` checked)."""
+    return load_produced(partial(read_ntriples, root, config, base, jobs), base)
 
 
 def read_ntriples(

@@ -21,6 +21,7 @@ from conceptgraph.cache import CACHE_DIR_ENV
 from conceptgraph.config import load_config
 from conceptgraph.errors import WorkerLostError
 from conceptgraph.lint import shards
+from conceptgraph.server import Endpoint, ServeOptions, vault_dataset
 from conceptgraph.sparql import format_result, load_produced, read_ntriples, vault_store
 from conceptgraph.triples import PartTriples, default_base
 from conceptgraph.vault import load_vault
@@ -155,3 +156,23 @@ def test_a_worker_killed_while_making_triples(
     generate_vault(root, notes=4, seed=2)
     with pytest.raises(WorkerLostError, match="killed by signal 9"):
         api.query_vault(root, EVERYTHING, cache=False, jobs=2)
+
+
+def test_serve_loads_a_large_vault_in_workers_and_reloads_it_alone(
+    sharded: list[int],
+) -> None:
+    # serve reads the vault in workers when it starts, before its threads do; a reload comes
+    # while they run, and reads it in its own process.
+    endpoint = Endpoint(NOTES.resolve(), ServeOptions(workers=1))
+    try:
+        assert len(sharded) == 1
+        before = endpoint.query(EVERYTHING, "text/csv", "csv", ()).body
+        endpoint.reload()
+        assert len(sharded) == 1
+        after = endpoint.query(EVERYTHING, "text/csv", "csv", ()).body
+        assert set(after.splitlines()) == set(before.splitlines())  # unordered: no ORDER BY
+        assert len(before.splitlines()) > 1000
+    finally:
+        endpoint.pool.close()
+    nquads, _ = vault_dataset(NOTES, None)
+    assert set(nquads.decode().splitlines()) == _in_one_process(NOTES)
