@@ -462,8 +462,8 @@ class Shards:
         """``task(paths, *args)`` in the workers, on every note each keeps, a batch at a time.
 
         ``vault`` holds every note as ``seen_by_others``: the indexes are worked out of it.
-        Each worker first receives the notes the others keep; ``done`` gets each batch's
-        reply, as it comes.
+        Each worker first receives the indexes and, if the workers share, the notes the
+        others keep; ``done`` gets each batch's reply, as it comes.
         """
         bar = progress.current()
         if bar is not None:
