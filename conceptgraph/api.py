@@ -109,7 +109,7 @@ def _lint_vault(
         return [f for f in done.findings if only is None or f.path in only], done.vault
     discovery = discover(root, config)
     rules = selected_rules(config)
-    if only is None and shards.usable(rules, len(discovery.notes()), jobs):
+    if only is None and shards.usable(rules, len(discovery.notes), jobs):
         with gc_paused():
             linted = shards.lint_all(root, config, discovery, rules, jobs)
             raw = [*linted.note_findings, *linted.vault_findings]

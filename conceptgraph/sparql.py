@@ -319,7 +319,7 @@ def read_ntriples(
     from conceptgraph.lint import shards
 
     found = discover(root, config)
-    if not shards.usable((), len(found.notes()), jobs):
+    if not shards.usable((), len(found.notes), jobs):
         for data in vault_ntriples(load_vault(root, config, jobs, found), base):
             sink(data)
         return

@@ -392,7 +392,7 @@ def note_aliases(note: NoteRecord) -> list[str]:
     return []
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slots: the cached properties below keep what they work out
 class Discovery:
     """What walking a vault folder finds.
 
@@ -406,9 +406,15 @@ class Discovery:
     broken: list[NoteRecord]
     shadowed: dict[str, tuple[str, ...]]
 
+    @cached_property
     def notes(self) -> list[tuple[str, str]]:
         """The Markdown notes among the files: (vault path, path on disk), in walk order."""
         return [(path, disk) for path, disk in self.files.items() if is_note_path(path)]
+
+    @cached_property
+    def unreadable(self) -> list[NoteRecord]:
+        """The records of ``broken`` notes that no file stands for: read by no one."""
+        return [record for record in self.broken if record.path not in self.files]
 
     def renamed(self) -> dict[str, str]:
         """The path on disk of each file whose vault path differs from it (NFD names)."""
@@ -761,7 +767,7 @@ def load_vault(
     """Discover (unless ``found`` is given), read and index a whole vault."""
     if found is None:
         found = discover(root, config)
-    notes = {record.path: record for record in read_notes(root, found.notes(), jobs)}
+    notes = {record.path: record for record in read_notes(root, found.notes, jobs)}
     for record in found.broken:
         notes.setdefault(record.path, record)
     return Vault.found(root, config, found, notes)

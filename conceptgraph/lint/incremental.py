@@ -156,7 +156,7 @@ def _stamps(root: Path, found: Discovery) -> dict[str, Stamp]:
     """Every note's stamp; a note that cannot be stat'ed has none, and is read and reported."""
     stamps: dict[str, Stamp] = {}
     prefix = f"{root}{os.sep}"  # a Path per file would cost more than the stat itself
-    for path, disk in found.notes():
+    for path, disk in found.notes:
         with contextlib.suppress(OSError):
             stamps[path] = Stamp.of(os.stat(prefix + disk))
     return stamps
@@ -165,7 +165,7 @@ def _stamps(root: Path, found: Discovery) -> dict[str, Stamp]:
 def _changes(root: Path, found: Discovery, rows: dict[str, Row], jobs: int | None) -> _Changes:
     stamps = _stamps(root, found)
     unsure: list[tuple[str, str]] = []
-    for path, disk in found.notes():
+    for path, disk in found.notes:
         row = rows.get(path)
         if row is None or path not in stamps or not row.vouches_for(stamps[path]):
             unsure.append((path, disk))
@@ -334,7 +334,7 @@ def _lint(
     rows = cache.rows()
     # A first run in this vault reads every note: workers that keep them check them too. (Not
     # a first run after an upgrade, which writes the outlines of every note as well.)
-    if not rows and not cache.used_before and shards.usable(rules, len(found.notes()), jobs):
+    if not rows and not cache.used_before and shards.usable(rules, len(found.notes), jobs):
         return _lint_sharded(root, config, jobs, cache, rules, found, started)
     known = set(rows)
     changes = _changes(root, found, rows, jobs)

@@ -528,11 +528,9 @@ def reading(
     ``share``, no note can be read, and no worker reads another's), and its name indexes.
     ``facts`` of each note are worked out too, if given.
     """
-    paths = found.notes()
-    broken = [record for record in found.broken if record.path not in found.files]
-    every = [path for path, _ in paths] + [record.path for record in broken]
+    every = [path for path, _ in found.notes] + [record.path for record in found.unreadable]
     with Shards.open(root, config, found, every, rules, facts, jobs, share) as workers:
-        read = workers.read(paths, broken)
+        read = workers.read(found.notes, found.unreadable)
         vault = Vault.found(root, config, found, read.seen)
         vault.__dict__["aliases_by_note"] = read.aliases
         yield workers, read, vault
@@ -559,8 +557,8 @@ def lint_all(
         with ThreadPoolExecutor(1) as thread:
             from_vault = thread.submit(run_rules, vault, checked, [])
             raw = workers.check(vault)
-    broken = {r.path: r for r in found.broken if r.path not in found.files}
-    later = NotesOnDemand(broken, dict(found.notes()), root, jobs)
+    unreadable = {record.path: record for record in found.unreadable}
+    later = NotesOnDemand(unreadable, dict(found.notes), root, jobs)
     return Linted(
         vault,
         read,
