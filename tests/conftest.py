@@ -47,6 +47,17 @@ def sharded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return runs
 
 
+@pytest.fixture
+def hostile_vault(tmp_path: Path) -> Iterator[Path]:
+    """The hostile vault (tests/hostile.py), removed afterwards however deep it goes."""
+    from tests import hostile
+
+    root = tmp_path / "hostile"
+    hostile.build(root)
+    yield root
+    hostile.remove_tree(root)
+
+
 _EXPECT = re.compile(r"expect:\s*([a-z][a-z-]*(?:\s*,\s*[a-z][a-z-]*)*)")
 
 

@@ -28,7 +28,6 @@ from conceptgraph.lint.engine import REGISTRY, Gather, GatheredCheck, Hit, Scope
 from conceptgraph.lint.incremental import CachedLint, lint_cached
 from conceptgraph.model import Finding, NoteRecord, Severity, Span
 from conceptgraph.vault import Vault, load_vault
-from tests import hostile
 from tests.conftest import FIXTURES, write_vault
 
 FIXTURE_VAULTS = sorted({p.parent for p in FIXTURES.glob("*/*/*.md")})
@@ -95,15 +94,10 @@ def test_fixture_vaults_cold_and_warm(vault: Path) -> None:
 
 
 @pytest.mark.usefixtures("own_cache")
-def test_the_hostile_vault_cold_and_warm(tmp_path: Path) -> None:
-    root = tmp_path / "hostile"
-    hostile.build(root)
-    try:
-        expected = _uncached(root)
-        assert _cached(root) == expected
-        assert _cached(root) == expected
-    finally:
-        hostile.remove_tree(root)
+def test_the_hostile_vault_cold_and_warm(hostile_vault: Path) -> None:
+    expected = _uncached(hostile_vault)
+    assert _cached(hostile_vault) == expected
+    assert _cached(hostile_vault) == expected
 
 
 @pytest.mark.usefixtures("own_cache")

@@ -16,7 +16,6 @@ from conceptgraph.model import NoteRecord
 from conceptgraph.parse import parse_note
 from conceptgraph.vault import load_vault
 from tests.conftest import FIXTURES
-from tests.hostile import build, remove_tree
 
 REPO = Path(__file__).parent.parent
 
@@ -38,17 +37,12 @@ def test_every_note_comes_back_equal(folder: Path) -> None:
         assert _round_trip(record) == record, note
 
 
-def test_the_hostile_vault_comes_back_equal(tmp_path: Path) -> None:
+def test_the_hostile_vault_comes_back_equal(hostile_vault: Path) -> None:
     # Undecodable bytes, problems of every kind, frontmatter YAML refuses, names of every sort.
-    root = tmp_path / "hostile"
-    build(root)
-    try:
-        vault = load_vault(root, Config(), jobs=1)
-        assert any(record.problems for record in vault.notes.values())
-        for record in vault.notes.values():
-            assert _round_trip(record) == record, record.path
-    finally:
-        remove_tree(root)
+    vault = load_vault(hostile_vault, Config(), jobs=1)
+    assert any(record.problems for record in vault.notes.values())
+    for record in vault.notes.values():
+        assert _round_trip(record) == record, record.path
 
 
 def test_frontmatter_marshal_cannot_pack_is_pickled() -> None:

@@ -25,7 +25,6 @@ from conceptgraph.server import Endpoint, ServeOptions, vault_dataset
 from conceptgraph.sparql import format_result, load_produced, read_ntriples, vault_store
 from conceptgraph.triples import PartTriples, default_base
 from conceptgraph.vault import load_vault
-from tests import hostile
 from tests.test_cache import FIXTURE_VAULTS
 from tests.test_sparql import NOTES
 from tests.test_storecache import EVERYTHING, _age
@@ -56,15 +55,9 @@ def test_fixture_vaults(vault: Path, sharded: list[int]) -> None:
     assert len(sharded) == 1
 
 
-def test_the_hostile_vault(tmp_path: Path, sharded: list[int]) -> None:
-    root = tmp_path / "hostile"
-    hostile.build(root)
-    try:
-        expected = _in_one_process(root)
-        assert _in_workers(root) == expected
-        assert len(sharded) == 1
-    finally:
-        hostile.remove_tree(root)
+def test_the_hostile_vault(hostile_vault: Path, sharded: list[int]) -> None:
+    assert _in_workers(hostile_vault) == _in_one_process(hostile_vault)
+    assert len(sharded) == 1
 
 
 def test_what_notes_in_other_workers_name(tmp_path: Path, sharded: list[int]) -> None:

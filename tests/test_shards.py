@@ -28,7 +28,6 @@ from conceptgraph.lint.incremental import lint_cached
 from conceptgraph.model import NoteRecord
 from conceptgraph.parse import parse_note
 from conceptgraph.vault import discover
-from tests import hostile
 from tests.conftest import FIXTURES, write_vault
 from tests.test_cache import FIXTURE_VAULTS, Whole, _age, _uncached, _whole
 
@@ -60,16 +59,11 @@ def test_fixture_vaults(vault: Path, sharded: list[int], own_cache: Path) -> Non
     assert len(sharded) == 2
 
 
-def test_the_hostile_vault(tmp_path: Path, sharded: list[int]) -> None:
-    root = tmp_path / "hostile"
-    hostile.build(root)
-    try:
-        expected = _uncached(root)
-        assert _first(root) == expected
-        assert len(sharded) == 1
-        assert _first(root) == expected
-    finally:
-        hostile.remove_tree(root)
+def test_the_hostile_vault(hostile_vault: Path, sharded: list[int]) -> None:
+    expected = _uncached(hostile_vault)
+    assert _first(hostile_vault) == expected
+    assert len(sharded) == 1
+    assert _first(hostile_vault) == expected
 
 
 def test_what_rules_read_of_other_notes(tmp_path: Path, sharded: list[int]) -> None:
