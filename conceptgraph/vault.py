@@ -134,6 +134,15 @@ class Vault:
         return {path: note_aliases(note) for path, note in self.notes.items()}
 
     @cached_property
+    def variants(self) -> frozenset[str]:
+        """The notes that say they are variants (``is_variant``).
+
+        An index, so that checking a link or a negation need not read the note it names. Set
+        beforehand by whoever has it without the notes (see ``lint.shards`` and the lint cache).
+        """
+        return frozenset(path for path, note in self.notes.items() if is_variant(note))
+
+    @cached_property
     def aliases(self) -> dict[str, list[str]]:
         """Notes by alias, in ``fold`` form."""
         index: dict[str, list[str]] = defaultdict(list)
@@ -380,6 +389,13 @@ def find_subpath(note: NoteRecord, subpath: str) -> bool:
             if matched == len(keys):
                 return True
     return False
+
+
+def is_variant(note: NoteRecord) -> bool:
+    """Whether a note says it is a variant: ``canonical: false``, or a ``canonical_of`` link."""
+    return note.property("canonical") is False or any(
+        link.frontmatter_key == "canonical_of" for link in note.links
+    )
 
 
 def note_aliases(note: NoteRecord) -> list[str]:

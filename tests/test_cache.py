@@ -491,6 +491,34 @@ def test_a_link_added_checks_that_note_and_the_vault_rules(
         outlines_wanted.clear()
 
 
+@pytest.mark.usefixtures("own_cache")
+def test_a_link_added_to_a_variant_is_checked_from_the_kept_indexes(tmp_path: Path) -> None:
+    # Which notes are variants (canonical: false) is kept with the name indexes: a link to one
+    # added in an edit is flagged without reading every note to find out.
+    root = tmp_path / "v"
+    generate_vault(root, notes=60, seed=1)
+    notes = _notes(root)
+    canonical = notes[9].stem
+    target = notes[9].relative_to(root).as_posix()
+    (root / "variant.md").write_text(
+        f'---\ncanonical: false\ncanonical_of: "[[{canonical}]]"\n---\n# Variant\n\n[[{canonical}]]\n'
+    )
+    _age(root)
+    _run(root)
+    notes[5].write_bytes(notes[5].read_bytes() + b"\nSee [[variant]].\n")
+    _age(notes[5])
+    after = _run(root)
+    assert after.read < 60 // 2
+    flagged = [f for f in after.findings if f.rule == "link-to-non-canonical"]
+    assert [(f.path, f.message) for f in flagged] == [
+        (
+            notes[5].relative_to(root).as_posix(),
+            f"variant.md is a variant of {target}; link there",
+        )
+    ]
+    assert _whole(after.findings) == _uncached(root)
+
+
 GATHERED_EDITS = [
     # (note, text appended, the vault findings expected after): each edit is a link in a body,
     # so no other note's rules run again, and the vault rules work from their gatherings.

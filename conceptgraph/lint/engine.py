@@ -216,7 +216,7 @@ def _run_forked(
     chunks = [notes[i : i + size] for i in range(0, len(notes), size)]
     # The indexes every worker would otherwise build for itself (and, over notes not read yet,
     # by reading them all in a worker of its own).
-    _ = vault.concepts, vault.aliases
+    _ = vault.concepts, vault.aliases, vault.variants
     _forked = (vault, note_rules, chunks)
     findings: list[Finding] = []
     bar = progress.current()

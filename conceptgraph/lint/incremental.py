@@ -359,11 +359,14 @@ def _lint(
                 current[path] = stored
     checking = sorted(fresh.keys() | (kept - current.keys()))
     indexes = cache.get("indexes") if checking else None
-    injected = isinstance(indexes, tuple) and len(indexes) == 3 and indexes[0] == context
-    if injected:
-        # Names and aliases of every note are facts: the same digest, the same indexes. Without
-        # them the first rule to ask would read every note.
-        vault.__dict__["concepts"], vault.__dict__["aliases"] = indexes[1], indexes[2]  # type: ignore[index]
+    injected = False
+    if isinstance(indexes, tuple) and len(indexes) == 4 and indexes[0] == context:
+        # Names, aliases and canonical flags of every note are facts: the same digest, the
+        # same indexes. Without them the first rule to ask would read every note.
+        _, vault.__dict__["concepts"], vault.__dict__["aliases"], vault.__dict__["variants"] = (
+            indexes
+        )
+        injected = True
     notes.read_all(checking)
     before = cache.get("vault-findings")
     again = not _still_holds(before, whole, fresh)
@@ -413,7 +416,7 @@ def _lint(
         digests.update((note.path, note.digest) for note in notes.parsed())
         gathered = _gathered(vault, digests, files_key, kept_gatherings)
     if not injected and (not current or "concepts" in vault.__dict__):
-        blobs["indexes"] = (context, vault.concepts, vault.aliases)
+        blobs["indexes"] = (context, vault.concepts, vault.aliases, vault.variants)
     # Outlines of the notes read whole in this run, unless the cache has them already. Not on
     # the first run in a vault, which may be the only one (CI, a fresh clone): it would only
     # pay. The first after an upgrade or a change of configuration does write them.
@@ -460,7 +463,7 @@ def _lint_sharded(
     ]
     blobs: dict[str, object] = {
         "vault-findings": from_vault,
-        "indexes": (context, vault.concepts, vault.aliases),
+        "indexes": (context, vault.concepts, vault.aliases, vault.variants),
     }
     gathered = _gathered(vault, digests, files_key, None) if vault.gathered else None
     cache.write(entries, [], blobs, [], gathered)

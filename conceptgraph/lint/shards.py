@@ -40,6 +40,7 @@ from conceptgraph.vault import (
     NotesOnDemand,
     Vault,
     gc_paused,
+    is_variant,
     note_aliases,
     read_note,
 )
@@ -91,6 +92,7 @@ class Read:
     digests: dict[str, bytes]  # the hash of each note's bytes
     facts: dict[str, bytes]
     aliases: dict[str, list[str]]  # ``note_aliases``, in path order: the name indexes
+    variants: frozenset[str]  # ``Vault.variants``
     # What each gathering vault rule took of every note; a rule whose gathering raised is
     # left out, and its crash finding is in ``crashed``.
     gathered: dict[str, dict[str, object]]
@@ -178,8 +180,9 @@ _Item = tuple[str, str] | bytes
 
 
 # What a worker sends of each note it read: its path, ``seen_by_others`` packed, the hash of
-# its bytes, its facts, its aliases, and each gathering rule's gathering (or crash finding).
-_Described = tuple[str, bytes, bytes, bytes, list[str], dict[str, object]]
+# its bytes, its facts, its aliases, whether it is a variant (``is_variant``), and each
+# gathering rule's gathering (or crash finding).
+_Described = tuple[str, bytes, bytes, bytes, list[str], bool, dict[str, object]]
 
 
 def _read(batch: Sequence[_Item]) -> list[_Described]:
@@ -196,7 +199,8 @@ def _read(batch: Sequence[_Item]) -> list[_Described]:
             seen = seen_by_others(note).packed() if ctx.share else b""
             gathered = _gather(vault, note)
             facts = ctx.facts(note) if ctx.facts is not None else b""
-            sent.append((note.path, seen, note.digest, facts, note_aliases(note), gathered))
+            names = note_aliases(note), is_variant(note)
+            sent.append((note.path, seen, note.digest, facts, *names, gathered))
     return sent
 
 
@@ -216,12 +220,12 @@ def _gather(vault: Vault, note: NoteRecord) -> dict[str, object]:
     return gathered
 
 
-def _receive(packed: dict[str, bytes], concepts: object, aliases: object) -> None:
+def _receive(packed: dict[str, bytes], indexes: tuple[object, object, object]) -> None:
     """In a worker: the notes other workers hold, and the indexes worked out of every note."""
     _, vault = worker_vault()
     assert isinstance(vault.notes, _Kept)
     vault.notes.receive(packed)
-    vault.__dict__["concepts"], vault.__dict__["aliases"] = concepts, aliases
+    vault.__dict__["concepts"], vault.__dict__["aliases"], vault.__dict__["variants"] = indexes
 
 
 def _check(paths: Sequence[str]) -> list[Finding]:
@@ -427,11 +431,16 @@ class Shards:
         digests: dict[str, bytes] = {}
         facts: dict[str, bytes] = {}
         aliases: dict[str, list[str]] = {}
+        variants: set[str] = set()
         by_rule: dict[str, dict[str, object]] = {r.name: {} for r in self._context.gathering}
         crashes: dict[str, Finding] = {}
         for path in order:
-            _, packed, digests[path], facts[path], aliases[path], gathered = described[path]
+            _, packed, digests[path], facts[path], aliases[path], variant, gathered = described[
+                path
+            ]
             self._packed[path] = packed
+            if variant:
+                variants.add(path)
             for name, value in gathered.items():
                 if isinstance(value, Finding):
                     # The engine gathers in path order, and reports the first crash alone.
@@ -440,7 +449,9 @@ class Shards:
                     by_rule[name][path] = value
         seen.receive(self._packed)
         kept = {name: found for name, found in by_rule.items() if name not in crashes}
-        return Read(seen, digests, facts, aliases, kept, list(crashes.values()))
+        return Read(
+            seen, digests, facts, aliases, frozenset(variants), kept, list(crashes.values())
+        )
 
     def check(self, vault: Vault) -> list[Finding]:
         """The note rules' raw findings on every note the workers keep.
@@ -468,7 +479,7 @@ class Shards:
         bar = progress.current()
         if bar is not None:
             bar.stage(stage, len(self._where))
-        indexes = (vault.concepts, vault.aliases)
+        indexes = (vault.concepts, vault.aliases, vault.variants)
         tasks: list[deque[_Task]] = []
         # Each worker answers in the order it was asked: the notes in each batch, or None
         # for the notes and indexes it was sent.
@@ -482,7 +493,7 @@ class Shards:
                 packed = {}
                 if self._context.share:
                     packed = {p: b for p, b in self._packed.items() if self._where[p] != worker}
-                tasks[-1].append((_receive, (packed, *indexes)))
+                tasks[-1].append((_receive, (packed, indexes)))
                 sizes[-1].append(None)
                 self._received[worker] = True
             tasks[-1].extend((task, (chunk, *args)) for chunk in chunks)
@@ -533,6 +544,7 @@ def reading(
         read = workers.read(found.notes, found.unreadable)
         vault = Vault.found(root, config, found, read.seen)
         vault.__dict__["aliases_by_note"] = read.aliases
+        vault.__dict__["variants"] = read.variants
         yield workers, read, vault
 
 
@@ -551,7 +563,8 @@ def lint_all(
         vault.gathered.update(read.gathered)
         crashed = {f.rule for f in read.crashed}
         checked = [r for r in rules if r.scope is Scope.VAULT and r.name not in crashed]
-        _ = vault.concepts, vault.aliases  # here, before the thread below reads them too
+        # Here, before the thread below reads them too:
+        _ = vault.concepts, vault.aliases, vault.variants
         # The vault rules read only what was gathered: on a thread of this process, which
         # otherwise waits for the workers.
         with ThreadPoolExecutor(1) as thread:

@@ -196,11 +196,14 @@ def link_to_non_canonical(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     keep the words shown (a Markdown link keeps its text). Unsafe for an embed: the canonical
     note's content would be shown in place of the variant's.
     """
+    variants = vault.variants
     for link, found in vault.resolved(note):
+        if found.path not in variants or found.path == note.path:
+            continue
         if not link.target or link.frontmatter_key == "canonical_of":
             continue
-        target = vault.note_at(found.path)
-        if target is None or target.path == note.path or target.property("canonical") is not False:
+        target = vault.notes[found.path]
+        if target.property("canonical") is not False:
             continue
         _, canonical = vault.canonical_of(target)
         owner = vault.note_at(canonical)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from conceptgraph.lint.engine import Hit, rule
-from conceptgraph.model import NoteRecord, Severity, Span
+from conceptgraph.model import NoteRecord, Severity, Span, name_of
 from conceptgraph.names import concept_key
 from conceptgraph.negation import Negation
 from conceptgraph.vault import Vault, note_aliases
@@ -63,11 +63,20 @@ def negation_contradicts_alias(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
             yield Hit(negation.item.span, f"{negation.name!r} is an alias of this very note")
             continue
         for path in notes:
-            other = vault.notes.get(path)
-            if other is None or path == note.path:
-                continue
-            if own & {concept_key(alias) for alias in note_aliases(other)}:
+            if path != note.path and path in vault.notes and _alias_among(vault, path, own):
                 yield Hit(negation.item.span, f"{path} names this note as one of its aliases")
+
+
+def _alias_among(vault: Vault, path: str, keys: set[str]) -> bool:
+    """Whether the note at ``path`` has an alias whose concept key is one of ``keys``.
+
+    The concept index answers without reading that note, but where the note's own name is
+    such a key: the index does not say whether an alias carries it too.
+    """
+    carried = {key for key in keys if path in vault.concepts.get(key, ())}
+    if concept_key(name_of(path)) not in carried:
+        return bool(carried)
+    return not keys.isdisjoint(concept_key(alias) for alias in note_aliases(vault.notes[path]))
 
 
 @rule("negation-contradicts-canonical", family="negation", severity=Severity.ERROR)
@@ -86,7 +95,7 @@ def negation_contradicts_canonical(note: NoteRecord, vault: Vault) -> Iterator[H
                 continue
             if path == canonical:
                 yield Hit(negation.item.span, f"this note is a variant of {path}")
-            else:
+            elif path in vault.variants:
                 other = vault.notes.get(path)
                 if other is not None and vault.canonical_of(other)[1] == note.path:
                     yield Hit(negation.item.span, f"{path} is a variant of this note")
