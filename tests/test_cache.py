@@ -500,9 +500,8 @@ def test_a_link_added_to_a_variant_is_checked_from_the_kept_indexes(tmp_path: Pa
     notes = _notes(root)
     canonical = notes[9].stem
     target = notes[9].relative_to(root).as_posix()
-    (root / "variant.md").write_text(
-        f'---\ncanonical: false\ncanonical_of: "[[{canonical}]]"\n---\n# Variant\n\n[[{canonical}]]\n'
-    )
+    frontmatter = f'---\ncanonical: false\ncanonical_of: "[[{canonical}]]"\n---\n'
+    (root / "variant.md").write_text(f"{frontmatter}# Variant\n\n[[{canonical}]]\n")
     _age(root)
     _run(root)
     notes[5].write_bytes(notes[5].read_bytes() + b"\nSee [[variant]].\n")
