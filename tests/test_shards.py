@@ -89,6 +89,73 @@ def test_what_rules_read_of_other_notes(tmp_path: Path, sharded: list[int]) -> N
     assert len(sharded) == 1
 
 
+@pytest.fixture
+def packed(monkeypatch: pytest.MonkeyPatch, sharded: list[int]) -> list[int]:
+    """As ``sharded``, and every worker keeps its notes packed, as in a vault of 30,000."""
+    monkeypatch.setattr(shards, "PACKED_FROM", 1)
+    return sharded
+
+
+@pytest.mark.parametrize("vault", FIXTURE_VAULTS, ids=lambda p: p.name)
+def test_fixture_vaults_kept_packed(vault: Path, packed: list[int]) -> None:
+    assert _first(vault) == _uncached(vault)
+    assert len(packed) == 1
+
+
+def test_the_hostile_vault_kept_packed(hostile_vault: Path, packed: list[int]) -> None:
+    assert _first(hostile_vault) == _uncached(hostile_vault)
+    assert len(packed) == 1
+
+
+def test_what_rules_read_of_notes_kept_packed(tmp_path: Path, packed: list[int]) -> None:
+    # Two workers: the notes a rule looks up are mostly the worker's own, packed, and not
+    # in the batch being checked (a note a batch).
+    notes = {
+        "main.md": "---\ncanonical: true\n---\n# Main\n\n## What this is NOT\n\n"
+        "- Not a variant (it is one of ours).\n\nA paragraph. ^kept\n\n[[#Main]] [[#Gone]]\n",
+        "variant.md": '---\ncanonical: false\ncanonical_of: "[[main]]"\n---\n# Variant\n',
+        **{
+            f"linker{n}.md": f"# Linker {n}\n\n[[variant]], [[main#Main]], [[main#Gone]],"
+            " [[main#^kept]], [[main#^gone]], [[Linker 1]]\n"
+            for n in range(4)
+        },
+    }
+    root = write_vault(tmp_path / "v", notes)
+    expected = _uncached(root)
+    assert {"link-to-non-canonical", "broken-heading", "broken-block-ref"} <= {
+        f[5] for f in expected
+    }
+    assert _first(root) == expected
+    assert len(packed) == 1
+
+
+def test_from_packed_from_notes_on_workers_keep_their_notes_packed(
+    tmp_path: Path, sharded: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def pack(self: object, path: str) -> None:
+        raise RuntimeError(f"packing {path}")
+
+    monkeypatch.setattr(shards._Kept, "pack", pack)  # called in the workers alone
+    root = write_vault(tmp_path / "v", {"a.md": "# A\n", "b.md": "# B\n"})
+    assert _first(root) == _uncached(root)  # two notes: kept whole
+    monkeypatch.setattr(shards, "PACKED_FROM", 2)
+    with pytest.raises(shards.WorkerError, match="packing"):
+        lint_paths([root], jobs=2, cache=False)
+
+
+def test_an_own_note_kept_packed_is_whole_while_checked_and_seen_as_others_see_it() -> None:
+    record = parse_note("migration.md", MIGRATION.read_bytes())
+    kept = shards._Kept(["migration.md", "other.md"])
+    kept["migration.md"] = record
+    assert kept["migration.md"] is record
+    kept.pack("migration.md")
+    with kept.unpacking(["migration.md"]) as [whole]:
+        assert whole == record
+        assert kept["migration.md"] is whole
+    assert kept["migration.md"] == shards.seen_by_others(record)
+    assert kept["migration.md"] is kept["migration.md"]  # unpacked once
+
+
 def _vault_of_findings(root: Path, notes: int) -> None:
     generate_vault(root, notes=notes, seed=5)
     for number, note in enumerate(sorted(root.rglob("*.md"))):

@@ -56,6 +56,11 @@ MIN_NOTES = 600
 _BATCH = 200
 # Batches handed to one worker before it finishes one: it never waits for the next.
 _AHEAD = 2
+# From this many notes on, a linting worker keeps the notes it read packed (6 KB, not 15 KB of
+# objects), and unpacks a batch at a time to check it. At 100,000 notes on 2 cores that takes
+# the largest process from 1,283 MiB to 788 MiB, and the run 13% longer; below this size the
+# whole records take less memory than the time is worth.
+PACKED_FROM = 30_000
 
 
 def seen_by_others(note: NoteRecord) -> NoteRecord:
@@ -112,35 +117,62 @@ class _Context:
     facts: Callable[[NoteRecord], bytes] | None
     parser: str
     share: bool  # whether workers are sent what the others keep (``seen_by_others``)
+    packed: bool  # whether workers keep their own notes packed (see ``PACKED_FROM``)
 
 
 class _Kept(MutableMapping[str, NoteRecord]):
-    """A worker's notes: those it read, whole, and the others as packed, unpacked when asked.
+    """A worker's notes: those it read, and the others as packed, unpacked when asked.
 
     Which notes the vault has is known from the start (gathering asks whether a link leads
-    to a note); another worker's notes are there to read once they are received.
+    to a note); another worker's notes are there to read once they are received. Its own
+    notes are kept whole, or packed (``pack``): then those being checked are whole
+    (``unpacking``), and the others are what another worker would see of them.
     """
 
     def __init__(self, paths: Iterable[str]) -> None:
         self.own: dict[str, NoteRecord] = {}
         self._paths = dict.fromkeys(paths)  # in order, and quick to look up
         self._packed: dict[str, bytes] = {}
+        self._own_packed: dict[str, bytes] = {}
         self._unpacked: dict[str, NoteRecord] = {}
 
     def receive(self, packed: dict[str, bytes]) -> None:
         self._packed.update(packed)
 
+    def pack(self, path: str) -> None:
+        """Keep an own note packed from now on."""
+        self._own_packed[path] = self.own.pop(path).packed()
+
+    @contextlib.contextmanager
+    def unpacking(self, paths: Sequence[str]) -> Iterator[list[NoteRecord]]:
+        """These own notes whole, for as long as they are checked."""
+        records = [self.own.get(path) or self._whole(path) for path in paths]
+        self.own.update((note.path, note) for note in records)
+        try:
+            yield records
+        finally:
+            for path in paths:
+                if path in self._own_packed:
+                    del self.own[path]
+
+    def _whole(self, path: str) -> NoteRecord:
+        return NoteRecord.unpacked(self._own_packed[path])
+
     def __getitem__(self, path: str) -> NoteRecord:
         found = self.own.get(path) or self._unpacked.get(path)
         if found is None:
             packed = self._packed.pop(path, None)
-            if packed is None:
-                if path in self._paths:
-                    # Not a KeyError, which get() would take for "no such note".
-                    raise RuntimeError(f"{path}: a note this worker was not sent")
+            if packed is not None:
+                found = NoteRecord.unpacked(packed)
+            elif path in self._own_packed:
+                found = seen_by_others(self._whole(path))
+            elif path in self._paths:
+                # Not a KeyError, which get() would take for "no such note".
+                raise RuntimeError(f"{path}: a note this worker was not sent")
+            else:
                 raise KeyError(path)
             # Unpacked once, and the bytes let go: most notes are a link target somewhere.
-            found = self._unpacked[path] = NoteRecord.unpacked(packed)
+            self._unpacked[path] = found
         return found
 
     def __setitem__(self, path: str, note: NoteRecord) -> None:
@@ -201,6 +233,10 @@ def _read(batch: Sequence[_Item]) -> list[_Described]:
             facts = ctx.facts(note) if ctx.facts is not None else b""
             names = note_aliases(note), is_variant(note)
             sent.append((note.path, seen, note.digest, facts, *names, gathered))
+            if ctx.packed:
+                assert isinstance(vault.notes, _Kept)
+                vault.notes.pack(note.path)
+                vault.forget(note.path)  # what gathering worked out holds parts of it
     return sent
 
 
@@ -232,9 +268,12 @@ def _check(paths: Sequence[str]) -> list[Finding]:
     """In a worker: the note rules' raw findings on some of the notes it keeps."""
     ctx, vault = worker_vault()
     assert isinstance(vault.notes, _Kept)
-    own = vault.notes.own
-    with gc_paused():
-        return run_rules(vault, ctx.note_rules, [own[path] for path in paths])
+    with gc_paused(), vault.notes.unpacking(paths) as notes:
+        found = run_rules(vault, ctx.note_rules, notes)
+    if ctx.packed:
+        for path in paths:
+            vault.forget(path)
+    return found
 
 
 # A task: a function of this package, at module level (sent by name), and its arguments.
@@ -291,10 +330,12 @@ class Shards:
         facts: Callable[[NoteRecord], bytes] | None,
         jobs: int | None,
         share: bool = True,
+        packed: bool = False,
     ) -> Shards:
         """Workers for ``notes`` of the vault of the files ``found``, to run ``rules``.
 
-        Unless ``share``, a worker reads nothing of the notes other workers keep.
+        Unless ``share``, a worker reads nothing of the notes other workers keep. If
+        ``packed``, each keeps its own packed, and only ``check`` may run on them.
         """
         context = _Context(
             root,
@@ -306,6 +347,7 @@ class Shards:
             facts,
             parser_in_use(),
             share,
+            packed,
         )
         return cls(context, jobs)
 
@@ -532,15 +574,17 @@ def reading(
     jobs: int | None,
     facts: Callable[[NoteRecord], bytes] | None = None,
     share: bool = True,
+    packed: bool = False,
 ) -> Iterator[tuple[Shards, Read, Vault]]:
     """Workers that read every note ``found`` and keep it, to run ``rules`` on; what they sent.
 
     The vault holds every note as ``seen_by_others`` (unpacked when asked for; unless
     ``share``, no note can be read, and no worker reads another's), and its name indexes.
-    ``facts`` of each note are worked out too, if given.
+    ``facts`` of each note are worked out too, if given. If ``packed``, workers keep their
+    notes packed (see ``Shards.open``).
     """
     every = [path for path, _ in found.notes] + [record.path for record in found.unreadable]
-    with Shards.open(root, config, found, every, rules, facts, jobs, share) as workers:
+    with Shards.open(root, config, found, every, rules, facts, jobs, share, packed) as workers:
         read = workers.read(found.notes, found.unreadable)
         vault = Vault.found(root, config, found, read.seen)
         vault.__dict__["aliases_by_note"] = read.aliases
@@ -559,7 +603,8 @@ def lint_all(
     """Read and check every note ``found`` in keeping workers; ``facts`` of each note too."""
     from concurrent.futures import ThreadPoolExecutor
 
-    with reading(root, config, found, rules, jobs, facts) as (workers, read, vault):
+    packed = len(found.notes) + len(found.unreadable) >= PACKED_FROM
+    with reading(root, config, found, rules, jobs, facts, packed=packed) as (workers, read, vault):
         vault.gathered.update(read.gathered)
         crashed = {f.rule for f in read.crashed}
         checked = [r for r in rules if r.scope is Scope.VAULT and r.name not in crashed]
