@@ -18,6 +18,9 @@ ratio compares figures taken on the same machine at the same time:
   (up to ``--query-max`` notes);
 - query-kept: the same query with the cache, answered from the copy of the vault's triples an
   earlier query kept (nothing changed since);
+- query-edit: the same query with the cache after a prose edit, as a user who edits and
+  queries in turn runs it: it reads the vault, answers, and leaves a copy to be kept by a
+  process of its own (waited for before the next edit, untimed);
 
 and once, at start-up: ``conceptgraph --version`` and ``conceptgraph lint --help``. The
 package's bytecode is compiled first, as pip leaves an installed package.
@@ -106,7 +109,8 @@ def bench(
         if size <= args.query_max:
             query = _conceptgraph("query", vault, _QUERY, "--format", "csv")
             commands["query"] = ([*query, "--no-cache"], None)
-            commands["query-kept"] = (query, partial(_keep_copy, query, cache))
+            commands["query-kept"] = (query, partial(_keep_copy, query, root))
+            commands["query-edit"] = (query, partial(_edit_for_query, edited, root))
         try:
             for what, (command, before) in commands.items():
                 print(f"{size}: {what}", file=sys.stderr, flush=True)
@@ -120,15 +124,40 @@ def bench(
     return figures, notes, findings
 
 
-def _keep_copy(query: list[str], cache: Path) -> None:
-    """Make sure a copy of the vault's triples is kept: the second query in a vault keeps one."""
-    copies = cache / "rdf"
+def _keep_copy(query: list[str], root: Path) -> None:
+    """Make sure a copy of the vault's triples is kept for its state as it is now.
+
+    The second query in a vault keeps one, in a process of its own that outlives it.
+    """
+    from conceptgraph.config import load_config
+    from conceptgraph.storecache import STORE_DIR, state_key
+    from conceptgraph.triples import default_base
+
+    copies = root / ".conceptgraph-cache" / STORE_DIR
     for _ in range(3):
-        if copies.is_dir() and any(p.is_dir() for p in copies.iterdir()):
+        key = state_key(root.resolve(), load_config(root.resolve()), default_base(root.resolve()))
+        if key is not None and (copies / key).is_dir():
             return
         time.sleep(2)  # a file written in the last two seconds keeps no copy
         run_process(query, _REPO)
+        _settled(copies)
     raise BenchError(f"no copy of the triples kept in {copies} after three queries")
+
+
+def _edit_for_query(note: Path, root: Path) -> None:
+    """A prose edit, once the copy the query before keeps is made: the next query keeps one."""
+    _settled(root / ".conceptgraph-cache" / "rdf")
+    _append(note, "\nOne more sentence of prose.\n")
+    time.sleep(2.1)  # a file written in the last two seconds keeps no copy
+
+
+def _settled(copies: Path) -> None:
+    """Wait until no process is keeping a copy of the triples in ``copies``."""
+    deadline = time.monotonic() + 600
+    while copies.is_dir() and any(p.name.startswith(".tmp-") for p in copies.iterdir()):
+        if time.monotonic() > deadline:
+            raise BenchError(f"a copy of the triples was still being kept in {copies}")
+        time.sleep(0.2)
 
 
 def _append(note: Path, text: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -160,7 +160,7 @@ def query_vault(
     from conceptgraph.sparql import (
         check_query,
         check_syntax,
-        load_ntriples,
+        load_produced,
         read_ntriples,
         run_query,
         vault_store_at,
@@ -183,15 +183,20 @@ def query_vault(
         if store is not None:
             return run_query(store, text, base, source)
     if key is not None:
-        from conceptgraph.storecache import keep, keeping
+        from conceptgraph.storecache import copying, keeping
 
         if keeping(root):
-            batches: list[bytes] = []
-            with gc_paused():
-                read_ntriples(root, config, base, jobs, batches.append)
-            data = b"".join(batches)
-            store = keep(root, key, data, base)
-            return run_query(store or load_ntriples(data, base), text, base, source)
+            with copying(root, key, base) as copy, gc_paused():
+
+                def produce(sink: Callable[[bytes], None]) -> None:
+                    def both(data: bytes) -> None:
+                        copy(data)
+                        sink(data)
+
+                    read_ntriples(root, config, base, jobs, both)
+
+                store = load_produced(produce, base)
+            return run_query(store, text, base, source)
     with gc_paused():
         store = vault_store_at(root, config, base, jobs)
     return run_query(store, text, base, source)

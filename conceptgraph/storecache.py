@@ -9,10 +9,13 @@ from, and one planted in a vault from elsewhere has a name no one without the ke
 A file written in the last two seconds could change again within its timestamp tick: then no
 copy is used or kept.
 
-A copy costs time to write (about 5 s at 10,000 notes) and disk (112 MB there), so the first
-query in a vault keeps none: it leaves a mark, and the queries after it keep copies. Older
-copies are removed; a copy is written under a temporary name and renamed whole, so a query
-racing another finds a complete copy or none.
+A copy costs time to write (about 5 s at 10,000 notes: Oxigraph sorts every triple into each
+of its indexes) and disk (112 MB there), so the first query in a vault keeps none: it leaves a
+mark, and the queries after it keep copies. Such a query writes its triples to a file as it
+makes them, answers from memory, and leaves the copy to a process of its own (``copying``):
+the query takes no longer than one that keeps nothing. Older copies are removed; a copy is
+written under a temporary name and renamed whole, so a query racing another finds a complete
+copy or none.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ import hmac
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -108,25 +113,84 @@ def keeping(root: Path) -> bool:
     return False
 
 
-def keep(root: Path, key: str, ntriples: bytes, graph: str) -> ox.Store | None:
-    """Keep a copy of the vault's triples for its state ``key``.
+@contextlib.contextmanager
+def copying(root: Path, key: str, graph: str) -> Iterator[Callable[[bytes], None]]:
+    """A sink for the vault's N-Triples as they are made; a copy is kept of them after.
 
-    Returns the copy, opened, or None when none could be kept. Nothing is raised: a copy
-    that cannot be written costs the next query time, not an answer.
+    The triples go to a file in the store folder. On leaving (unless by an exception), a
+    process of its own, in a session of its own, makes the copy for state ``key`` from that
+    file and removes it, while this one goes on. Nothing is raised: a copy that cannot be
+    written costs the next query time, not an answer.
+    """
+    folder = cache_folder(root) / STORE_DIR
+    source = folder / f"{_TEMP}{os.getpid()}-{secrets.token_hex(4)}.nt"
+    failed = False
+
+    def write(data: bytes) -> None:
+        nonlocal failed
+        if not failed:
+            try:
+                out.write(data)
+            except OSError:  # a full disk, say: no copy, and the query goes on
+                failed = True
+
+    try:
+        out = open(source, "wb")  # noqa: SIM115  (closed below, before the copy is started)
+    except OSError:
+        yield lambda data: None  # no copy: the triples go nowhere
+        return
+    try:
+        with out:
+            yield write
+    except BaseException:
+        source.unlink(missing_ok=True)
+        raise
+    command = [sys.executable, "-c", _KEEP, str(root), key, str(source), graph]
+    try:
+        if failed:
+            raise OSError("the triples could not be written")
+        # It forks the process that writes the copy, and ends: waited for, it leaves no
+        # zombie behind, and the one that writes is no child of this one.
+        quiet = subprocess.DEVNULL  # this process may be long gone, and its terminal with it
+        subprocess.run(
+            command, stdin=quiet, stdout=quiet, stderr=quiet, start_new_session=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        source.unlink(missing_ok=True)
+
+
+# What the process ``copying`` starts runs: ``keep`` on the file of triples, then removes it.
+_KEEP = """
+import os, sys
+from pathlib import Path
+if hasattr(os, "fork") and os.fork():
+    os._exit(0)
+from conceptgraph.storecache import keep
+root, key, source, graph = sys.argv[1:]
+try:
+    keep(Path(root), key, Path(source).read_bytes(), graph)
+finally:
+    Path(source).unlink(missing_ok=True)
+"""
+
+
+def keep(root: Path, key: str, ntriples: bytes, graph: str) -> None:
+    """Keep a copy of the vault's triples for its state ``key``, if none is kept already.
+
+    Nothing is raised: a copy that cannot be written costs the next query time, not an answer.
     """
     folder = cache_folder(root) / STORE_DIR
     with contextlib.suppress(OSError):
         temp = folder / f"{_TEMP}{os.getpid()}-{secrets.token_hex(4)}"
         try:
             _write(temp, ntriples, graph)
-            # Fails if another query kept the same copy first: then that one is opened.
+            # Fails if another query kept the same copy first: that one stays.
             os.rename(temp, folder / key)
         except OSError:
             pass
         finally:
             shutil.rmtree(temp, ignore_errors=True)
         _prune(folder, key)
-    return stored(root, key)
 
 
 def _write(path: Path, ntriples: bytes, graph: str) -> None:
@@ -144,4 +208,7 @@ def _prune(folder: Path, key: str) -> None:
             continue
         with contextlib.suppress(OSError):
             if now - entry.stat().st_mtime > _GRACE_S:
-                shutil.rmtree(entry, ignore_errors=True)
+                if entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink()  # the triples of a copy whose process died

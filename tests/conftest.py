@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from conceptgraph.api import lint_paths
-from conceptgraph.cache import CACHE_DIR_ENV
+from conceptgraph.cache import CACHE_DIR_ENV, cache_folder
 from conceptgraph.lint import shards
 from conceptgraph.lint.report import text_report
 from conceptgraph.model import Finding
+from conceptgraph.storecache import STORE_DIR
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -119,3 +121,16 @@ def check_fixture(vault: Path, rule: str, update: bool) -> None:
     if update or not snapshot.exists():
         snapshot.write_text(output, encoding="utf-8")
     assert output == snapshot.read_text(encoding="utf-8")
+
+
+def settled_copies(root: Path) -> None:
+    """Wait for the processes that keep copies of the vault's triples to be done.
+
+    A query that keeps a copy leaves it to a process of its own (``storecache.copying``),
+    which leaves nothing half made behind once done.
+    """
+    folder = cache_folder(root.resolve()) / STORE_DIR
+    deadline = time.monotonic() + 120
+    while folder.is_dir() and any(p.name.startswith(".tmp-") for p in folder.iterdir()):
+        assert time.monotonic() < deadline, "a copy was still being kept after two minutes"
+        time.sleep(0.05)

@@ -25,6 +25,7 @@ from conceptgraph.server import Endpoint, ServeOptions, vault_dataset
 from conceptgraph.sparql import format_result, load_produced, read_ntriples, vault_store
 from conceptgraph.triples import PartTriples, default_base
 from conceptgraph.vault import load_vault
+from tests.conftest import settled_copies
 from tests.test_cache import FIXTURE_VAULTS
 from tests.test_sparql import NOTES
 from tests.test_storecache import EVERYTHING, _age
@@ -132,6 +133,7 @@ def test_the_copy_a_query_keeps_holds_the_same_triples(
     expected = rows()  # the first query in a vault keeps no copy
     assert rows() == expected  # the second keeps one, from the workers' triples
     assert len(sharded) == 2
+    settled_copies(root)
     assert rows() == expected  # and the third answers from it, reading nothing
     assert len(sharded) == 2
 
