@@ -146,28 +146,41 @@ def copying(root: Path, key: str, graph: str) -> Iterator[Callable[[bytes], None
         source.unlink(missing_ok=True)
         raise
     command = [sys.executable, "-c", _KEEP, str(root), key, str(source), graph]
+    # This very package, wherever this process found it.
+    package = str(Path(__file__).resolve().parent.parent)
+    paths = [package, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    _prune(folder, key)  # what copying processes that died left, before another starts
     try:
-        if failed:
-            raise OSError("the triples could not be written")
+        if failed or not sys.executable:
+            raise OSError("no triples to keep, or no interpreter to keep them")
         # It forks the process that writes the copy, and ends: waited for, it leaves no
         # zombie behind, and the one that writes is no child of this one.
         quiet = subprocess.DEVNULL  # this process may be long gone, and its terminal with it
         subprocess.run(
-            command, stdin=quiet, stdout=quiet, stderr=quiet, start_new_session=True, check=True
+            command,
+            stdin=quiet,
+            stdout=quiet,
+            stderr=quiet,
+            env=env,
+            start_new_session=True,
+            check=True,
         )
     except (OSError, subprocess.CalledProcessError):
         source.unlink(missing_ok=True)
 
 
 # What the process ``copying`` starts runs: ``keep`` on the file of triples, then removes it.
+# It ends with an error, and the file is removed, if it cannot import this package.
 _KEEP = """
 import os, sys
 from pathlib import Path
+import conceptgraph
 if hasattr(os, "fork") and os.fork():
     os._exit(0)
-from conceptgraph.storecache import keep
 root, key, source, graph = sys.argv[1:]
 try:
+    from conceptgraph.storecache import keep
     keep(Path(root), key, Path(source).read_bytes(), graph)
 finally:
     Path(source).unlink(missing_ok=True)

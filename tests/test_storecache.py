@@ -234,3 +234,32 @@ def test_a_query_that_fails_while_the_triples_are_written_leaves_nothing(
         _rows(vault, TITLES)
     folder = cache_folder(vault.resolve()) / STORE_DIR
     assert [p.name for p in folder.iterdir()] == ["queried"]
+
+
+@pytest.mark.parametrize("fails", ["no interpreter", "exits", "no oxigraph"])
+def test_a_copy_that_cannot_be_made_leaves_nothing_behind(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fails: str
+) -> None:
+    # An embedded Python has no interpreter to start; one may end before it forks the process
+    # that makes the copy, or that process may fail (here: Oxigraph cannot be imported).
+    expected = _rows(vault, TITLES, cache=False)
+    _rows(vault, TITLES)
+    folder = cache_folder(vault.resolve()) / STORE_DIR
+    stale = folder / ".tmp-1-dead.nt"  # left by a copying process that died long ago
+    stale.write_bytes(b"")
+    os.utime(stale, (0, 0))
+    if fails == "no interpreter":
+        monkeypatch.setattr(sys, "executable", "")
+    elif fails == "exits":
+        script = tmp_path / "python-that-exits"
+        script.write_text("#!/bin/sh\nexit 1\n")
+        script.chmod(0o755)
+        monkeypatch.setattr(sys, "executable", str(script))
+    else:
+        (tmp_path / "fake").mkdir()
+        (tmp_path / "fake" / "pyoxigraph.py").write_text("raise ImportError('no Oxigraph here')\n")
+        monkeypatch.setenv("PYTHONPATH", str(tmp_path / "fake"))
+    assert _rows(vault, TITLES) == expected
+    settled_copies(vault)
+    assert _copies(vault) == []
+    assert [p.name for p in folder.iterdir()] == ["queried"]
