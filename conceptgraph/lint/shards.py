@@ -477,9 +477,8 @@ class Shards:
         by_rule: dict[str, dict[str, object]] = {r.name: {} for r in self._context.gathering}
         crashes: dict[str, Finding] = {}
         for path in order:
-            _, packed, digests[path], facts[path], aliases[path], variant, gathered = described[
-                path
-            ]
+            _, packed, digest, fact, names, variant, gathered = described[path]
+            digests[path], facts[path], aliases[path] = digest, fact, names
             self._packed[path] = packed
             if variant:
                 variants.add(path)
