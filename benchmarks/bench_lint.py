@@ -101,8 +101,8 @@ def run_process(command: Sequence[str], cwd: Path, *, total: bool = False) -> Ru
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err)
-        sampler = _TotalMemory(process.pid)
-        if total:
+        sampler = _TotalMemory(process.pid) if total else None
+        if sampler is not None:
             sampler.start()
         try:
             # wait4 gives this child's own rusage; RUSAGE_CHILDREN would give the
@@ -113,7 +113,7 @@ def run_process(command: Sequence[str], cwd: Path, *, total: bool = False) -> Ru
             process.wait()
             raise
         finally:
-            if total:
+            if sampler is not None:
                 sampler.stop()
         seconds = time.perf_counter() - started
         # Tell Popen the child is reaped so it never waits on the pid again.
@@ -126,7 +126,7 @@ def run_process(command: Sequence[str], cwd: Path, *, total: bool = False) -> Ru
             returncode=process.returncode,
             stdout=out.read().decode("utf-8", errors="replace"),
             stderr=err.read().decode("utf-8", errors="replace"),
-            peak_total_kib=sampler.peak_kib,
+            peak_total_kib=sampler.peak_kib if sampler is not None else 0,
         )
 
 

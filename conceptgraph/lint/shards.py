@@ -24,7 +24,7 @@ import signal
 import sys
 import traceback
 from collections import deque
-from collections.abc import Callable, Collection, Iterable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -325,14 +325,13 @@ class Shards:
         root: Path,
         config: Config,
         found: Discovery,
-        notes: Collection[str],
         rules: Sequence[Rule],
         facts: Callable[[NoteRecord], bytes] | None,
         jobs: int | None,
         share: bool = True,
         packed: bool = False,
     ) -> Shards:
-        """Workers for ``notes`` of the vault of the files ``found``, to run ``rules``.
+        """Workers for every note of the vault of the files ``found``, to run ``rules``.
 
         Unless ``share``, a worker reads nothing of the notes other workers keep. If
         ``packed``, each keeps its own packed, and only ``check`` may run on them.
@@ -341,7 +340,7 @@ class Shards:
             root,
             config,
             found,
-            tuple(notes),
+            (*(path for path, _ in found.notes), *(note.path for note in found.unreadable)),
             [r for r in rules if r.scope is Scope.NOTE],
             [r for r in rules if r.gather is not None],
             facts,
@@ -582,8 +581,7 @@ def reading(
     ``facts`` of each note are worked out too, if given. If ``packed``, workers keep their
     notes packed (see ``Shards.open``).
     """
-    every = [path for path, _ in found.notes] + [record.path for record in found.unreadable]
-    with Shards.open(root, config, found, every, rules, facts, jobs, share, packed) as workers:
+    with Shards.open(root, config, found, rules, facts, jobs, share, packed) as workers:
         read = workers.read(found.notes, found.unreadable)
         vault = Vault.found(root, config, found, read.seen)
         vault.__dict__["aliases_by_note"] = read.aliases
