@@ -181,16 +181,17 @@ if hasattr(os, "fork") and os.fork():
 root, key, source, graph = sys.argv[1:]
 try:
     from conceptgraph.storecache import keep
-    keep(Path(root), key, Path(source).read_bytes(), graph)
+    keep(Path(root), key, Path(source), graph)
 finally:
     Path(source).unlink(missing_ok=True)
 """
 
 
-def keep(root: Path, key: str, ntriples: bytes, graph: str) -> None:
-    """Keep a copy of the vault's triples for its state ``key``, if none is kept already.
+def keep(root: Path, key: str, ntriples: Path, graph: str) -> None:
+    """Keep a copy of the vault's triples (an N-Triples file) for its state ``key``.
 
-    Nothing is raised: a copy that cannot be written costs the next query time, not an answer.
+    Of two copies racing for one state, the first stays. Nothing is raised: a copy that
+    cannot be written costs the next query time, not an answer.
     """
     folder = cache_folder(root) / STORE_DIR
     with contextlib.suppress(OSError):
@@ -206,9 +207,11 @@ def keep(root: Path, key: str, ntriples: bytes, graph: str) -> None:
         _prune(folder, key)
 
 
-def _write(path: Path, ntriples: bytes, graph: str) -> None:
+def _write(path: Path, ntriples: Path, graph: str) -> None:
     store = ox.Store(str(path))
-    store.bulk_load(ntriples, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+    # Read from the file as it loads: the triples need not all be held at once as well.
+    target = ox.NamedNode(graph)
+    store.bulk_load(path=ntriples, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
     store.flush()
     del store  # closed: the rename must not move files still being written
 
