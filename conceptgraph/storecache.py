@@ -1,13 +1,13 @@
 """The vault's triples kept on disk between queries, as an Oxigraph store opened read-only.
 
-A query reads every note, builds the graph and loads its triples: 5.7 s at 10,000 notes, where
-the whole command takes 0.4 s when it opens a stored copy instead. The copy is named by the vault's
-*state*: every file's vault path, size, mtime and inode, the configuration, the base IRI, the
-conceptgraph code and the Markdown engine, signed with this user's cache key (that of the lint
-cache, see :mod:`conceptgraph.cache`). So a copy is used only for the very vault it was built
-from, and one planted in a vault from elsewhere has a name no one without the key can give it.
-A file written in the last two seconds could change again within its timestamp tick: then no
-copy is used or kept.
+A query reads every note, builds the graph and loads its triples: about 4 s at 10,000 notes,
+where the whole command takes 0.4 s when it opens a stored copy instead. The copy is named by
+the vault's *state*: every file's vault path, size, mtime and inode, the configuration, the
+base IRI, the conceptgraph code and the Markdown engine, signed with this user's cache key
+(that of the lint cache, see :mod:`conceptgraph.cache`). So a copy is used only for the very
+vault it was built from, and one planted in a vault from elsewhere has a name no one without
+the key can give it. A file written in the last two seconds could change again within its
+timestamp tick: then no copy is used or kept.
 
 A copy costs time to write (about 5 s at 10,000 notes: Oxigraph sorts every triple into each
 of its indexes) and disk (112 MB there), so the first query in a vault keeps none: it leaves a
