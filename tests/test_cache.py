@@ -558,6 +558,26 @@ def test_vault_rules_follow_link_edits_from_their_gatherings(tmp_path: Path) -> 
 
 
 @pytest.mark.usefixtures("own_cache")
+def test_what_a_link_edit_gathered_is_kept_for_the_next_edit(tmp_path: Path) -> None:
+    # Each link edit reads the note edited, and keeps what the vault rules gathered of it:
+    # the next edit, of another note, reads that one alone, not the one edited before.
+    root = write_vault(tmp_path / "v", {f"{n}.md": f"# {n}\n\n[[hub]]\n" for n in "abcd"})
+    (root / "hub.md").write_text("# Hub\n")
+    _age(root)
+    _run(root)
+    reads = []
+    for edited, target in [("a", "b"), ("c", "d"), ("b", "c")]:
+        with (root / f"{edited}.md").open("a") as note:
+            note.write(f"\nSee [[{target}]].\n")
+        _age(root / f"{edited}.md")
+        after = _run(root)
+        assert after.vault_rules
+        assert _whole(after.findings) == _uncached(root)
+        reads.append(after.read)
+    assert reads == [1, 1, 1]
+
+
+@pytest.mark.usefixtures("own_cache")
 def test_a_gathering_kept_from_before_a_prose_edit_is_not_used(tmp_path: Path) -> None:
     # Prose above d's dependency leaves every fact as it was, so the vault rules do not run
     # again; but the link has moved, and when e closes a cycle through d (d -> e -> g -> d)

@@ -19,7 +19,7 @@ import hashlib
 import marshal
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,23 +210,22 @@ def _vault_findings(
     rules: list[Rule],
     vault_rules: list[Rule],
     kept_gatherings: Mapping[str, tuple[bytes, dict[str, object]]] | None,
-) -> VaultFindings:
-    """The vault rules' findings worked out again.
+) -> tuple[VaultFindings, set[str] | None]:
+    """The vault rules' findings worked out again, and the notes gathered anew (None: all).
 
     From what the rules gathered of each note, kept from earlier runs where the note is
     unchanged, if every vault rule gathers; otherwise over the notes read and the others'
     outlines.
     """
-    if (
-        kept_gatherings is not None
-        and all(r.gather is not None for r in vault_rules)
-        and _regather(vault, notes, rows, vault_rules, kept_gatherings)
-    ):
+    anew = None
+    if kept_gatherings is not None and all(r.gather is not None for r in vault_rules):
+        anew = _regather(vault, notes, rows, vault_rules, kept_gatherings)
+    if anew is not None:
         raw = run_rules(vault, vault_rules, [])
         # Silencing a finding reads its note's directives: outlines hold them.
         pointed = {f.path for f in raw} & notes.unread()
         with notes.outlined(_outlines(cache, rows, pointed)):
-            return _as_vault_findings(vault, rules, raw, whole)
+            return _as_vault_findings(vault, rules, raw, whole), anew
     # Rules of the package's own read nothing an outline lacks; another's might.
     own = all(r.check.__module__.startswith("conceptgraph.") for r in vault_rules)
     unread = notes.unread()
@@ -239,7 +238,7 @@ def _vault_findings(
         found = _as_vault_findings(vault, rules, raw, whole)
     for path in outlines:
         vault.forget(path)
-    return found
+    return found, None
 
 
 def _outlines(cache: LintCache, rows: Mapping[str, Row], paths: set[str]) -> dict[str, NoteRecord]:
@@ -252,18 +251,18 @@ def _regather(
     rows: Mapping[str, Row],
     vault_rules: list[Rule],
     kept: Mapping[str, tuple[bytes, dict[str, object]]],
-) -> bool:
+) -> set[str] | None:
     """Fill ``vault.gathered``: kept gatherings of unchanged notes, the rest gathered anew.
 
-    False, with nothing filled, when a rule's gathering fails.
+    Returns the notes gathered anew; None, with nothing filled, when a rule's gathering fails.
     """
     names = {r.name for r in vault_rules}
-
-    def stands(path: str) -> bool:
+    stale = []
+    for path in notes.unread():
         found = kept.get(path)
-        return found is not None and found[0] == rows[path].digest and names <= found[1].keys()
-
-    notes.read_all(path for path in notes.unread() if not stands(path))
+        if found is None or found[0] != rows[path].digest or not names <= found[1].keys():
+            stale.append(path)
+    notes.read_all(stale)
     unread = notes.unread()
     try:
         for active in vault_rules:
@@ -276,8 +275,8 @@ def _regather(
     except Exception:
         # A rule's bug: the engine, gathering afresh, reports it as that rule's finding.
         vault.gathered.clear()
-        return False
-    return True
+        return None
+    return {path for path in notes.paths() if path not in unread}
 
 
 def _gathered(
@@ -285,12 +284,16 @@ def _gathered(
     digests: Mapping[str, bytes],
     files_key: bytes,
     kept: Mapping[str, tuple[bytes, dict[str, object]]] | None,
+    anew: Collection[str] | None = None,
 ) -> Gathered:
-    """What this run gathered that the cache lacks, each note's with the hash of its bytes."""
+    """What this run gathered that the cache lacks, each note's with the hash of its bytes.
+
+    ``anew``, if given, are the only notes not gathered from what the cache kept.
+    """
     by_path: dict[str, dict[str, object]] = {}
     for name, gathered in vault.gathered.items():
-        for path, value in gathered.items():
-            by_path.setdefault(path, {})[name] = value
+        for path in gathered if anew is None else anew:
+            by_path.setdefault(path, {})[name] = gathered[path]
     new: list[tuple[str, bytes, dict[str, object]]] = []
     for path, by_rule in by_path.items():
         digest = digests[path]
@@ -375,6 +378,7 @@ def _lint(
     together = again and not notes.unread()
     running = note_rules + vault_rules if together else note_rules
     kept_gatherings = None
+    anew: set[str] | None = None
     raw = run_rules(vault, running, [notes[path] for path in checking], jobs=jobs)
     if together:
         names = {r.name for r in vault_rules}
@@ -382,7 +386,7 @@ def _lint(
         raw = [f for f in raw if f.rule not in names]
     elif again:
         kept_gatherings = cache.gatherings(files_key) or None
-        from_vault = _vault_findings(
+        from_vault, anew = _vault_findings(
             vault, notes, cache, rows, whole, rules, vault_rules, kept_gatherings
         )
     else:
@@ -412,9 +416,10 @@ def _lint(
         blobs["vault-findings"] = from_vault
     gathered = None
     if vault.gathered:
-        digests = {path: row.digest for path, row in rows.items()}
+        wanted = rows.keys() if anew is None else anew
+        digests = {path: rows[path].digest for path in wanted if path in rows}
         digests.update((note.path, note.digest) for note in notes.parsed())
-        gathered = _gathered(vault, digests, files_key, kept_gatherings)
+        gathered = _gathered(vault, digests, files_key, kept_gatherings, anew)
     if not injected and (not current or "concepts" in vault.__dict__):
         blobs["indexes"] = (context, vault.concepts, vault.aliases, vault.variants)
     # Outlines of the notes read whole in this run, unless the cache has them already. Not on
