@@ -62,11 +62,16 @@ def duplicate_canonical(
     Instead:  make one canonical: false with canonical_of: "[[migration]]", or merge them.
     Fix: none. Which note stays authoritative is the author's decision.
     """
-    owners: dict[str, list[str]] = defaultdict(list)
+    first: dict[str, str] = {}
+    owners: dict[str, list[str]] = {}  # the keys of two canonical notes or more, alone
     for path, found in gathered.items():
         if found is not None:
             for key in found[0]:
-                owners[key].append(path)
+                # Most names have one owner: no list is made for them (30,000 of them in a
+                # vault of 10,000 notes took most of the rule's time).
+                owner = first.setdefault(key, path)
+                if owner != path:
+                    owners.setdefault(key, [owner]).append(path)
     shared: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for key, canonical in owners.items():
         for path in canonical:
