@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -160,8 +160,6 @@ def query_vault(
     from conceptgraph.sparql import (
         check_query,
         check_syntax,
-        load_produced,
-        read_ntriples,
         run_query,
         vault_store_at,
     )
@@ -187,15 +185,7 @@ def query_vault(
 
         if keeping(root):
             with copying(root, key, base) as copy, gc_paused():
-
-                def produce(sink: Callable[[bytes], None]) -> None:
-                    def both(data: bytes) -> None:
-                        copy(data)
-                        sink(data)
-
-                    read_ntriples(root, config, base, jobs, both)
-
-                store = load_produced(produce, base)
+                store = vault_store_at(root, config, base, jobs, copy)
             return run_query(store, text, base, source)
     with gc_paused():
         store = vault_store_at(root, config, base, jobs)

@@ -302,9 +302,28 @@ def load_produced(produce: Callable[[Callable[[bytes], None]], None], graph: str
     return store
 
 
-def vault_store_at(root: Path, config: Config, base: str, jobs: int | None) -> ox.Store:
-    """An in-memory store of the triples of the vault at ``root`` (``base`` checked)."""
-    return load_produced(partial(read_ntriples, root, config, base, jobs), base)
+def vault_store_at(
+    root: Path,
+    config: Config,
+    base: str,
+    jobs: int | None,
+    copy: Callable[[bytes], None] | None = None,
+) -> ox.Store:
+    """An in-memory store of the triples of the vault at ``root`` (``base`` checked).
+
+    ``copy``, if given, is handed each batch of N-Triples too, as it is loaded.
+    """
+    if copy is None:
+        return load_produced(partial(read_ntriples, root, config, base, jobs), base)
+
+    def produce(sink: Callable[[bytes], None]) -> None:
+        def both(data: bytes) -> None:
+            copy(data)
+            sink(data)
+
+        read_ntriples(root, config, base, jobs, both)
+
+    return load_produced(produce, base)
 
 
 def read_ntriples(
