@@ -157,16 +157,8 @@ class Vault:
 
         Keys are in ``concept_key`` form: "Erasure cost" and "the erasure_cost" are one.
         """
-        index: dict[str, list[str]] = defaultdict(list)
         by_path = sorted(self.aliases_by_note.items())
-        for path, _ in by_path:
-            index[concept_key(name_of(path))].append(path)
-        for path, aliases in by_path:
-            for alias in aliases:
-                owners = index[concept_key(alias)]
-                if path not in owners:
-                    owners.append(path)
-        return index
+        return concept_index((path, concept_keys(path, aliases)) for path, aliases in by_path)
 
     def concept_notes(self, name: str) -> list[str]:
         """The notes that carry a concept name, as file name or alias."""
@@ -406,6 +398,25 @@ def note_aliases(note: NoteRecord) -> list[str]:
     if isinstance(value, list):
         return [item.strip() for item in value if isinstance(item, str) and item.strip()]
     return []
+
+
+def concept_keys(path: str, aliases: Iterable[str]) -> list[str]:
+    """A note's concept names in ``concept_key`` form: its file name's, then its aliases'."""
+    return [concept_key(name_of(path)), *map(concept_key, aliases)]
+
+
+def concept_index(keys: Iterable[tuple[str, list[str]]]) -> dict[str, list[str]]:
+    """``Vault.concepts`` from each note's ``concept_keys``, given in path order."""
+    index: dict[str, list[str]] = defaultdict(list)
+    by_path = list(keys)
+    for path, own in by_path:
+        index[own[0]].append(path)
+    for path, own in by_path:
+        for key in own[1:]:
+            owners = index[key]
+            if path not in owners:
+                owners.append(path)
+    return index
 
 
 @dataclass(frozen=True)  # not slots: the cached properties below keep what they work out

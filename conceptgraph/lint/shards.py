@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import pickle
 import signal
 import sys
 import traceback
@@ -39,6 +40,8 @@ from conceptgraph.vault import (
     Discovery,
     NotesOnDemand,
     Vault,
+    concept_index,
+    concept_keys,
     gc_paused,
     is_variant,
     note_aliases,
@@ -97,6 +100,7 @@ class Read:
     digests: dict[str, bytes]  # the hash of each note's bytes
     facts: dict[str, bytes]
     aliases: dict[str, list[str]]  # ``note_aliases``, in path order: the name indexes
+    keys: dict[str, list[str]]  # ``concept_keys``, in path order
     variants: frozenset[str]  # ``Vault.variants``
     # What each gathering vault rule took of every note; a rule whose gathering raised is
     # left out, and its crash finding is in ``crashed``.
@@ -212,9 +216,9 @@ _Item = tuple[str, str] | bytes
 
 
 # What a worker sends of each note it read: its path, ``seen_by_others`` packed, the hash of
-# its bytes, its facts, its aliases, whether it is a variant (``is_variant``), and each
-# gathering rule's gathering (or crash finding).
-_Described = tuple[str, bytes, bytes, bytes, list[str], bool, dict[str, object]]
+# its bytes, its facts, its aliases, its ``concept_keys``, whether it is a variant
+# (``is_variant``), and each gathering rule's gathering (or crash finding).
+_Described = tuple[str, bytes, bytes, bytes, list[str], list[str], bool, dict[str, object]]
 
 
 def _read(batch: Sequence[_Item]) -> list[_Described]:
@@ -231,7 +235,11 @@ def _read(batch: Sequence[_Item]) -> list[_Described]:
             seen = seen_by_others(note).packed() if ctx.share else b""
             gathered = _gather(vault, note)
             facts = ctx.facts(note) if ctx.facts is not None else b""
-            names = note_aliases(note), is_variant(note)
+            aliases = note_aliases(note)
+            # Worked out here, beside the other workers, not in the run's process after all
+            # are read, where every worker waits for the indexes.
+            keys = concept_keys(note.path, aliases)
+            names = aliases, keys, is_variant(note)
             sent.append((note.path, seen, note.digest, facts, *names, gathered))
             if ctx.packed:
                 assert isinstance(vault.notes, _Kept)
@@ -256,12 +264,16 @@ def _gather(vault: Vault, note: NoteRecord) -> dict[str, object]:
     return gathered
 
 
-def _receive(packed: dict[str, bytes], indexes: tuple[object, object, object]) -> None:
-    """In a worker: the notes other workers hold, and the indexes worked out of every note."""
+def _receive(packed: dict[str, bytes], indexes: bytes) -> None:
+    """In a worker: the notes other workers hold, and the indexes worked out of every note.
+
+    The indexes come pickled: made once for every worker, not once per worker.
+    """
     _, vault = worker_vault()
     assert isinstance(vault.notes, _Kept)
     vault.notes.receive(packed)
-    vault.__dict__["concepts"], vault.__dict__["aliases"], vault.__dict__["variants"] = indexes
+    concepts, aliases, variants = pickle.loads(indexes)
+    vault.__dict__.update(concepts=concepts, aliases=aliases, variants=variants)
 
 
 def _check(paths: Sequence[str]) -> list[Finding]:
@@ -387,8 +399,12 @@ class Shards:
         self,
         next_task: Callable[[int], _Task | None],
         done: Callable[[int, object], None],
+        started: Callable[[], None] | None = None,
     ) -> None:
-        """Hand each worker ``next_task(worker)`` until it has none; ``done`` each reply."""
+        """Hand each worker ``next_task(worker)`` until it has none; ``done`` each reply.
+
+        ``started``, if given, is called once every worker has its first tasks.
+        """
         from multiprocessing.connection import wait
 
         sent: list[int] = [0] * len(self._conns)
@@ -404,6 +420,8 @@ class Shards:
 
         for worker in range(len(self._conns)):
             top_up(worker)
+        if started is not None:
+            started()
         while any(sent):
             ready = wait([conn for conn, n in zip(self._conns, sent, strict=True) if n])
             for conn in ready:
@@ -472,12 +490,13 @@ class Shards:
         digests: dict[str, bytes] = {}
         facts: dict[str, bytes] = {}
         aliases: dict[str, list[str]] = {}
+        keys: dict[str, list[str]] = {}
         variants: set[str] = set()
         by_rule: dict[str, dict[str, object]] = {r.name: {} for r in self._context.gathering}
         crashes: dict[str, Finding] = {}
         for path in order:
-            _, packed, digest, fact, names, variant, gathered = described[path]
-            digests[path], facts[path], aliases[path] = digest, fact, names
+            _, packed, digest, fact, names, own_keys, variant, gathered = described[path]
+            digests[path], facts[path], aliases[path], keys[path] = digest, fact, names, own_keys
             self._packed[path] = packed
             if variant:
                 variants.add(path)
@@ -490,16 +509,17 @@ class Shards:
         seen.receive(self._packed)
         kept = {name: found for name, found in by_rule.items() if name not in crashes}
         return Read(
-            seen, digests, facts, aliases, frozenset(variants), kept, list(crashes.values())
+            seen, digests, facts, aliases, keys, frozenset(variants), kept, list(crashes.values())
         )
 
-    def check(self, vault: Vault) -> list[Finding]:
+    def check(self, vault: Vault, started: Callable[[], None] | None = None) -> list[Finding]:
         """The note rules' raw findings on every note the workers keep.
 
         ``vault`` holds every note as ``seen_by_others``: the indexes are worked out of it.
+        ``started`` is called once every worker has what it needs to start.
         """
         findings: list[Finding] = []
-        self.each(vault, "Checking", _check, (), findings.extend)
+        self.each(vault, "Checking", _check, (), findings.extend, started)
         return findings
 
     def each(
@@ -509,17 +529,23 @@ class Shards:
         task: Callable[..., object],
         args: tuple[object, ...],
         done: Callable[[Any], None],
+        started: Callable[[], None] | None = None,
     ) -> None:
         """``task(paths, *args)`` in the workers, on every note each keeps, a batch at a time.
 
         ``vault`` holds every note as ``seen_by_others``: the indexes are worked out of it.
         Each worker first receives the indexes and, if the workers share, the notes the
-        others keep; ``done`` gets each batch's reply, as it comes.
+        others keep; ``done`` gets each batch's reply, as it comes. ``started`` is called
+        once every worker has been sent those and its first tasks.
         """
         bar = progress.current()
         if bar is not None:
             bar.stage(stage, len(self._where))
-        indexes = (vault.concepts, vault.aliases, vault.variants)
+        indexes = b""
+        if not all(self._received):
+            indexes = pickle.dumps(
+                (vault.concepts, vault.aliases, vault.variants), pickle.HIGHEST_PROTOCOL
+            )
         tasks: list[deque[_Task]] = []
         # Each worker answers in the order it was asked: the notes in each batch, or None
         # for the notes and indexes it was sent.
@@ -549,7 +575,7 @@ class Shards:
                 if bar is not None:
                     bar.advance(size)
 
-        self._run(next_task, received)
+        self._run(next_task, received, started)
 
 
 @dataclass(frozen=True, slots=True)
@@ -585,6 +611,7 @@ def reading(
         read = workers.read(found.notes, found.unreadable)
         vault = Vault.found(root, config, found, read.seen)
         vault.__dict__["aliases_by_note"] = read.aliases
+        vault.__dict__["concepts"] = concept_index(read.keys.items())
         vault.__dict__["variants"] = read.variants
         yield workers, read, vault
 
@@ -598,7 +625,7 @@ def lint_all(
     facts: Callable[[NoteRecord], bytes] | None = None,
 ) -> Linted:
     """Read and check every note ``found`` in keeping workers; ``facts`` of each note too."""
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     packed = len(found.notes) + len(found.unreadable) >= PACKED_FROM
     with reading(root, config, found, rules, jobs, facts, packed=packed) as (workers, read, vault):
@@ -608,16 +635,19 @@ def lint_all(
         # Here, before the thread below reads them too:
         _ = vault.concepts, vault.aliases, vault.variants
         # The vault rules read only what was gathered: on a thread of this process, which
-        # otherwise waits for the workers.
+        # otherwise waits for the workers. Started once the workers have what they need to
+        # check: before, it would hold up sending them that, with both workers waiting.
         with ThreadPoolExecutor(1) as thread:
-            from_vault = thread.submit(run_rules, vault, checked, [])
-            raw = workers.check(vault)
+            vault_rules: list[Future[list[Finding]]] = []
+            raw = workers.check(
+                vault, lambda: vault_rules.append(thread.submit(run_rules, vault, checked, []))
+            )
     unreadable = {record.path: record for record in found.unreadable}
     later = NotesOnDemand(unreadable, dict(found.notes), root, jobs)
     return Linted(
         vault,
         read,
         raw,
-        [*from_vault.result(), *read.crashed],
+        [*vault_rules[0].result(), *read.crashed],
         Vault.found(root, config, found, later),
     )
