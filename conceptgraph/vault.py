@@ -571,18 +571,29 @@ def read_note(
     waited on), and at most ``MAX_NOTE_BYTES``. A crash of the parser, which is a bug, becomes
     a problem of this note too, so the notes around it are still read.
     """
+    return read_stamped_note(root, path, disk, parser)[0]
+
+
+def read_stamped_note(
+    root: Path, path: str, disk: str | None = None, parser: str | None = None
+) -> tuple[NoteRecord, os.stat_result | None]:
+    """``read_note``, and the file's stat as it was opened (None if it could not be read).
+
+    Taken before the bytes are read, the stat is no newer than they are: a cache that keys on it
+    reads the note again if it changed meanwhile.
+    """
     try:
-        data = read_bytes(root / (disk or path))
+        data, info = read_bytes_stat(root / (disk or path))
     except OSError as exc:
-        return _unreadable(path, _reason(exc))
+        return _unreadable(path, _reason(exc)), None
     # Imported here: a warm cached run reads no note, and need not load the Markdown engines.
     from conceptgraph.parse import parse_note
 
     try:
-        return parse_note(path, data, parser)
+        return parse_note(path, data, parser), info
     except Exception as exc:
         reason = f"internal error while parsing ({type(exc).__name__}: {exc}); please report it"
-        return _unreadable(path, reason)
+        return _unreadable(path, reason), info
 
 
 class NotANoteError(OSError):
@@ -594,6 +605,11 @@ def read_bytes(path: Path) -> bytes:
 
     Raises ``OSError``: ``NotANoteError`` for what is not a regular file or is too large.
     """
+    return read_bytes_stat(path)[0]
+
+
+def read_bytes_stat(path: Path) -> tuple[bytes, os.stat_result]:
+    """``read_bytes``, and the file's stat as it was opened."""
     fd = os.open(path, _OPEN_FLAGS)
     try:
         info = os.fstat(fd)
@@ -610,7 +626,7 @@ def read_bytes(path: Path) -> bytes:
             size += len(chunk)
             if size > MAX_NOTE_BYTES:
                 raise NotANoteError(_too_large(size))
-        return b"".join(chunks)
+        return b"".join(chunks), info
     finally:
         os.close(fd)
 

@@ -207,6 +207,37 @@ def test_a_gathering_that_raises_is_that_rule_s_finding(
     assert len(sharded) == 1
 
 
+def test_a_note_written_after_a_worker_read_it_is_read_again(
+    tmp_path: Path, sharded: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The stamp a first run caches for a note is the file's as the worker read it. Taken any
+    # later, it would vouch for bytes no rule has seen.
+    root = write_vault(tmp_path / "v", {f"{n}.md": f"# {n}\n\n[[b]]\n" for n in "abc"})
+    _age(root)
+    edited, done = root / "a.md", tmp_path / "edited"
+    rule = engine.all_rules()["dependency-cycle"]
+    gather = rule.gather
+    assert gather is not None
+
+    def writing(note: NoteRecord, vault: object) -> object:
+        # In the worker, just after it read a.md: once, whichever process that is.
+        if note.path == "a.md" and not done.exists():
+            done.touch()
+            aged = edited.stat().st_mtime_ns
+            edited.write_bytes(edited.read_bytes() + b"\n[[nowhere]]\n")
+            os.utime(edited, ns=(0, aged))  # as old as before: only the size tells
+        return gather(note, vault)  # type: ignore[arg-type]
+
+    monkeypatch.setitem(engine.REGISTRY, rule.name, dataclasses.replace(rule, gather=writing))
+    first = lint_cached(root.resolve(), load_config(root), jobs=2)
+    assert (len(sharded), first.read) == (1, 3)
+    assert not [f for f in first.findings if "nowhere" in f.message]
+    again = lint_cached(root.resolve(), load_config(root), jobs=2)
+    assert again.read == 1  # a.md; the others' stamps are theirs as read
+    assert [f.path for f in again.findings if "nowhere" in f.message] == ["a.md"]
+    assert _whole(again.findings) == _uncached(root)
+
+
 @pytest.mark.parametrize("cache", [True, False], ids=["first run", "no cache"])
 def test_a_fix_after_a_run_in_workers_reads_the_note_again(
     tmp_path: Path, sharded: list[int], cache: bool

@@ -45,7 +45,7 @@ from conceptgraph.vault import (
     gc_paused,
     is_variant,
     note_aliases,
-    read_note,
+    read_stamped_note,
 )
 
 if TYPE_CHECKING:
@@ -98,6 +98,9 @@ class Read:
     # most never are, and 100,000 of them would take a gigabyte.
     seen: MutableMapping[str, NoteRecord]
     digests: dict[str, bytes]  # the hash of each note's bytes
+    # Each note's size, mtime (ns) and inode, as it was opened to be read: none for a note
+    # that could not be opened.
+    stamps: dict[str, tuple[int, int, int]]
     facts: dict[str, bytes]
     aliases: dict[str, list[str]]  # ``note_aliases``, in path order: the name indexes
     keys: dict[str, list[str]]  # ``concept_keys``, in path order
@@ -216,9 +219,19 @@ _Item = tuple[str, str] | bytes
 
 
 # What a worker sends of each note it read: its path, ``seen_by_others`` packed, the hash of
-# its bytes, its facts, its aliases, its ``concept_keys``, whether it is a variant
-# (``is_variant``), and each gathering rule's gathering (or crash finding).
-_Described = tuple[str, bytes, bytes, bytes, list[str], list[str], bool, dict[str, object]]
+# its bytes, its stamp (see ``Read``), its facts, its aliases, its ``concept_keys``, whether
+# it is a variant (``is_variant``), and each gathering rule's gathering (or crash finding).
+_Described = tuple[
+    str,
+    bytes,
+    bytes,
+    tuple[int, int, int] | None,
+    bytes,
+    list[str],
+    list[str],
+    bool,
+    dict[str, object],
+]
 
 
 def _read(batch: Sequence[_Item]) -> list[_Described]:
@@ -227,10 +240,13 @@ def _read(batch: Sequence[_Item]) -> list[_Described]:
     sent = []
     with gc_paused():
         for item in batch:
+            stamp = None
             if isinstance(item, bytes):
                 note = NoteRecord.unpacked(item)
             else:
-                note = read_note(ctx.root, item[0], item[1], ctx.parser)
+                note, info = read_stamped_note(ctx.root, item[0], item[1], ctx.parser)
+                if info is not None:
+                    stamp = info.st_size, info.st_mtime_ns, info.st_ino
             vault.notes[note.path] = note
             seen = seen_by_others(note).packed() if ctx.share else b""
             gathered = _gather(vault, note)
@@ -240,7 +256,7 @@ def _read(batch: Sequence[_Item]) -> list[_Described]:
             # are read, where every worker waits for the indexes.
             keys = concept_keys(note.path, aliases)
             names = aliases, keys, is_variant(note)
-            sent.append((note.path, seen, note.digest, facts, *names, gathered))
+            sent.append((note.path, seen, note.digest, stamp, facts, *names, gathered))
             if ctx.packed:
                 assert isinstance(vault.notes, _Kept)
                 vault.notes.pack(note.path)
@@ -488,6 +504,7 @@ class Shards:
         order = sorted(described)
         seen = _Kept(order)
         digests: dict[str, bytes] = {}
+        stamps: dict[str, tuple[int, int, int]] = {}
         facts: dict[str, bytes] = {}
         aliases: dict[str, list[str]] = {}
         keys: dict[str, list[str]] = {}
@@ -495,8 +512,10 @@ class Shards:
         by_rule: dict[str, dict[str, object]] = {r.name: {} for r in self._context.gathering}
         crashes: dict[str, Finding] = {}
         for path in order:
-            _, packed, digest, fact, names, own_keys, variant, gathered = described[path]
+            _, packed, digest, stamp, fact, names, own_keys, variant, gathered = described[path]
             digests[path], facts[path], aliases[path], keys[path] = digest, fact, names, own_keys
+            if stamp is not None:
+                stamps[path] = stamp
             self._packed[path] = packed
             if variant:
                 variants.add(path)
@@ -509,7 +528,15 @@ class Shards:
         seen.receive(self._packed)
         kept = {name: found for name, found in by_rule.items() if name not in crashes}
         return Read(
-            seen, digests, facts, aliases, keys, frozenset(variants), kept, list(crashes.values())
+            seen,
+            digests,
+            stamps,
+            facts,
+            aliases,
+            keys,
+            frozenset(variants),
+            kept,
+            list(crashes.values()),
         )
 
     def check(self, vault: Vault, started: Callable[[], None] | None = None) -> list[Finding]:
