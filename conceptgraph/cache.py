@@ -32,12 +32,13 @@ import secrets
 import sqlite3
 import struct
 import sys
+import threading
 import types
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 from conceptgraph.config import Config
 from conceptgraph.model import Finding, NoteRecord
@@ -192,10 +193,16 @@ class LintCache:
     """An open cache database; every method degrades to "nothing cached" on an error."""
 
     def __init__(
-        self, db: sqlite3.Connection | None, secret: bytes = b"", used_before: bool = False
+        self,
+        db: sqlite3.Connection | None,
+        secret: bytes = b"",
+        used_before: bool = False,
+        path: Path | None = None,
+        key: str = "",
     ) -> None:
         self._db = db
         self._secret = secret
+        self._path, self._key = path, key  # to open the database again (``write_apart``)
         # Whether earlier runs kept a cache here, if for another version or configuration:
         # this vault is linted with the cache, and will be again.
         self.used_before = used_before
@@ -209,7 +216,12 @@ class LintCache:
             db, used_before = _connect(folder / _DB_NAME, key)
         except (OSError, sqlite3.Error):
             return cls(None)
-        return cls(db, signing, used_before)
+        # A run that wrote apart (``write_apart``) may still be writing: what it writes is
+        # waited for (as long as a write lock is), not found missing and worked out again.
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("ROLLBACK")
+        return cls(db, signing, used_before, folder / _DB_NAME, key)
 
     def close(self) -> None:
         """Close the database."""
@@ -301,11 +313,111 @@ class LintCache:
         Returns whether it was written: a run holding the lock too long, or a read-only
         folder, leaves the cache as it was.
         """
+        begun = partial(self._write_begun, entries, gone, blobs, outlines, gathered)
+        return self._write_here(begun)
+
+    def _write_here(self, begun: Callable[[], bool]) -> bool:
         if self._db is None:
             return False
-        db = self._db
         try:
-            db.execute("BEGIN IMMEDIATE")
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error:
+            return False
+        return begun()
+
+    def write_apart(
+        self,
+        entries: Iterable[Entry],
+        gone: Iterable[str],
+        blobs: Mapping[str, object],
+        outlines: Iterable[NoteRecord] = (),
+        gathered: Gathered | None = None,
+    ) -> bool:
+        """``write``, in a process of its own that this one does not wait for; then ``close``.
+
+        For a write that takes a while (a first run's: a quarter of a second at 10,000 notes):
+        the command is over without it. This process goes on once that one holds the write
+        lock, so a run started after this one waits for the write (see ``open``) rather than
+        find the cache empty. That process leaves this one's session and output: a tool that
+        waits for the command's output, or ends its process group, is not held up by it and
+        does not end it.
+
+        Where a process cannot be forked safely (not Linux, or another thread runs: a fork
+        copies none, and any lock one holds stays held), writes in this process.
+        """
+        if self._db is None:
+            return False
+        begun = partial(self._write_begun, entries, gone, blobs, outlines, gathered)
+        if sys.platform.startswith("linux") and threading.active_count() == 1:
+            handed = self._hand_to_writer(begun)
+            if handed is not None:
+                return handed
+        written = self._write_here(begun)
+        self.close()
+        return written
+
+    def _hand_to_writer(self, begun: Callable[[], bool]) -> bool | None:
+        """Fork the writer: whether it holds the write lock; None if no process could be made."""
+        assert self._path is not None
+        try:
+            ready, told = os.pipe()
+        except OSError:
+            return None
+        # SQLite's rule: a connection must not cross a fork. The writer opens its own.
+        self.close()
+        try:
+            child = os.fork()
+        except OSError:
+            os.close(ready)
+            os.close(told)
+            with contextlib.suppress(OSError, sqlite3.Error):
+                self._db, _ = _connect(self._path, self._key)
+            return None
+        if child == 0:
+            try:
+                os.close(ready)
+                # The writer is forked from a child that exits at once: no zombie is left.
+                if os.fork() == 0:
+                    self._be_writer(told, begun)
+            finally:
+                os._exit(0)
+        os.close(told)
+        os.waitpid(child, 0)
+        with os.fdopen(ready, "rb") as answer:
+            # Nothing, if the writer failed before it held the lock.
+            return answer.read(1) == b"1"
+
+    def _be_writer(self, told: int, begun: Callable[[], bool]) -> NoReturn:
+        code = 1
+        try:
+            os.setsid()
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            # Nor any other file or pipe of the command's (only ``told`` is needed).
+            os.closerange(3, told)
+            os.closerange(told + 1, os.sysconf("SC_OPEN_MAX"))
+            assert self._path is not None
+            self._db, _ = _connect(self._path, self._key)
+            self._db.execute("BEGIN IMMEDIATE")
+            os.write(told, b"1")
+            os.close(told)
+            code = 0 if begun() else 1
+            self.close()
+        finally:
+            os._exit(code)
+
+    def _write_begun(
+        self,
+        entries: Iterable[Entry],
+        gone: Iterable[str],
+        blobs: Mapping[str, object],
+        outlines: Iterable[NoteRecord],
+        gathered: Gathered | None,
+    ) -> bool:
+        db = self._db
+        assert db is not None
+        try:
             gone = list(gone)
             db.executemany("DELETE FROM notes WHERE path = ?", ((path,) for path in gone))
             db.executemany("DELETE FROM outlines WHERE path = ?", ((path,) for path in gone))

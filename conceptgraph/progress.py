@@ -57,6 +57,9 @@ class Progress:
             elif time.monotonic() - self._started >= self._delay and self._total:
                 from tqdm import tqdm  # only now: a run over before the delay never needs it
 
+                # No monitor thread: a run may fork once its bar is up (``write_apart``).
+                tqdm.monitor_interval = 0
+
                 self._bar = tqdm(
                     total=self._total,
                     initial=self._done,

@@ -6,6 +6,7 @@ real files; findings are compared whole (position, end, severity, message and fi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import random
@@ -13,6 +14,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +23,7 @@ import pytest
 
 from benchmarks.generate_vault import generate_vault
 from conceptgraph.api import lint_paths
-from conceptgraph.cache import CACHE_DIR, CACHE_DIR_ENV, LintCache, cache_folder
+from conceptgraph.cache import CACHE_DIR, CACHE_DIR_ENV, Entry, LintCache, Stamp, cache_folder
 from conceptgraph.config import load_config
 from conceptgraph.lint import engine
 from conceptgraph.lint.engine import REGISTRY, Gather, GatheredCheck, Hit, Scope, rule
@@ -735,6 +737,63 @@ def test_outlines_are_found_by_path_and_bytes(
     assert found[paths[0]] == outline(vault.notes[paths[0]])
     everything = {path: note.digest for path, note in vault.notes.items()}
     assert store.outlines(everything) == {p: outline(n) for p, n in vault.notes.items()}
+
+
+def _entry(path: str) -> Entry:
+    return Entry(path, Stamp(1, 2, 3), 4, b"d" * 16, b"f" * 32, b"c" * 32, [])
+
+
+def _apart(folder: Path, *paths: str) -> tuple[bool, list[str]]:
+    """``write_apart`` of rows for ``paths``; then what a new run finds in the cache."""
+    written = LintCache.open(folder, "key").write_apart([_entry(p) for p in paths], [], {})
+    return written, sorted(LintCache.open(folder, "key").rows())
+
+
+def test_a_write_apart_is_read_by_the_next_run(tmp_path: Path) -> None:
+    assert _apart(tmp_path / "c", "a.md", "b.md") == (True, ["a.md", "b.md"])
+
+
+def test_a_write_apart_while_another_thread_runs_is_written_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fork copies this thread alone: a lock another one holds would never be let go.
+    def no_fork() -> int:
+        raise AssertionError("forked while another thread runs")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert _apart(tmp_path / "c", "a.md") == (True, ["a.md"])
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_a_write_apart_that_cannot_fork_is_written_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_fork() -> int:
+        raise BlockingIOError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert _apart(tmp_path / "c", "a.md") == (True, ["a.md"])
+
+
+def test_a_writer_that_cannot_take_the_lock_leaves_the_cache_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conceptgraph import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "_BUSY_TIMEOUT_S", 0.1)
+    folder = tmp_path / "c"
+    store = LintCache.open(folder, "key")
+    with contextlib.closing(sqlite3.connect(folder / "lint.sqlite3")) as other:
+        other.execute("BEGIN IMMEDIATE")  # another run, writing
+        assert not store.write_apart([_entry("a.md")], [], {})
+        other.execute("ROLLBACK")
+    assert LintCache.open(folder, "key").rows() == {}
 
 
 def test_only_a_vault_rule_gathers() -> None:

@@ -8,18 +8,24 @@ finding, with ``lint`` over the whole vault in one process.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
 import os
 import shutil
 import signal
-from collections.abc import Callable
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from benchmarks.generate_vault import generate_vault
 from conceptgraph.api import lint_paths
-from conceptgraph.cache import CACHE_DIR_ENV
+from conceptgraph.cache import CACHE_DIR_ENV, LintCache
 from conceptgraph.config import load_config
 from conceptgraph.errors import WorkerLostError
 from conceptgraph.fix import plan_fixes
@@ -236,6 +242,90 @@ def test_a_note_written_after_a_worker_read_it_is_read_again(
     assert again.read == 1  # a.md; the others' stamps are theirs as read
     assert [f.path for f in again.findings if "nowhere" in f.message] == ["a.md"]
     assert _whole(again.findings) == _uncached(root)
+
+
+# Python run before a command: the process a first run writes its cache in (``write_apart``)
+# waits until the file GO exists before it writes.
+_WRITER_WAITS = """
+import pathlib, time
+from conceptgraph.cache import LintCache
+go, write = pathlib.Path(GO), LintCache._write_begun
+def waiting(self, *args):
+    while not go.exists():
+        time.sleep(0.01)
+    return write(self, *args)
+LintCache._write_begun = waiting
+"""
+
+
+@pytest.fixture
+def held_writer(tmp_path: Path) -> Iterator[Path]:
+    """The file that lets a first run's cache writer write; made at the end in any case."""
+    go = tmp_path / "go"
+    saved = LintCache._write_begun
+    exec(_WRITER_WAITS.replace("GO", repr(str(go))), {})
+    try:
+        yield go
+    finally:
+        go.touch()  # any writer still waiting writes, and ends
+        LintCache._write_begun = saved  # type: ignore[method-assign]
+
+
+def _cached_notes(cache_folder: Path) -> int:
+    [path] = cache_folder.rglob("lint.sqlite3")
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        (count,) = db.execute("SELECT COUNT(*) FROM notes").fetchone()
+    return int(count)
+
+
+def test_a_first_run_does_not_wait_for_its_cache_and_the_next_run_does(
+    tmp_path: Path, sharded: list[int], held_writer: Path, own_cache: Path
+) -> None:
+    root = write_vault(tmp_path / "v", {f"{n}.md": f"# {n}\n\n[[nowhere]]\n" for n in "abc"})
+    _age(root)
+    config = load_config(root)
+    first = lint_cached(root.resolve(), config, jobs=2)
+    assert (len(sharded), first.read) == (1, 3)
+    assert first.findings
+    assert _cached_notes(own_cache) == 0  # the run is over; its writer waits
+    # A run started while the writer still writes waits for it, and reads nothing.
+    threading.Timer(0.3, held_writer.touch).start()
+    again = lint_cached(root.resolve(), config, jobs=2)
+    assert again.read == 0
+    assert _whole(again.findings) == _whole(first.findings)
+    assert _cached_notes(own_cache) == 3
+
+
+def test_the_cache_writer_holds_neither_the_output_nor_the_process_group(
+    tmp_path: Path, own_cache: Path
+) -> None:
+    # A tool that reads the command's output to its end (pre-commit, a shell's $(...)), or
+    # ends its process group once it exits, must neither wait for the writer nor end it.
+    root = tmp_path / "v"
+    generate_vault(root, notes=shards.MIN_NOTES, seed=3)
+    _age(root)
+    go = tmp_path / "go"
+    command = _WRITER_WAITS.replace("GO", repr(str(go))) + (
+        "from conceptgraph.cli import main\n"
+        f"main(['lint', {str(root)!r}, '--format', 'json', '--jobs', '2'])\n"
+    )
+    run = subprocess.Popen(
+        [sys.executable, "-c", command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        out, err = run.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)
+    assert run.returncode in (0, 1), err
+    assert json.loads(out) is not None
+    assert _cached_notes(own_cache) == 0
+    go.touch()
+    again = lint_cached(root.resolve(), load_config(root), jobs=2)
+    assert again.read == 0
 
 
 @pytest.mark.parametrize("cache", [True, False], ids=["first run", "no cache"])

@@ -472,5 +472,6 @@ def _lint_sharded(
         "indexes": (context, vault.concepts, vault.aliases, vault.variants),
     }
     gathered = _gathered(vault, digests, files_key, None) if vault.gathered else None
-    cache.write(entries, [], blobs, [], gathered)
+    # Every note's row: the run need not wait for them to be written.
+    cache.write_apart(entries, [], blobs, [], gathered)
     return CachedLint(findings, linted.later, len(digests), len(digests), True)
