@@ -73,12 +73,14 @@ class Run:
 
 @dataclass(frozen=True, slots=True)
 class Measurement:
-    """Repeated runs of one command: median time, highest peak memory."""
+    """Repeated runs of one command: median, fastest and slowest time, highest peak memory."""
 
     median_seconds: float
     peak_rss_kib: int
     last: Run
     peak_total_kib: int = 0
+    min_seconds: float = 0.0
+    max_seconds: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +214,8 @@ def measure(
         peak_rss_kib=max(run.peak_rss_kib for run in runs),
         last=runs[-1],
         peak_total_kib=warm.peak_total_kib,
+        min_seconds=min(run.seconds for run in runs),
+        max_seconds=max(run.seconds for run in runs),
     )
 
 

@@ -27,13 +27,13 @@ ratio compares figures taken on the same machine at the same time:
 and once, at start-up: ``conceptgraph --version`` and ``conceptgraph lint --help``. The
 package's bytecode is compiled first, as pip leaves an installed package.
 
-It prints wall time (median), the ratio to the floor, and memory two ways for each: "MiB
-peak", the peak RSS wait4 reports (the largest single process: the command or one of its
-workers), and "MiB all", the highest sum of the proportional set sizes of the command and its
-workers, sampled every 50 ms during the untimed first run (what the whole command takes of the
-machine; a page shared after a fork counts once; a run of a fraction of a second may peak
-between two samples). Then the growth from the second-largest size to the largest: seconds and
-MiB per 1,000 notes. Usage::
+It prints wall time (median, and the fastest and slowest run: this machine's speed varies),
+the ratio to the floor, and memory two ways for each: "MiB peak", the peak RSS wait4 reports
+(the largest single process: the command or one of its workers), and "MiB all", the highest
+sum of the proportional set sizes of the command and its workers, sampled every 50 ms during
+the untimed first run (what the whole command takes of the machine; a page shared after a
+fork counts once; a run of a fraction of a second may peak between two samples). Then the
+growth from the second-largest size to the largest: seconds and MiB per 1,000 notes. Usage::
 
     python benchmarks/run.py [--sizes 1000,10000,100000] [--repeat 3] [--workdir DIR]
 """
@@ -197,14 +197,16 @@ def _append(note: Path, text: str) -> None:
 def table(figures: list[Figure], notes: dict[int, int]) -> str:
     """The figures as a plain-text table, with the ratio of each to the floor of its size."""
     floors = {f.size: f.measurement.median_seconds for f in figures if f.what == "floor"}
-    lines = [["notes", "command", "wall s", "x floor", "MiB peak", "MiB all"]]
+    lines = [["notes", "command", "wall s", "min-max s", "x floor", "MiB peak", "MiB all"]]
     for figure in figures:
-        seconds = figure.measurement.median_seconds
+        measured = figure.measurement
+        seconds = measured.median_seconds
         lines.append(
             [
                 f"{notes[figure.size]:,}",
                 figure.what,
                 f"{seconds:.2f}",
+                f"{measured.min_seconds:.2f}-{measured.max_seconds:.2f}",
                 f"{seconds / floors[figure.size]:.1f}",
                 f"{figure.measurement.peak_rss_kib / 1024:.0f}",
                 f"{figure.measurement.peak_total_kib / 1024:.0f}",
