@@ -394,9 +394,12 @@ class LintCache:
             null = os.open(os.devnull, os.O_RDWR)
             for fd in (0, 1, 2):
                 os.dup2(null, fd)
-            # Nor any other file or pipe of the command's (only ``told`` is needed).
-            os.closerange(3, told)
-            os.closerange(told + 1, os.sysconf("SC_OPEN_MAX"))
+            # Nor any other file or pipe of the command's (only ``told`` is needed): those
+            # open, as Linux lists them, not every number up to a limit that may be huge.
+            for name in os.listdir("/proc/self/fd"):
+                if int(name) > 2 and int(name) != told:
+                    with contextlib.suppress(OSError):
+                        os.close(int(name))
             assert self._path is not None
             self._db, _ = _connect(self._path, self._key)
             self._db.execute("BEGIN IMMEDIATE")

@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import select
 import shutil
 import signal
 import sqlite3
@@ -309,21 +310,28 @@ def test_the_cache_writer_holds_neither_the_output_nor_the_process_group(
         "from conceptgraph.cli import main\n"
         f"main(['lint', {str(root)!r}, '--format', 'json', '--jobs', '2'])\n"
     )
+    # A pipe handed down by whoever started the command, beside its output.
+    handed_read, handed = os.pipe()
     run = subprocess.Popen(
         [sys.executable, "-c", command],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        pass_fds=(handed,),
     )
+    os.close(handed)
     try:
         out, err = run.communicate(timeout=60)
         assert run.returncode in (0, 1), err
         assert json.loads(out) is not None
+        assert select.select([handed_read], [], [], 10)[0], "the handed pipe is still open"
+        assert os.read(handed_read, 1) == b""
         assert _cached_notes(own_cache) == 0
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(run.pid, signal.SIGKILL)
         go.touch()  # the writer, if it lives, writes and ends
+        os.close(handed_read)
     again = lint_cached(root.resolve(), load_config(root), jobs=2)
     assert again.read == 0
 
