@@ -396,10 +396,14 @@ class LintCache:
                 os.dup2(null, fd)
             # Nor any other file or pipe of the command's (only ``told`` is needed): those
             # open, as Linux lists them, not every number up to a limit that may be huge.
-            for name in os.listdir("/proc/self/fd"):
-                if int(name) > 2 and int(name) != told:
+            try:
+                fds: Iterable[int] = [int(name) for name in os.listdir("/proc/self/fd")]
+            except OSError:
+                fds = range(3, 1024)  # no /proc mounted: the numbers most often used
+            for fd in fds:
+                if fd > 2 and fd != told:
                     with contextlib.suppress(OSError):
-                        os.close(int(name))
+                        os.close(fd)
             assert self._path is not None
             self._db, _ = _connect(self._path, self._key)
             self._db.execute("BEGIN IMMEDIATE")

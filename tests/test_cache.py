@@ -781,6 +781,20 @@ def test_a_write_apart_that_cannot_fork_is_written_here(
     assert _apart(tmp_path / "c", "a.md") == (True, ["a.md"])
 
 
+def test_a_writer_where_proc_is_not_mounted_still_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listdir = os.listdir
+
+    def no_proc(path: str = ".") -> list[str]:
+        if str(path).startswith("/proc"):
+            raise FileNotFoundError(2, "No such file or directory", path)
+        return listdir(path)
+
+    monkeypatch.setattr(os, "listdir", no_proc)
+    assert _apart(tmp_path / "c", "a.md") == (True, ["a.md"])
+
+
 def test_a_writer_that_cannot_take_the_lock_leaves_the_cache_as_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
