@@ -33,6 +33,7 @@ import sqlite3
 import struct
 import sys
 import threading
+import time
 import types
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -53,6 +54,11 @@ _SCHEMA = 2
 # the same timestamp tick (FAT keeps 2 s): its stat alone does not prove it unchanged.
 RACY_NS = 2_000_000_000
 _BUSY_TIMEOUT_S = 2.0
+# How long a run waits for the rows a first run left a process of its own to write: longer
+# than for SQLite's lock, as they take 2 s to write at 100,000 notes.
+_WRITER_WAIT_S = 60.0
+# Locked (flock) by that process while it writes, and by no one else.
+_WRITING = "writing.lock"
 _MAC_BYTES = 32
 
 
@@ -216,11 +222,7 @@ class LintCache:
             db, used_before = _connect(folder / _DB_NAME, key)
         except (OSError, sqlite3.Error):
             return cls(None)
-        # A run that wrote apart (``write_apart``) may still be writing: what it writes is
-        # waited for (as long as a write lock is), not found missing and worked out again.
-        with contextlib.suppress(sqlite3.Error):
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("ROLLBACK")
+        _wait_for_writer(folder)
         return cls(db, signing, used_before, folder / _DB_NAME, key)
 
     def close(self) -> None:
@@ -388,6 +390,8 @@ class LintCache:
             return answer.read(1) == b"1"
 
     def _be_writer(self, told: int, begun: Callable[[], bool]) -> NoReturn:
+        import fcntl  # Linux alone comes here
+
         code = 1
         try:
             os.setsid()
@@ -407,6 +411,9 @@ class LintCache:
             assert self._path is not None
             self._db, _ = _connect(self._path, self._key)
             self._db.execute("BEGIN IMMEDIATE")
+            # Held until this process ends: a run started meanwhile waits for the rows.
+            writing = os.open(self._path.parent / _WRITING, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(writing, fcntl.LOCK_EX)
             os.write(told, b"1")
             os.close(told)
             code = 0 if begun() else 1
@@ -524,6 +531,34 @@ class LintCache:
             part = wanted[start : start + 500]
             found.extend(self._select(query + f"({','.join('?' * len(part))})", tuple(part)))
         return found
+
+
+def _wait_for_writer(folder: Path) -> None:
+    """Wait for a process writing a first run's rows here (``write_apart``) to be done.
+
+    Rows found missing would be worked out again, every note read. Nothing is waited for
+    where no such process ever wrote, or for longer than ``_WRITER_WAIT_S``.
+    """
+    try:
+        import fcntl
+
+        fd = os.open(folder / _WRITING, os.O_RDONLY)
+    except (ImportError, OSError):
+        return
+    try:
+        deadline = time.monotonic() + _WRITER_WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    return
+                time.sleep(0.01)
+    except OSError:
+        return
+    finally:
+        os.close(fd)
 
 
 def _connect(path: Path, key: str) -> tuple[sqlite3.Connection, bool]:

@@ -781,6 +781,27 @@ def test_a_write_apart_that_cannot_fork_is_written_here(
     assert _apart(tmp_path / "c", "a.md") == (True, ["a.md"])
 
 
+def test_a_cache_locked_by_another_run_is_not_waited_for_at_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only a process writing a first run's rows is waited for when a run starts; another
+    # holding the lock (a long write, a stuck tool) costs the busy timeout, at the end.
+    from conceptgraph import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "_WRITER_WAIT_S", 600.0)
+    folder = tmp_path / "c"
+    LintCache.open(folder, "key").close()
+    opened: list[LintCache] = []
+    with contextlib.closing(sqlite3.connect(folder / "lint.sqlite3")) as other:
+        other.execute("BEGIN IMMEDIATE")
+        opening = threading.Thread(target=lambda: opened.append(LintCache.open(folder, "key")))
+        opening.start()
+        opening.join(timeout=30)
+        assert not opening.is_alive(), "open waited for a lock no writer of ours holds"
+        other.execute("ROLLBACK")
+    assert opened[0].rows() == {}
+
+
 def test_a_writer_where_proc_is_not_mounted_still_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generate_vault import generate_vault
+from conceptgraph import cache as cache_module
 from conceptgraph.api import lint_paths
 from conceptgraph.cache import CACHE_DIR_ENV, LintCache
 from conceptgraph.config import load_config
@@ -280,8 +281,15 @@ def _cached_notes(cache_folder: Path) -> int:
 
 
 def test_a_first_run_does_not_wait_for_its_cache_and_the_next_run_does(
-    tmp_path: Path, sharded: list[int], held_writer: Path, own_cache: Path
+    tmp_path: Path,
+    sharded: list[int],
+    held_writer: Path,
+    own_cache: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The next run waits for the writer longer than for a lock: at 100,000 notes the rows
+    # take as long to write as SQLite's busy timeout.
+    monkeypatch.setattr(cache_module, "_BUSY_TIMEOUT_S", 0.1)
     root = write_vault(tmp_path / "v", {f"{n}.md": f"# {n}\n\n[[nowhere]]\n" for n in "abc"})
     _age(root)
     config = load_config(root)
