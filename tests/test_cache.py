@@ -744,6 +744,17 @@ def _entry(path: str) -> Entry:
     return Entry(path, Stamp(1, 2, 3), 4, b"d" * 16, b"f" * 32, b"c" * 32, [])
 
 
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """The cache's SQLite write lock, held by another connection (another run, writing)."""
+    with contextlib.closing(sqlite3.connect(folder / "lint.sqlite3")) as other:
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            other.execute("ROLLBACK")
+
+
 def _apart(folder: Path, *paths: str) -> tuple[bool, list[str]]:
     """``write_apart`` of rows for ``paths``; then what a new run finds in the cache."""
     written = LintCache.open(folder, "key").write_apart([_entry(p) for p in paths], [], {})
@@ -793,13 +804,11 @@ def test_a_cache_locked_by_another_run_is_not_waited_for_at_open(
     folder = tmp_path / "c"
     LintCache.open(folder, "key").close()
     opened: list[LintCache] = []
-    with contextlib.closing(sqlite3.connect(folder / "lint.sqlite3")) as other:
-        other.execute("BEGIN IMMEDIATE")
+    with _locked(folder):
         opening = threading.Thread(target=lambda: opened.append(LintCache.open(folder, "key")))
         opening.start()
         opening.join(timeout=30)
         assert not opening.is_alive(), "open waited for a lock no writer of ours holds"
-        other.execute("ROLLBACK")
     assert opened[0].rows() == {}
 
 
@@ -844,10 +853,8 @@ def test_a_writer_that_cannot_take_the_lock_leaves_the_cache_as_it_was(
     monkeypatch.setattr(cache_module, "_BUSY_TIMEOUT_S", 0.1)
     folder = tmp_path / "c"
     store = LintCache.open(folder, "key")
-    with contextlib.closing(sqlite3.connect(folder / "lint.sqlite3")) as other:
-        other.execute("BEGIN IMMEDIATE")  # another run, writing
+    with _locked(folder):
         assert not store.write_apart([_entry("a.md")], [], {})
-        other.execute("ROLLBACK")
     assert LintCache.open(folder, "key").rows() == {}
 
 

@@ -448,7 +448,7 @@ def _lint_sharded(
     linted = shards.lint_all(root, config, found, rules, jobs, facts)
     read, vault = linted.read, linted.vault
     # Each stat'ed as it was read, in the workers: not all of them here before they start.
-    stamps = {path: Stamp._make(stamp) for path, stamp in read.stamps.items()}
+    stamps = read.stamps
     context, whole, files_key = _digests(found, read.facts)
     from_vault = _as_vault_findings(vault, rules, linted.vault_findings, whole)
     by_note, findings = _reported(vault, rules, linted.note_findings, {}, from_vault)

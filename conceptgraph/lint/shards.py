@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conceptgraph import progress
+from conceptgraph.cache import Stamp
 from conceptgraph.config import Config
 from conceptgraph.errors import WorkerLostError
 from conceptgraph.lint.engine import RAISE_RULE_ERRORS, Rule, Scope, crash, run_rules
@@ -98,9 +99,9 @@ class Read:
     # most never are, and 100,000 of them would take a gigabyte.
     seen: MutableMapping[str, NoteRecord]
     digests: dict[str, bytes]  # the hash of each note's bytes
-    # Each note's size, mtime (ns) and inode, as it was opened to be read: none for a note
-    # that could not be opened.
-    stamps: dict[str, tuple[int, int, int]]
+    # Each note's stamp, as the file was opened to be read: none for a note that could not be
+    # opened.
+    stamps: dict[str, Stamp]
     facts: dict[str, bytes]
     aliases: dict[str, list[str]]  # ``note_aliases``, in path order: the name indexes
     keys: dict[str, list[str]]  # ``concept_keys``, in path order
@@ -225,7 +226,7 @@ _Described = tuple[
     str,
     bytes,
     bytes,
-    tuple[int, int, int] | None,
+    Stamp | None,
     bytes,
     list[str],
     list[str],
@@ -246,7 +247,7 @@ def _read(batch: Sequence[_Item]) -> list[_Described]:
             else:
                 note, info = read_stamped_note(ctx.root, item[0], item[1], ctx.parser)
                 if info is not None:
-                    stamp = info.st_size, info.st_mtime_ns, info.st_ino
+                    stamp = Stamp.of(info)
             vault.notes[note.path] = note
             seen = seen_by_others(note).packed() if ctx.share else b""
             gathered = _gather(vault, note)
@@ -504,7 +505,7 @@ class Shards:
         order = sorted(described)
         seen = _Kept(order)
         digests: dict[str, bytes] = {}
-        stamps: dict[str, tuple[int, int, int]] = {}
+        stamps: dict[str, Stamp] = {}
         facts: dict[str, bytes] = {}
         aliases: dict[str, list[str]] = {}
         keys: dict[str, list[str]] = {}
