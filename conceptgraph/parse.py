@@ -33,6 +33,7 @@ from conceptgraph.model import (
     ProblemKind,
     Section,
     Span,
+    split_lines,
 )
 from conceptgraph.parsers import parser_in_use
 from conceptgraph.wikilinks import WIKILINK, split_linktext, wikilink, wikilinks_plugin
@@ -78,7 +79,7 @@ def parse_note(path: str, data: bytes, parser: str | None = None) -> NoteRecord:
         return NoteRecord(
             path=path, text="", problems=tuple(problems), decoded=False, digest=digest
         )
-    lines = LINE_BREAK.split(text)
+    lines = split_lines(text)
     parts = frontmatter.split(lines)
     meta = None
     links: list[Link] = []

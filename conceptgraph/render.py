@@ -29,7 +29,7 @@ from conceptgraph.api import find_vault_root, open_vault
 from conceptgraph.atomic import write_atomic
 from conceptgraph.errors import ConceptgraphError, UsageError
 from conceptgraph.export import ExportOptions, export
-from conceptgraph.model import LINE_BREAK
+from conceptgraph.model import split_lines
 from conceptgraph.vault import Vault
 
 _OPEN = re.compile(
@@ -76,7 +76,7 @@ class RenderResult:
 
 def find_blocks(text: str, path: Path) -> list[Block]:
     """The diagram blocks of a Markdown text; a ``UsageError`` for unbalanced markers."""
-    lines = LINE_BREAK.split(text)
+    lines = split_lines(text)
     blocks: list[Block] = []
     opened: tuple[int, re.Match[str]] | None = None
     for token in MarkdownIt("commonmark").parse(text):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conceptgraph.model import Link, LinkKind, NoteRecord, Span
+from conceptgraph.model import Link, LinkKind, NoteRecord, Span, split_lines
 from conceptgraph.parse import parse_note
 
 
@@ -526,3 +526,26 @@ def test_first_lines_are_the_lines_up_to_there(text: str, count: int) -> None:
     # Every line end Obsidian counts (\r\n, \r, \n), and one it does not (U+2028).
     record = parse_note("n.md", text.encode("utf-8"))
     assert record.first_lines(count) == record.lines()[:count]
+
+
+def _lines_by_hand(text: str) -> list[str]:
+    lines, current, index = [], "", 0
+    while index < len(text):
+        char = text[index]
+        if char in "\r\n":
+            lines.append(current)
+            current = ""
+            index += 2 if text.startswith("\r\n", index) else 1
+            continue
+        current += char
+        index += 1
+    return [*lines, current]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab \r\n\u2028\u0085\x0b\x0c", max_size=40))
+def test_lines_end_at_crlf_cr_and_lf_only(text: str) -> None:
+    # Positions count lines as Obsidian does: U+2028, NEL, VT and FF do not end one, which
+    # str.splitlines would split at.
+    assert split_lines(text) == _lines_by_hand(text)
+    assert parse_note("n.md", text.encode("utf-8")).lines() == _lines_by_hand(text)
