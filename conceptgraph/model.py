@@ -291,7 +291,7 @@ class NoteRecord:
             return pickle.dumps(plain, pickle.HIGHEST_PROTOCOL)
 
     @classmethod
-    def unpacked(cls, data: bytes) -> NoteRecord:
+    def unpacked(cls, data: bytes | memoryview) -> NoteRecord:
         """The record ``packed()`` gave these bytes for; never bytes from anywhere else."""
         # A pickle (protocol 2 on) opens with PROTO, 0x80; marshal's tuple with "(".
         plain = pickle.loads(data) if data[:1] == b"\x80" else marshal.loads(data)

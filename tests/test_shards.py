@@ -18,6 +18,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -95,6 +96,66 @@ def test_what_rules_read_of_other_notes(tmp_path: Path, sharded: list[int]) -> N
     assert not any(f[0] == "quiet.md" for f in expected)
     assert _first(root, jobs=len(notes)) == expected
     assert len(sharded) == 1
+
+
+def _other_notes_vault(root: Path) -> Path:
+    """A vault whose findings depend on what workers see of each other's notes."""
+    return write_vault(
+        root,
+        {
+            "main.md": "---\ncanonical: true\n---\n# Main\n\nA paragraph. ^kept\n",
+            "variant.md": '---\ncanonical: false\ncanonical_of: "[[main]]"\n---\n# Variant\n',
+            **{
+                f"linker{n}.md": "# L\n\n[[variant]] [[main#Gone]] [[main#^gone]]\n"
+                for n in range(4)
+            },
+        },
+    )
+
+
+def _seen_files_open() -> list[str]:
+    """The workers' files of notes as others see them that this process holds open."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own descriptor, closed since
+            link = os.readlink(f"/proc/self/fd/{fd}")
+            if "conceptgraph-seen" in link:
+                found.append(link)
+    return found
+
+
+def test_workers_see_each_other_s_notes_and_the_files_for_it_are_let_go(
+    tmp_path: Path, sharded: list[int]
+) -> None:
+    root = _other_notes_vault(tmp_path / "v")
+    expected = _uncached(root)
+    assert {"link-to-non-canonical", "broken-heading", "broken-block-ref"} <= {
+        f[5] for f in expected
+    }
+    for _ in range(3):
+        assert _uncached(root, jobs=3) == expected
+        # A long-running process (serve, --watch) must not gather open files run by run.
+        assert _seen_files_open() == []
+    assert len(sharded) == 3
+
+
+def test_without_files_in_memory_workers_share_through_a_temporary_file(
+    tmp_path: Path, sharded: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _other_notes_vault(tmp_path / "v")
+    expected = _uncached(root)
+
+    def forbidden(name: str, flags: int = 0) -> int:
+        raise PermissionError(1, "Operation not permitted")  # as a seccomp sandbox answers
+
+    monkeypatch.setattr(os, "memfd_create", forbidden)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR is read again
+    assert _uncached(root, jobs=2) == expected
+    assert len(sharded) == 1
+    assert list((tmp_path / "tmp").iterdir()) == []  # unlinked as soon as made
+    assert _seen_files_open() == []
 
 
 @pytest.fixture
