@@ -65,8 +65,8 @@ class Run:
     stdout: str
     stderr: str
     # The highest sum, over the child and every process under it, of their proportional set
-    # sizes (PSS: a page two processes share counts half in each), and of the files in memory
-    # they hold open, sampled every 50 ms; 0
+    # sizes (PSS: a page two processes share counts half in each), and what none of them maps
+    # of the files in memory they hold open, sampled every 50 ms; 0
     # when not sampled, or where /proc cannot tell (not Linux). What the whole command takes
     # of the machine; a run shorter than a few samples may peak between two of them.
     peak_total_kib: int = 0
@@ -139,8 +139,7 @@ class _TotalMemory(threading.Thread):
     The child's own peak RSS (wait4) misses memory held by worker processes; the sum of their
     RSS would count pages shared after a fork once per process. PSS counts them once in all.
     A file in memory the processes hold open (a memfd: the workers' notes as others see
-    them) counts whole, once, on top: PSS counts only the pages of it that are mapped and
-    touched, so those count twice, an overstatement rather than an understatement.
+    them) counts too: PSS counts the pages of it that are mapped, the rest are added.
     """
 
     def __init__(self, pid: int) -> None:
@@ -172,8 +171,12 @@ def _tree(pid: int) -> list[int]:
 
 
 def _memfd_kib(pids: list[int]) -> int:
-    """The size of the files in memory (memfd) these processes hold open, each counted once."""
-    sizes: dict[tuple[int, int], int] = {}
+    """What of the files in memory (memfd) these processes hold open no PSS counts, in KiB.
+
+    A file's pages that some process maps are in that process's PSS already; the rest are held
+    all the same, by the file.
+    """
+    sizes: dict[int, int] = {}
     for pid in pids:
         try:
             fds = os.listdir(f"/proc/{pid}/fd")
@@ -187,8 +190,21 @@ def _memfd_kib(pids: list[int]) -> int:
                 info = os.stat(link)
             except OSError:
                 continue
-            sizes[(info.st_dev, info.st_ino)] = info.st_size
-    return sum(sizes.values()) // 1024
+            sizes[info.st_ino] = info.st_size // 1024
+    mapped = dict.fromkeys(sizes, 0)
+    for pid in pids if sizes else ():
+        inode = None
+        try:
+            with open(f"/proc/{pid}/smaps", encoding="utf-8", errors="replace") as smaps:
+                for line in smaps:
+                    fields = line.split()
+                    if "-" in fields[0] and len(fields) >= 5:  # a mapping's first line
+                        inode = int(fields[4]) if "/memfd:" in line else None
+                    elif inode in mapped and fields[0] == "Pss:":
+                        mapped[inode] += int(fields[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return sum(max(0, size - mapped[inode]) for inode, size in sizes.items())
 
 
 def _pss_kib(pid: int) -> int:

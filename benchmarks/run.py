@@ -30,10 +30,11 @@ package's bytecode is compiled first, as pip leaves an installed package.
 It prints wall time (median, and the fastest and slowest run: this machine's speed varies),
 the ratio to the floor, and memory two ways for each: "MiB peak", the peak RSS wait4 reports
 (the largest single process: the command or one of its workers), and "MiB all", the highest
-sum of the proportional set sizes of the command and its workers (and of the files in memory
-they hold open: the workers' notes as the others see them), sampled every 50 ms during
-the untimed first run (what the whole command takes of the machine; a page shared after a
-fork counts once; a run of a fraction of a second may peak between two samples). Then the
+sum of the proportional set sizes of the command and its workers (and what no process maps
+of the files in memory they hold open: the workers' notes as others see them), sampled every
+50 ms during the untimed first run (what the whole command takes of the machine; a page
+shared after a fork counts once; a run of a fraction of a second may peak between two
+samples). Then the
 growth from the second-largest size to the largest: seconds and MiB per 1,000 notes. Usage::
 
     python benchmarks/run.py [--sizes 1000,10000,100000] [--repeat 3] [--workdir DIR]
