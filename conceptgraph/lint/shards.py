@@ -403,9 +403,9 @@ class Shards:
         self._count = jobs if jobs is not None else (os.cpu_count() or 1)
         self._conns: list[Connection] = []
         self._processes: list[BaseProcess] = []
-        # Where each note's ``seen_by_others`` is: its worker's file, offset and length.
-        self._seen_at: dict[str, tuple[int, int, int]] = {}
-        self._where: dict[str, int] = {}  # which worker keeps each note, in the order read
+        # Which worker keeps each note, in the order read, and the offset and length of the
+        # note's ``seen_by_others`` in that worker's file.
+        self._where: dict[str, tuple[int, int, int]] = {}
         self._received = [False] * self._count  # whether it has the others' notes
 
     @classmethod
@@ -559,8 +559,7 @@ class Shards:
             for note in reply:
                 path = note[0]
                 described[path] = note
-                self._where[path] = worker
-                self._seen_at[path] = (worker, *note[1])
+                self._where[path] = (worker, *note[1])
             if bar is not None:
                 bar.advance(len(batch))
 
@@ -593,7 +592,7 @@ class Shards:
                 else:
                     by_rule[name][path] = value
         if self._context.share:
-            seen.receive(_seen_records(self._context.seen_files, self._seen_at))
+            seen.receive(_seen_records(self._context.seen_files, self._where))
         kept = {name: found for name, found in by_rule.items() if name not in crashes}
         return Read(
             seen,
@@ -646,14 +645,14 @@ class Shards:
         # for the notes and indexes it was sent.
         sizes: list[deque[int | None]] = []
         for worker in range(len(self._conns)):
-            held = [path for path, keeper in self._where.items() if keeper == worker]
+            held = [path for path, (keeper, _, _) in self._where.items() if keeper == worker]
             chunks = [held[i : i + _BATCH] for i in range(0, len(held), _BATCH)]
             tasks.append(deque())
             sizes.append(deque())
             if not self._received[worker]:
                 where = {}
                 if self._context.share:
-                    where = {p: at for p, at in self._seen_at.items() if at[0] != worker}
+                    where = {p: at for p, at in self._where.items() if at[0] != worker}
                 tasks[-1].append((_receive, (where, indexes)))
                 sizes[-1].append(None)
                 self._received[worker] = True
