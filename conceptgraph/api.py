@@ -111,9 +111,13 @@ def _lint_vault(
     rules = selected_rules(config)
     if only is None and shards.usable(rules, len(discovery.notes), jobs):
         with gc_paused():
-            linted = shards.lint_all(root, config, discovery, rules, jobs)
-            raw = [*linted.note_findings, *linted.vault_findings]
-            return finish(linted.vault, rules, raw), linted.later
+            try:
+                linted = shards.lint_all(root, config, discovery, rules, jobs)
+            except shards.SharingFailed:
+                pass  # checked below instead, with the same findings
+            else:
+                raw = [*linted.note_findings, *linted.vault_findings]
+                return finish(linted.vault, rules, raw), linted.later
     vault = load_vault(root, config, jobs, discovery)
     # The records live as long as the run: keep the cyclic collector from walking them
     # again at every collection the rules trigger.

@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import resource
 import select
 import shutil
 import signal
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pytest
@@ -139,22 +141,60 @@ def test_workers_see_each_other_s_notes_and_the_files_for_it_are_let_go(
     assert len(sharded) == 3
 
 
+def _no_memfd(name: str, flags: int = 0) -> int:
+    raise PermissionError(1, "Operation not permitted")  # as a seccomp sandbox answers
+
+
 def test_without_files_in_memory_workers_share_through_a_temporary_file(
     tmp_path: Path, sharded: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = _other_notes_vault(tmp_path / "v")
     expected = _uncached(root)
-
-    def forbidden(name: str, flags: int = 0) -> int:
-        raise PermissionError(1, "Operation not permitted")  # as a seccomp sandbox answers
-
-    monkeypatch.setattr(os, "memfd_create", forbidden)
+    monkeypatch.setattr(os, "memfd_create", _no_memfd)
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR is read again
     assert _uncached(root, jobs=2) == expected
     assert len(sharded) == 1
     assert list((tmp_path / "tmp").iterdir()) == []  # unlinked as soon as made
+    assert _seen_files_open() == []
+
+
+def _cramped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> int:
+    """Workers that cannot write what others see of their notes; the runs that try them."""
+    work = shards._work
+
+    def cramped(conn: Connection, index: int) -> None:
+        # The kernel refuses to write past a few bytes, as when memory or the disk is full.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16, 16))
+        work(conn, index)
+
+    monkeypatch.setattr(shards, "_work", cramped)
+    return 2  # the run without the cache, and the first with it
+
+
+def _no_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> int:
+    """No file in memory, and no temporary folder; no worker is started."""
+    monkeypatch.setattr(os, "memfd_create", _no_memfd)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))  # TMPDIR, removed
+    return 0
+
+
+@pytest.mark.parametrize("hinder", [_cramped, _no_file], ids=["cannot-write", "no-file"])
+def test_when_workers_cannot_share_their_notes_the_run_goes_on_in_this_process(
+    tmp_path: Path,
+    sharded: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    hinder: Callable[[pytest.MonkeyPatch, Path], int],
+) -> None:
+    root = _other_notes_vault(tmp_path / "v")
+    expected = _uncached(root)
+    tried = hinder(monkeypatch, tmp_path)
+    assert _uncached(root, jobs=2) == expected
+    assert _first(root) == expected  # a first run, which writes the cache
+    assert len(sharded) == tried
+    assert _first(root) == expected  # and the cache it wrote answers as well
     assert _seen_files_open() == []
 
 

@@ -338,7 +338,10 @@ def _lint(
     # A first run in this vault reads every note: workers that keep them check them too. (Not
     # a first run after an upgrade, which writes the outlines of every note as well.)
     if not rows and not cache.used_before and shards.usable(rules, len(found.notes), jobs):
-        return _lint_sharded(root, config, jobs, cache, rules, found, started)
+        try:
+            return _lint_sharded(root, config, jobs, cache, rules, found, started)
+        except shards.SharingFailed:
+            pass  # read and checked below instead, with the same findings
     known = set(rows)
     changes = _changes(root, found, rows, jobs)
     stamps, parsed, fresh, touched = changes.stamps, changes.parsed, changes.fresh, changes.touched

@@ -15,7 +15,8 @@ The findings are those of ``lint``: tests hold the two to each other on every fi
 It takes only the package's own rules, which read nothing of another note that
 :func:`seen_by_others` leaves out (a rule of someone else's might), and a platform that forks:
 the workers inherit the configuration, the rules and the list of files rather than receive
-them.
+them. Where the files cannot be made or written (:class:`SharingFailed`), the caller checks
+the vault without keeping workers.
 """
 
 from __future__ import annotations
@@ -280,10 +281,13 @@ def _read(batch: Sequence[_Item]) -> list[_Described]:
                 vault.forget(note.path)  # what gathering worked out holds parts of it
     if offset > _seen_size:
         data = b"".join(seen_parts)
-        while data:  # pwrite may write less than it was given
-            written = os.pwrite(ctx.seen_files[_index], data, _seen_size)
-            data = data[written:]
-            _seen_size += written
+        try:
+            while data:  # pwrite may write less than it was given
+                written = os.pwrite(ctx.seen_files[_index], data, _seen_size)
+                data = data[written:]
+                _seen_size += written
+        except OSError as exc:  # memory or the temporary folder's disk is full, say
+            raise SharingFailed(f"cannot write the notes others see: {exc}") from None
     return sent
 
 
@@ -342,8 +346,11 @@ def _seen_records(
     """
     views = []
     for fd in files:
-        size = os.fstat(fd).st_size
-        whole = mmap.mmap(fd, size, prot=mmap.PROT_READ) if size else b""
+        try:
+            size = os.fstat(fd).st_size
+            whole = mmap.mmap(fd, size, prot=mmap.PROT_READ) if size else b""
+        except OSError as exc:
+            raise SharingFailed(f"cannot map the notes others keep: {exc}") from None
         views.append(memoryview(whole))
     return {path: views[w][start : start + size] for path, (w, start, size) in where.items()}
 
@@ -362,6 +369,8 @@ def _serve(conn: Connection) -> None:
             task, args = message
             try:
                 reply: tuple[bool, object] = (True, task(*args))
+            except SharingFailed as exc:
+                reply = (False, exc)  # not a bug: the run goes on without keeping workers
             except Exception:
                 reply = (False, traceback.format_exc())
             conn.send(reply)
@@ -381,13 +390,24 @@ def _seen_file() -> int:
         # No memfd (a sandbox may forbid it): a temporary file, gone once closed.
         import tempfile
 
-        fd, name = tempfile.mkstemp(prefix="conceptgraph-seen-")
+        try:
+            fd, name = tempfile.mkstemp(prefix="conceptgraph-seen-")
+        except OSError as exc:
+            raise SharingFailed(f"no file to share notes through: {exc}") from None
         os.unlink(name)
         return fd
 
 
 class WorkerError(RuntimeError):
     """A worker failed outside any rule or parse (a bug): its traceback is the message."""
+
+
+class SharingFailed(Exception):
+    """The workers cannot share their notes: no file for it, or no room left to write it.
+
+    Not a bug and not the vault's fault (a full temporary folder, a sandbox): whoever runs the
+    workers checks the vault without them, and finds the same.
+    """
 
 
 class Shards:
@@ -447,8 +467,14 @@ class Shards:
 
         fork = multiprocessing.get_context("fork")
         if self._context.share:
-            files = tuple(_seen_file() for _ in range(self._count))
-            self._context = dataclasses.replace(self._context, seen_files=files)
+            files: list[int] = []
+            try:
+                files.extend(_seen_file() for _ in range(self._count))
+            except SharingFailed:
+                for fd in files:
+                    os.close(fd)
+                raise
+            self._context = dataclasses.replace(self._context, seen_files=tuple(files))
         _context = self._context  # for the forks to inherit; this process never reads it
         try:
             for index in range(self._count):
@@ -514,7 +540,7 @@ class Shards:
                 except (EOFError, OSError):
                     raise self._lost(worker) from None
                 if not ok:
-                    raise WorkerError(str(reply))
+                    raise reply if isinstance(reply, SharingFailed) else WorkerError(str(reply))
                 sent[worker] -= 1
                 done(worker, reply)
                 top_up(worker)
@@ -718,7 +744,11 @@ def lint_all(
     jobs: int | None,
     facts: Callable[[NoteRecord], bytes] | None = None,
 ) -> Linted:
-    """Read and check every note ``found`` in keeping workers; ``facts`` of each note too."""
+    """Read and check every note ``found`` in keeping workers; ``facts`` of each note too.
+
+    Raises :class:`SharingFailed` when the workers cannot share their notes: check the vault
+    without them then.
+    """
     from concurrent.futures import Future, ThreadPoolExecutor
 
     packed = len(found.notes) + len(found.unreadable) >= PACKED_FROM
