@@ -21,8 +21,9 @@ ratio compares figures taken on the same machine at the same time:
 - query-kept: the same query with the cache, answered from the copy of the vault's triples an
   earlier query kept (nothing changed since);
 - query-edit: the same query with the cache after a prose edit, as a user who edits and
-  queries in turn runs it: it reads the vault, answers, and leaves a copy to be kept by a
-  process of its own (waited for before the next edit, untimed);
+  queries in turn runs it: it brings the copy an earlier query kept up to date, and answers
+  from it (where it cannot, it reads the vault and leaves a copy to be kept by a process of
+  its own, waited for before the next edit, untimed);
 
 and once, at start-up: ``conceptgraph --version`` and ``conceptgraph lint --help``. The
 package's bytecode is compiled first, as pip leaves an installed package.
@@ -149,7 +150,7 @@ def _keep_copy(query: list[str], root: Path) -> None:
 
 
 def _edit_for_query(note: Path, root: Path) -> None:
-    """A prose edit, once the copy the query before keeps is made: the next query keeps one."""
+    """A prose edit, once the copy the query before keeps is made: the next query updates it."""
     _settled(root / ".conceptgraph-cache" / "rdf")
     _append(note, "\nOne more sentence of prose.\n")
     time.sleep(2.1)  # a file written in the last two seconds keeps no copy

@@ -176,19 +176,18 @@ def query_vault(
     check_query(text, graphs=(base,), source=source)
     check_syntax(text, base, source)
     config = load_config(root)
-    key = None
     if cache:
-        from conceptgraph.storecache import state_key, stored
+        from conceptgraph.storecache import copying, keeping, stored, updated, vault_state
 
-        key = state_key(root, config, base)
-        store = stored(root, key) if key is not None else None
-        if store is not None:
-            return run_query(store, text, base, source)
-    if key is not None:
-        from conceptgraph.storecache import copying, keeping
-
-        if keeping(root):
-            with copying(root, key, base) as copy, gc_paused():
+        state = vault_state(root, config, base)
+        if state is not None:
+            store = stored(root, state.key) if state.key is not None else None
+            if store is None:
+                store = updated(root, config, base, state)  # the copy before an edit
+            if store is not None:
+                return run_query(store, text, base, source)
+        if state is not None and state.key is not None and keeping(root):
+            with copying(root, state, base) as copy, gc_paused():
                 store = vault_store_at(root, config, base, jobs, copy)
             return run_query(store, text, base, source)
     with gc_paused():

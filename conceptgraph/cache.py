@@ -501,13 +501,11 @@ class LintCache:
             data = marshal.dumps(value, 4)  # type: ignore[arg-type]  # ValueError if not plain
         else:
             data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        return _sign(self._secret, data) + data
+        return seal(self._secret, data)
 
     def _load(self, blob: object, *, plain: bool = False) -> object:
-        if not isinstance(blob, bytes) or len(blob) < _MAC_BYTES:
-            return None
-        mac, data = blob[:_MAC_BYTES], blob[_MAC_BYTES:]
-        if not hmac.compare_digest(mac, _sign(self._secret, data)):
+        data = unseal(self._secret, blob)
+        if data is None:
             return None  # not written by this user: never unpickled
         try:
             return marshal.loads(data) if plain else pickle.loads(data)
@@ -622,6 +620,19 @@ def _prepare(db: sqlite3.Connection, key: str) -> bool:
 
 def _sign(secret: bytes, data: bytes) -> bytes:
     return hashlib.blake2b(data, key=secret, digest_size=_MAC_BYTES).digest()
+
+
+def seal(secret: bytes, data: bytes) -> bytes:
+    """Bytes signed with ``secret`` (see ``signing_key``): ``unseal`` gives them back."""
+    return _sign(secret, data) + data
+
+
+def unseal(secret: bytes, blob: object) -> bytes | None:
+    """The bytes ``seal`` signed with ``secret``; None for anything else."""
+    if not isinstance(blob, bytes) or len(blob) < _MAC_BYTES:
+        return None
+    mac, data = blob[:_MAC_BYTES], blob[_MAC_BYTES:]
+    return data if hmac.compare_digest(mac, _sign(secret, data)) else None
 
 
 def signing_key() -> bytes:

@@ -24,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 
@@ -39,7 +39,7 @@ from conceptgraph.triples import (
     first_named,
     triple_batches,
 )
-from conceptgraph.vault import Vault, discover, load_vault
+from conceptgraph.vault import Vault, concept_keys, discover, load_vault
 
 # Output formats of SELECT and ASK results; CONSTRUCT and DESCRIBE print Turtle.
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
@@ -273,7 +273,7 @@ def load_batches(batches: Iterable[bytes], graph: str) -> ox.Store:
     return load_produced(produce, graph)
 
 
-def load_produced(produce: Callable[[Callable[[bytes], None]], None], graph: str) -> ox.Store:
+def load_produced(produce: Callable[[Callable[[bytes], None]], object], graph: str) -> ox.Store:
     """An in-memory store holding the N-Triples batches ``produce`` hands the function it gets.
 
     Oxigraph parses without holding the GIL, so each batch is loaded on another core while
@@ -302,46 +302,59 @@ def load_produced(produce: Callable[[Callable[[bytes], None]], None], graph: str
     return store
 
 
+class TriplesCopy(Protocol):
+    """What keeps a copy of the triples as they are made (``storecache.Copy``)."""
+
+    def write(self, data: bytes) -> None:
+        """Keep a batch of N-Triples."""
+
+    def names(self, keys: Mapping[str, list[str]]) -> None:
+        """Keep each note's concept names, as the triples were made with them."""
+
+
 def vault_store_at(
     root: Path,
     config: Config,
     base: str,
     jobs: int | None,
-    copy: Callable[[bytes], None] | None = None,
+    copy: TriplesCopy | None = None,
 ) -> ox.Store:
     """An in-memory store of the triples of the vault at ``root`` (``base`` checked).
 
-    ``copy``, if given, is handed each batch of N-Triples too, as it is loaded.
+    ``copy``, if given, is handed each batch of N-Triples too, as it is loaded, and the
+    notes' concept names (``concept_keys``) once all are made.
     """
     if copy is None:
         return load_produced(partial(read_ntriples, root, config, base, jobs), base)
 
     def produce(sink: Callable[[bytes], None]) -> None:
         def both(data: bytes) -> None:
-            copy(data)
+            copy.write(data)
             sink(data)
 
-        read_ntriples(root, config, base, jobs, both)
+        copy.names(read_ntriples(root, config, base, jobs, both))
 
     return load_produced(produce, base)
 
 
 def read_ntriples(
     root: Path, config: Config, base: str, jobs: int | None, sink: Callable[[bytes], None]
-) -> None:
+) -> dict[str, list[str]]:
     """Read the vault at ``root`` and hand ``sink`` its triples as N-Triples, a batch at a time.
 
     The triples of ``vault_rdf``, some more than once, in no order. Over a large vault, in
     worker processes that read the notes and make their triples (see ``lint.shards``), as
-    the batches are loaded here; otherwise in this process.
+    the batches are loaded here; otherwise in this process. Returns each note's concept
+    names (``concept_keys``), by path, as the triples were made with them.
     """
     from conceptgraph.lint import shards
 
     found = discover(root, config)
     if not shards.usable((), len(found.notes), jobs):
-        for data in vault_ntriples(load_vault(root, config, jobs, found), base):
+        vault = load_vault(root, config, jobs, found)
+        for data in vault_ntriples(vault, base):
             sink(data)
-        return
+        return {path: concept_keys(path, names) for path, names in vault.aliases_by_note.items()}
     concepts: dict[str, dict[str, Any]] = {}
 
     def made(reply: tuple[bytes, dict[str, dict[str, Any]]]) -> None:
@@ -350,9 +363,10 @@ def read_ntriples(
         sink(data)
 
     # A note's triples read nothing of another note: only the name indexes.
-    with shards.reading(root, config, found, (), jobs, share=False) as (workers, _, vault):
+    with shards.reading(root, config, found, (), jobs, share=False) as (workers, read, vault):
         workers.each(vault, "Building the graph", _part_ntriples, (base,), made)
     sink(ntriples(PartTriples(vault, base).concepts(concepts).items()))
+    return read.keys
 
 
 _parts: dict[str, PartTriples] = {}  # in a worker, by base IRI: it works out every IRI once

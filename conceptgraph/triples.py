@@ -472,6 +472,14 @@ class PartTriples:
                 pass
         return builder.triples
 
+    def iri(self, node: str) -> str:
+        """The IRI of a graph node (``note:<path>``, ``concept:<key>``, ...)."""
+        return self._builder.node_iri(node).value
+
+    def paths(self) -> dict[str, str]:
+        """The vault path of each file's IRI."""
+        return {iri: path for path, iri in self._builder.iris.items()}
+
     def concepts(self, nodes: Mapping[str, Mapping[str, Any]]) -> Groups:
         """The triples of concept nodes (merged with ``first_named``), by subject."""
         builder = self._builder

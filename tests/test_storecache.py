@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -263,3 +264,173 @@ def test_a_copy_that_cannot_be_made_leaves_nothing_behind(
     settled_copies(vault)
     assert _copies(vault) == []
     assert [p.name for p in folder.iterdir()] == ["queried"]
+
+
+def _manifests(root: Path) -> list[str]:
+    folder = cache_folder(root.resolve()) / STORE_DIR
+    return sorted(p.name for p in folder.glob("*.names") if not p.name.startswith("."))
+
+
+@pytest.fixture
+def full_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the queries that read the whole vault rather than answer from a copy."""
+    from conceptgraph import sparql
+
+    reads: list[int] = []
+    read = sparql.read_ntriples
+
+    def counted(*args: Any) -> dict[str, list[str]]:
+        reads.append(1)
+        return read(*args)
+
+    monkeypatch.setattr(sparql, "read_ntriples", counted)
+    return reads
+
+
+def _kept(root: Path) -> None:
+    """A copy of the vault's triples kept, with what an update of it needs."""
+    _rows(root, TITLES)
+    _rows(root, TITLES)
+    settled_copies(root)
+    key = state_key(root.resolve(), load_config(root.resolve()), default_base(root))
+    assert key in _copies(root)
+    assert f"{key}.names" in _manifests(root)
+
+
+def _same(root: Path, reads: list[int], *, read: bool = False) -> set[str]:
+    """The answer from the copy (or, if ``read``, the vault), as from the vault read afresh."""
+    before = len(reads)
+    found = _rows(root, EVERYTHING)
+    assert len(reads) == before + read
+    assert found == _rows(root, EVERYTHING, cache=False)
+    return found
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_after_edits_the_copy_is_updated_with_the_answers_of_a_vault_read_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, full_reads: list[int]
+) -> None:
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "caches"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user"))
+    root = tmp_path / "v"
+    (root / "pics").mkdir(parents=True)
+    (root / "pics" / "one.png").write_bytes(b"\x89PNG one")
+    (root / "pics" / "two.png").write_bytes(b"\x89PNG two")
+    (root / "a.md").write_text(
+        "# A\n\n[[ghost]] and ![[one.png]]\n\n## What this is NOT\n\n- Not a phantom (why).\n"
+    )
+    (root / "b.md").write_text("# B\n\nSee [[ghost]].\n")
+    (root / "c.md").write_text("# C\n\nProse.\n")
+    _age(root)
+    _kept(root)
+
+    def ghost() -> list[str]:
+        rows = _same(root, full_reads)
+        return sorted(row for row in rows if "concept:ghost>" in row.split("\t")[0])
+
+    placed = ghost()
+    assert any('"a.md"' in row for row in placed)
+    # A prose edit, just written: the copy is updated, under no name a later state could take.
+    _edit(root / "c.md", "Prose.", "Prose, more of it.")
+    assert ghost() == placed
+    # Named by a later note too: still placed where a.md names it.
+    _edit(root / "c.md", "Prose", "[[ghost]] prose")
+    assert ghost() == placed
+    _age(root)
+    # a.md names it no more: placed where b.md does.
+    _edit(root / "a.md", "[[ghost]] and", "\nnothing and")
+    moved = ghost()
+    assert any('"b.md"' in row for row in moved)
+    assert not any('"a.md"' in row for row in moved)
+    # Named by no note at all: gone.
+    _edit(root / "b.md", "[[ghost]]", "nothing")
+    _edit(root / "c.md", "[[ghost]]", "nothing")
+    assert ghost() == []
+    # An attachment embedded no more goes; one embedded now comes.
+    _edit(root / "a.md", "![[one.png]]", "![[two.png]]")
+    rows = _same(root, full_reads)
+    assert any("pics/two.png" in row for row in rows)
+    assert not any("pics/one.png" in row for row in rows)
+    # A negation's reason, a new residual, a new heading.
+    _edit(root / "a.md", "(why)", "(because)")
+    (root / "a.md").write_text((root / "a.md").read_text() + "\n## Residuals\n\n- a trace\n")
+    rows = _same(root, full_reads)
+    assert any('"because"' in row for row in rows)
+    assert any('"a trace"' in row for row in rows)
+    # Aliases name concepts other notes' negations may mean: the vault is read afresh.
+    (root / "c.md").write_text('---\naliases: ["phantom"]\n---\n# C\n')
+    _same(root, full_reads, read=True)
+    # So it is once a file is added.
+    _age(root)
+    _kept(root)
+    (root / "d.md").write_text("# D\n")
+    _same(root, full_reads, read=True)
+
+
+@pytest.mark.parametrize("seed", [1, 8])
+def test_a_generated_vault_edited_at_random_answers_as_when_read_afresh(
+    vault: Path, full_reads: list[int], seed: int
+) -> None:
+    import random
+    import re
+
+    _kept(vault)
+    rng = random.Random(seed)
+    notes = sorted(vault.rglob("*.md"))
+    for step in range(40):
+        note = rng.choice(notes)
+        text = note.read_text()
+        head, _, body = text.partition("\n# ")
+        links = re.findall(r"\[\[[^\]]+\]\]", body)
+        kinds = ["prose", "new concept", "drop link", "negation", "embed", "unembed", "title"]
+        kind = rng.choice(kinds)
+        if kind == "prose":
+            body = body.replace("\n\n", f"\n\nA line of prose {step}.\n\n", 1)
+        elif kind == "new concept" and links:
+            body = body.replace(rng.choice(links), f"[[nowhere {step % 4}]]", 1)
+        elif kind == "drop link" and links:
+            body = body.replace(rng.choice(links), "plain words")
+        elif kind == "negation":
+            body += f"\n## What this is NOT\n\n- Not a stranger {step % 3} (said {step}).\n"
+        elif kind == "embed":
+            body += f"\n![[image-{step % 3}.png]]\n"
+        elif kind == "unembed":
+            body = re.sub(r"!\[\[image-\d\.png\]\]", "", body)
+        elif kind == "title":
+            body = f"Retitled {step}\n" + body.partition("\n")[2]
+        note.write_text(f"{head}\n# {body}")
+        if step % 7 == 0:
+            _age(vault)  # a state with a name of its own, now and then
+        _same(vault, full_reads)
+
+
+def test_a_damaged_copy_is_not_updated_and_nothing_is_left_of_it(
+    vault: Path, full_reads: list[int]
+) -> None:
+    _kept(vault)
+    (copy,) = _copies(vault)
+    folder = cache_folder(vault.resolve()) / STORE_DIR
+    (folder / copy / "CURRENT").write_text("garbage")
+    note = sorted(vault.rglob("*.md"))[2]
+    note.write_text(note.read_text() + "\nMore prose.\n")
+    _same(vault, full_reads, read=True)
+    assert not any(p.name.startswith(".tmp-") and p.is_dir() for p in folder.iterdir())
+    assert _copies(vault) == []  # taken to be updated, found damaged, let go
+
+
+def test_a_copy_is_updated_only_for_the_user_who_kept_it(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, full_reads: list[int]
+) -> None:
+    # What an update trusts (which files the copy was made from) is signed like the copy's name.
+    _kept(vault)
+    note = sorted(vault.rglob("*.md"))[2]
+    note.write_text(note.read_text() + "\nMore prose.\n")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-b"))
+    _same(vault, full_reads, read=True)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-a"))
+    _same(vault, full_reads)
