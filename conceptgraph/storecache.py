@@ -456,23 +456,20 @@ def _update(
     parts = PartTriples(vault, base)
     concepts: dict[str, dict[str, Any]] = {}
     groups = parts.part(records, concepts)
+    notes_iri = [ox.NamedNode(parts.iri(f"note:{path}")) for path in records]
     named: set[ox.NamedNode] = set()  # what the changed notes led to, before and after
-    for path in records:
-        note = ox.NamedNode(parts.iri(f"note:{path}"))
-        subjects = {note}
-        # A note's negations and residuals are resources of its own: "<note>:negation:1".
-        for target in _targets(store, note, graph):
-            (subjects if target.value.startswith(f"{note.value}:") else named).add(target)
-        for subject in subjects:
+    for note in notes_iri:
+        owned, others = _led_to(store, note, graph)
+        named |= others
+        for subject in {note, *owned}:
             _remove(store, subject, graph)
     store.load(ntriples(groups.items()), ox.RdfFormat.N_TRIPLES, to_graph=graph)
-    for path in records:
-        note = ox.NamedNode(parts.iri(f"note:{path}"))
-        owned = f"{note.value}:"
-        named.update(t for t in _targets(store, note, graph) if not t.value.startswith(owned))
+    for note in notes_iri:
+        named |= _led_to(store, note, graph)[1]
     paths = parts.paths()
     # Those named now, and those the store says are concepts or attachments.
-    placing = {ox.NamedNode(parts.iri(node)) for node in concepts}
+    by_iri = {parts.iri(node): node for node in concepts}
+    placing = {ox.NamedNode(iri) for iri in by_iri}
     for target in named - placing:
         if ox.Quad(target, _TYPE, _WITHOUT_NOTE, graph) in store:
             placing.add(target)
@@ -481,7 +478,7 @@ def _update(
         ):
             _remove(store, target, graph)  # linked no more
     for target in placing:
-        _place(store, target, graph, parts, concepts, paths)
+        _place(store, target, graph, parts, concepts, by_iri, paths)
 
 
 def _place(
@@ -490,9 +487,13 @@ def _place(
     graph: ox.NamedNode,
     parts: PartTriples,
     concepts: dict[str, dict[str, Any]],
+    by_iri: dict[str, str],
     paths: dict[str, str],
 ) -> None:
-    """Give a concept without a note the triples of where the first note by path names it."""
+    """Give a concept without a note the triples of where the first note by path names it.
+
+    ``concepts`` are those the changed notes name, ``by_iri`` their nodes by IRI.
+    """
     namers = sorted(
         paths[q.subject.value]
         for q in store.quads_for_pattern(None, None, concept, graph)
@@ -502,7 +503,7 @@ def _place(
     if not namers:
         return  # named by no note any more
     first = namers[0]
-    node = next((n for n in concepts if parts.iri(n) == concept.value), None)
+    node = by_iri.get(concept.value)
     if node is not None and concepts[node]["path"] == first:
         data = concepts[node]
     else:
@@ -516,13 +517,17 @@ def _place(
     )
 
 
-def _targets(store: ox.Store, subject: ox.NamedNode, graph: ox.NamedNode) -> set[ox.NamedNode]:
-    """The resources a subject's triples lead to."""
-    return {
-        quad.object
-        for quad in store.quads_for_pattern(subject, None, None, graph)
-        if isinstance(quad.object, ox.NamedNode)
-    }
+def _led_to(
+    store: ox.Store, note: ox.NamedNode, graph: ox.NamedNode
+) -> tuple[set[ox.NamedNode], set[ox.NamedNode]]:
+    """What a note's triples lead to: its own resources ("<note>:negation:1"), and the rest."""
+    owned: set[ox.NamedNode] = set()
+    others: set[ox.NamedNode] = set()
+    for quad in store.quads_for_pattern(note, None, None, graph):
+        target = quad.object
+        if isinstance(target, ox.NamedNode):
+            (owned if target.value.startswith(f"{note.value}:") else others).add(target)
+    return owned, others
 
 
 def _remove(store: ox.Store, subject: ox.NamedNode, graph: ox.NamedNode) -> None:
