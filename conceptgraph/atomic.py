@@ -8,8 +8,10 @@ import secrets
 import stat
 from pathlib import Path
 
+from conceptgraph.boundary import check_inside
 
-def write_atomic(path: Path, data: bytes) -> None:
+
+def write_atomic(path: Path, data: bytes, inside: Path | None = None) -> None:
     """Replace the file at ``path`` with ``data`` in one step.
 
     The bytes go to a temp file in the same folder (so the rename never crosses file systems),
@@ -17,8 +19,11 @@ def write_atomic(path: Path, data: bytes) -> None:
     then fsynced too where the platform allows it. An existing file keeps its mode (new files
     get the umask's default); a symlink is followed and its target replaced, so the link stays.
     On any failure the temp file is removed, ``path`` is left exactly as it was, and the
-    ``OSError`` (or whatever interrupted the write) propagates.
+    ``OSError`` (or whatever interrupted the write) propagates. With ``inside`` (a vault), a
+    ``path`` whose links lead out of that folder is refused (``OutsideError``), unwritten.
     """
+    if inside is not None:
+        check_inside(path, inside)
     target = Path(os.path.realpath(path))
     folder = target.parent
     try:

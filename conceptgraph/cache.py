@@ -23,6 +23,7 @@ rules, the configuration, the Markdown engine, the Python version.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import hmac
 import marshal
@@ -30,6 +31,7 @@ import os
 import pickle
 import secrets
 import sqlite3
+import stat
 import struct
 import sys
 import threading
@@ -60,6 +62,7 @@ _WRITER_WAIT_S = 60.0
 # Locked (flock) by that process while it writes, and by no one else.
 _WRITING = "writing.lock"
 _MAC_BYTES = 32
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 # Stamp and Row are named tuples: a run makes one of each for every note of the vault.
@@ -173,13 +176,76 @@ def cache_folder(root: Path) -> Path:
     return Path(elsewhere) / f"{root.name}-{name}"
 
 
+class CacheRefused(OSError):
+    """A cache folder that conceptgraph did not make as it is: a link, or holding one."""
+
+
+_refused: set[str] = set()
+
+
+def _say(message: str) -> None:
+    # Not the logging module: it would add a tenth to lint's start-up for this one line.
+    print(f"conceptgraph: {message}", file=sys.stderr, flush=True)
+
+
 def prepare_folder(folder: Path) -> None:
-    """Make a vault's cache folder, with a ``.gitignore`` that keeps it out of commits."""
-    folder.mkdir(parents=True, exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
+    """Make a vault's cache folder, with a ``.gitignore`` that keeps it out of commits.
+
+    A vault can come from a zip file or a pull request, with a "cache" planted in it: the
+    folder as a symbolic link to elsewhere, or entries in it that are (``rdf -> ../..``,
+    ``lint.sqlite3 -> another database``). Every later write, rename and prune would land
+    wherever they lead. So the folder must be a real folder holding no link and no file
+    linked elsewhere too (hard links): else ``CacheRefused`` is raised, the run goes on
+    without a cache, and the folder is left as it is, said once on stderr.
+    """
+    own_folder(folder)
+    # O_EXCL and O_NOFOLLOW: a .gitignore put there since the scan is left alone.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
+    try:
+        fd = os.open(folder / ".gitignore", flags, 0o644)
+    except FileExistsError:
+        return
+    try:
         # Never committed by mistake: the cache is this machine's, and large.
-        ignore.write_text("# Created by conceptgraph: a cache, safe to delete.\n*\n")
+        os.write(fd, b"# Created by conceptgraph: a cache, safe to delete.\n*\n")
+    finally:
+        os.close(fd)
+
+
+def own_folder(folder: Path) -> None:
+    """Make ``folder`` if missing; raise ``CacheRefused`` if it is, or holds, a link."""
+    _refuse_link(folder)
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(parents=True)
+    info = os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode):
+        raise _refusal(folder, "is not a folder")
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_symlink():
+                raise _refusal(Path(entry.path), "is a symbolic link")
+            if (
+                entry.is_file(follow_symlinks=False)
+                and entry.stat(follow_symlinks=False).st_nlink > 1
+            ):
+                raise _refusal(Path(entry.path), "is a hard link to a file elsewhere")
+
+
+def _refuse_link(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        if stat.S_ISLNK(os.lstat(path).st_mode):
+            raise _refusal(path, "is a symbolic link")
+
+
+def _refusal(path: Path, why: str) -> CacheRefused:
+    message = (
+        f"{path} {why}, which conceptgraph did not make: the cache is not used, and nothing in"
+        " it is written or removed; delete the folder to let conceptgraph make a cache again"
+    )
+    if message not in _refused:
+        _refused.add(message)
+        _say(message)
+    return CacheRefused(errno.EPERM, message, str(path))
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,7 +480,9 @@ class LintCache:
             # Held until this process ends: a run started meanwhile waits for the rows. A
             # file system without locks only means that such a run does not wait.
             with contextlib.suppress(OSError):
-                writing = os.open(self._path.parent / _WRITING, os.O_RDWR | os.O_CREAT, 0o600)
+                writing = os.open(
+                    self._path.parent / _WRITING, _NOFOLLOW | os.O_RDWR | os.O_CREAT, 0o600
+                )
                 fcntl.flock(writing, fcntl.LOCK_EX)
             os.write(told, b"1")
             os.close(told)
@@ -542,7 +610,7 @@ def _wait_for_writer(folder: Path) -> None:
     try:
         import fcntl
 
-        fd = os.open(folder / _WRITING, os.O_RDONLY)
+        fd = os.open(folder / _WRITING, _NOFOLLOW | os.O_RDONLY)
     except (ImportError, OSError):
         return
     try:

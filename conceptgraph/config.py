@@ -84,6 +84,8 @@ class Config:
 
     source: str | None = None
     exclude: tuple[str, ...] = ()
+    # Folders outside the vault that its symbolic links may lead into (see boundary.py).
+    allow_symlinks_to: tuple[str, ...] = ()
     sections: Mapping[str, str] = field(default_factory=lambda: DEFAULT_SECTIONS)
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
@@ -115,6 +117,7 @@ class Config:
 
 _KEYS = {
     "exclude",
+    "allow-symlinks-to",
     "sections",
     "select",
     "ignore",
@@ -208,6 +211,7 @@ def parse_config(data: Mapping[str, object], source: str, text: str = "") -> Con
     return Config(
         source=source,
         exclude=exclude,
+        allow_symlinks_to=_strings(data, "allow-symlinks-to", fail),
         sections=MappingProxyType(sections),
         select=select,
         ignore=ignore,

@@ -29,7 +29,9 @@ from conceptgraph.parse import decode
 from conceptgraph.vault import Vault, read_bytes
 
 # Text read with replacement characters, or not read at all, would be written back damaged.
-_UNFIXABLE = frozenset({ProblemKind.ENCODING, ProblemKind.BINARY, ProblemKind.UNREADABLE})
+_UNFIXABLE = frozenset(
+    {ProblemKind.ENCODING, ProblemKind.BINARY, ProblemKind.UNREADABLE, ProblemKind.OUTSIDE}
+)
 # A fix that makes another fix possible needs another pass; rules that keep undoing each
 # other must not loop forever.
 MAX_PASSES = 10
@@ -330,7 +332,7 @@ def _write(change: FileFix) -> str | None:
         return "changed on disk since it was linted; run again"
     bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b""
     try:
-        write_atomic(change.disk, bom + change.after.encode("utf-8"))
+        write_atomic(change.disk, bom + change.after.encode("utf-8"), inside=change.root)
     except OSError as exc:
         return f"cannot write it: {exc.strerror or exc}"
     return None

@@ -171,6 +171,7 @@ class ProblemKind(enum.Enum):
     YAML_NOT_MAPPING = "yaml-not-mapping"
     YAML_UNSAFE = "yaml-unsafe"
     UNREADABLE = "unreadable"
+    OUTSIDE = "outside"  # a symbolic link that leads out of the vault, not followed
     NESTING = "nesting"
 
 

@@ -9,7 +9,8 @@ A block is two HTML comments; everything between them belongs to conceptgraph::
     <!-- /conceptgraph -->
 
 Rendering replaces the lines between the markers with the Mermaid export the opening marker
-asks for (``focus``, ``depth``, ``kinds``, and ``vault``, a folder relative to the file) and
+asks for (``focus``, ``depth``, ``kinds``, and ``vault``, a folder relative to the file, within
+the file's repository) and
 leaves every other byte of the file as it was. Markers inside code blocks are text, not
 blocks. The vault is ``vault=`` when given, else ``--vault``, else the vault the file is in
 (the nearest folder above it with ``.obsidian/``, ``conceptgraph.toml`` or ``.git``).
@@ -27,6 +28,7 @@ from markdown_it import MarkdownIt
 
 from conceptgraph.api import find_vault_root, open_vault
 from conceptgraph.atomic import write_atomic
+from conceptgraph.boundary import is_within
 from conceptgraph.errors import ConceptgraphError, UsageError
 from conceptgraph.export import ExportOptions, export
 from conceptgraph.model import split_lines
@@ -136,6 +138,20 @@ def export_options(block: Block, path: Path) -> ExportOptions:
     )
 
 
+def repository_of(path: Path) -> Path:
+    """The repository a document is in: the nearest folder above it with ``.git``.
+
+    A document in no repository has its own folder. A ``vault=`` of a block must lie within:
+    a document from elsewhere (a pull request, a download) cannot draw what lies outside the
+    repository into it.
+    """
+    folder = path.resolve().parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder
+
+
 class _Vaults:
     """Each vault loaded once per run, however many blocks draw from it."""
 
@@ -147,6 +163,14 @@ class _Vaults:
         named = block.options.get("vault")
         if named:
             root = (path.parent / named).resolve()
+            repository = repository_of(path)
+            if not is_within(str(root), str(repository)):
+                raise UsageError(
+                    f"vault={named} leads out of the document's repository ({repository}):"
+                    " a block draws only from a vault inside it; name another with --vault",
+                    str(path),
+                    block.start + 1,
+                )
         elif self.default is not None:
             root = self.default.resolve()
         else:

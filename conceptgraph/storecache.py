@@ -32,8 +32,10 @@ import contextlib
 import hmac
 import marshal
 import os
+import re
 import secrets
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -48,6 +50,7 @@ from conceptgraph.cache import (
     RACY_NS,
     cache_folder,
     code_digest,
+    own_folder,
     prepare_folder,
     seal,
     signing_key,
@@ -77,6 +80,11 @@ _TEMP = ".tmp-"
 _NAMES = ".names"  # beside a copy: its state and the notes' aliases (``Manifest``)
 # A copy another query may still have open is left alone for this long after it was replaced.
 _GRACE_S = 60.0
+# Inside every copy this process family makes: pruning removes a folder only if it holds one.
+_OURS = "conceptgraph-copy"
+# The names of what queries write in the store folder (copies by state key or racy name, their
+# manifests, files being written): pruning looks at nothing else.
+_WRITTEN = re.compile(r"(?:[0-9a-f]{40}|r-[0-9a-f]{16}|\.tmp-[0-9]+-[0-9a-f]+)(?:\.nt|\.names)?")
 
 
 @dataclass(frozen=True)
@@ -138,15 +146,34 @@ def state_key(root: Path, config: Config, base: str) -> str | None:
     return state.key if state is not None else None
 
 
+def store_folder(root: Path) -> Path | None:
+    """The folder of the vault's kept copies, made if missing; None where none can be kept.
+
+    None also where the cache folder or this one is, or holds, a symbolic link that
+    conceptgraph did not make (``prepare_folder``): nothing is written or removed through it.
+    """
+    try:
+        prepare_folder(cache_folder(root))
+        folder = cache_folder(root) / STORE_DIR
+        own_folder(folder)
+    except OSError:
+        return None
+    return folder
+
+
 def stored(root: Path, key: str) -> ox.Store | None:
     """The copy kept for this state, opened read-only; None if there is none.
 
     A copy that does not open (damaged on disk: Oxigraph says RuntimeError) is removed, so
     that the query after this one can keep a sound one in its place.
     """
-    path = cache_folder(root) / STORE_DIR / key
-    if not path.is_dir():
+    folder = store_folder(root)
+    if folder is None:
         return None
+    path = folder / key
+    with contextlib.suppress(OSError):
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            return None
     try:
         return ox.Store.read_only(str(path))
     except (OSError, RuntimeError):
@@ -160,10 +187,10 @@ def keeping(root: Path) -> bool:
     The first query in a vault says no, and leaves a mark that says yes to the next ones: a
     one-shot query in CI pays nothing for a copy no one would read.
     """
-    folder = cache_folder(root) / STORE_DIR
+    folder = store_folder(root)
+    if folder is None:
+        return False
     try:
-        prepare_folder(folder.parent)
-        folder.mkdir(exist_ok=True)
         mark = folder / _MARK
         if mark.exists():
             return True
@@ -209,11 +236,15 @@ def copying(root: Path, state: State, graph: str) -> Iterator[Copy]:
     written costs the next query time, not an answer.
     """
     assert state.key is not None, "no copy is kept of a vault being written to"
-    folder = cache_folder(root) / STORE_DIR
+    folder = store_folder(root)
+    if folder is None:
+        yield Copy(None)  # no copy: the triples go nowhere
+        return
     source = folder / f"{_TEMP}{os.getpid()}-{secrets.token_hex(4)}.nt"
     names = source.with_suffix(_NAMES)
     try:
-        out = open(source, "wb")  # noqa: SIM115  (closed below, before the copy is started)
+        # "x" (O_EXCL): never write through a file or link someone put at this name.
+        out = open(source, "xb")  # noqa: SIM115  (closed below, before the copy is started)
     except OSError:
         yield Copy(None)  # no copy: the triples go nowhere
         return
@@ -279,7 +310,9 @@ def keep(root: Path, key: str, ntriples: Path, graph: str, manifest: Path | None
     is kept beside the copy. Of two copies racing for one state, the first stays. Nothing is
     raised: a copy that cannot be written costs the next query time, not an answer.
     """
-    folder = cache_folder(root) / STORE_DIR
+    folder = store_folder(root)
+    if folder is None:
+        return
     with contextlib.suppress(OSError):
         temp = folder / f"{_TEMP}{os.getpid()}-{secrets.token_hex(4)}"
         try:
@@ -296,6 +329,8 @@ def keep(root: Path, key: str, ntriples: Path, graph: str, manifest: Path | None
 
 
 def _write(path: Path, ntriples: Path, graph: str) -> None:
+    path.mkdir()  # fails on anything already there: a copy is made in a folder of its own
+    (path / _OURS).write_bytes(b"")
     store = ox.Store(str(path))
     # Read from the file as it loads: the triples need not all be held at once as well.
     target = ox.NamedNode(graph)
@@ -305,17 +340,27 @@ def _write(path: Path, ntriples: Path, graph: str) -> None:
 
 
 def _prune(folder: Path, key: str) -> None:
-    """Remove the copies of earlier states, and what runs that died left half written."""
+    """Remove the copies of earlier states, and what runs that died left half written.
+
+    Only what queries write here is removed: an entry named as they name theirs, never
+    through a link, and a folder only if it holds the mark each copy is made with.
+    """
     now = time.time()
-    for entry in folder.iterdir():
-        if entry.name in (key, key + _NAMES, _MARK):
+    with os.scandir(folder) as entries:
+        found = [e for e in entries if e.name not in (key, key + _NAMES)]
+    for entry in found:
+        if not _WRITTEN.fullmatch(entry.name) or entry.is_symlink():
             continue
         with contextlib.suppress(OSError):
-            if now - entry.stat().st_mtime > _GRACE_S:
-                if entry.is_dir():
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    entry.unlink()  # the triples of a copy whose process died
+            info = entry.stat(follow_symlinks=False)
+            if now - info.st_mtime <= _GRACE_S:
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                if stat.S_ISREG(os.lstat(os.path.join(entry.path, _OURS)).st_mode):
+                    # On this platform rmtree walks by file descriptor: no link is followed.
+                    shutil.rmtree(entry.path, ignore_errors=True)
+            elif stat.S_ISREG(info.st_mode):
+                os.unlink(entry.path)  # the triples of a copy whose process died
 
 
 @dataclass(frozen=True)
@@ -373,7 +418,9 @@ def updated(root: Path, config: Config, base: str, state: State) -> ox.Store | N
     first note by path names it, and goes once no note does. The copy is taken out of
     others' reach while it is updated (renamed), and kept under the new state's name after.
     """
-    folder = cache_folder(root) / STORE_DIR
+    folder = store_folder(root)
+    if folder is None:
+        return None
     found = _newest_manifest(folder, state.context)
     if found is None:
         return None

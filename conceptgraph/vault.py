@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from conceptgraph import progress
+from conceptgraph.boundary import Boundary
 from conceptgraph.config import Config
 from conceptgraph.model import Link, NoteRecord, Problem, ProblemKind, Span, name_of
 from conceptgraph.names import concept_key, fold, heading_key
@@ -453,6 +454,9 @@ def discover(root: Path, config: Config) -> Discovery:
 
     Like Obsidian, skips hidden files and folders (``.obsidian``, ``.git``, ``.trash``), and
     whatever the configuration excludes. Symlinked folders are followed once: a loop ends there.
+    A symbolic link that leads out of the vault is not followed, unless the configuration's
+    ``allow-symlinks-to`` names where it leads: it becomes a record of that problem, so a
+    vault cannot make a run read the whole disk or echo a file from elsewhere.
     A folder named like a note (``x.md/``) is a folder, as in Obsidian. Where two names on disk
     are one name once NFC-normalised, the one already in NFC (else the first) is the file.
     """
@@ -460,6 +464,7 @@ def discover(root: Path, config: Config) -> Discovery:
     broken: list[NoteRecord] = []
     shadowed: dict[str, list[str]] = {}
     seen_dirs: set[tuple[int, int]] = set()
+    boundary = Boundary.of(root, config.allow_symlinks_to)
 
     def entries(folder: Path, prefix: str) -> Iterator[os.DirEntry[str]]:
         try:
@@ -490,6 +495,11 @@ def discover(root: Path, config: Config) -> Discovery:
         disk = disk_prefix + entry.name
         if _excluded(rel, config.exclude):
             continue
+        if entry.is_symlink():
+            target = os.path.realpath(entry.path)
+            if not boundary.allows(target):
+                broken.append(_outside(rel, _link_text(entry.path)))
+                continue
         try:
             is_dir = entry.is_dir()
             is_file = entry.is_file()
@@ -554,6 +564,23 @@ def _excluded(rel: str, patterns: Iterable[str]) -> bool:
         if rel.startswith(pattern + "/"):
             return True
     return False
+
+
+def _link_text(path: str) -> str:
+    try:
+        return os.readlink(path)
+    except OSError as exc:
+        return f"unreadable: {_reason(exc)}"
+
+
+def _outside(path: str, target: str) -> NoteRecord:
+    # The link as written names the target: the same on every machine the vault is on.
+    message = (
+        f"a symbolic link that leads out of the vault (-> {target}): not followed"
+        " (allow-symlinks-to in conceptgraph.toml names folders it may lead into)"
+    )
+    problem = Problem(ProblemKind.OUTSIDE, Span.point(1), message)
+    return NoteRecord(path=path, text="", problems=(problem,), decoded=False)
 
 
 def _unreadable(path: str, reason: str) -> NoteRecord:

@@ -15,6 +15,9 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 
 from conceptgraph.api import find_vault_root
+from conceptgraph.boundary import Boundary
+from conceptgraph.config import load_config
+from conceptgraph.errors import ConceptgraphError
 
 # A file's identity and contents as far as a poll can tell without reading it.
 Stamp = tuple[int, int, int]
@@ -40,11 +43,23 @@ def watch_roots(paths: Sequence[Path]) -> list[Path]:
     return roots
 
 
+def _boundary(root: Path) -> Boundary:
+    try:
+        allowed = load_config(root).allow_symlinks_to
+    except ConceptgraphError:
+        allowed = ()  # the lint that follows says what is wrong with the configuration
+    return Boundary.of(root, allowed)
+
+
 def snapshot(roots: Sequence[Path], ignore: Collection[Path] = ()) -> Snapshot:
-    """Every file under ``roots`` but ``ignore`` (and hidden files and folders, as in a vault)."""
+    """Every file under ``roots`` but ``ignore`` (and hidden files and folders, as in a vault).
+
+    Symbolic links that lead out of a root are not followed, as discovery does not follow them.
+    """
     stamps: Snapshot = {}
     seen: set[tuple[int, int]] = set()
     for root in roots:
+        boundary = _boundary(root)
         for folder, dirs, files in os.walk(root, followlinks=True):
             try:
                 info = os.stat(folder)
@@ -56,9 +71,13 @@ def snapshot(roots: Sequence[Path], ignore: Collection[Path] = ()) -> Snapshot:
                 dirs[:] = []
                 continue
             seen.add((info.st_dev, info.st_ino))
-            dirs[:] = [name for name in dirs if not name.startswith(".")]
+            dirs[:] = [
+                n
+                for n in dirs
+                if not n.startswith(".") and boundary.follows(os.path.join(folder, n))
+            ]
             for name in files:
-                if name.startswith("."):
+                if name.startswith(".") or not boundary.follows(os.path.join(folder, name)):
                     continue
                 path = Path(folder, name)
                 if path in ignore:

@@ -472,7 +472,7 @@ def test_a_failed_write_is_reported_and_leaves_the_note(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Tests run as root in CI, where a read-only folder does not stop a write: fail it here.
-    def refuse(path: Path, data: bytes) -> None:
+    def refuse(path: Path, data: bytes, inside: Path | None = None) -> None:
         raise PermissionError(13, "Permission denied", str(path))
 
     damaged = "# A\n\nA â†’ B\n".encode()

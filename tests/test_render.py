@@ -115,6 +115,7 @@ def test_line_ends_bom_and_blockquotes_are_kept(vault: Path) -> None:
 
 
 def test_vault_from_option_or_marker(vault: Path, tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # docs/ and vault/ are folders of one repository
     elsewhere = tmp_path / "docs"
     elsewhere.mkdir()
     doc = elsewhere / "README.md"

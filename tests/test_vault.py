@@ -279,14 +279,24 @@ def test_symlink_loop_terminates(tmp_path: Path) -> None:
     assert sorted(vault.files) == ["a/note.md", "top.md"]
 
 
-def test_symlinked_folder_is_followed(tmp_path: Path) -> None:
+def test_symlinked_folder_out_of_the_vault_is_followed_only_where_allowed(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     make_vault(outside, {"shared.md": "# Shared\n"})
     root = tmp_path / "vault"
     make_vault(root, {"top.md": "[[shared]]\n"})
     os.symlink(outside, root / "linked")
     vault = load_vault(root, Config(), jobs=1)
-    assert resolve(vault, "shared", "top.md") == "linked/shared.md"
+    assert resolve(vault, "shared", "top.md") is None
+    assert "linked/shared.md" not in vault.files
+    allowed = load_vault(root, Config(allow_symlinks_to=("../outside",)), jobs=1)
+    assert resolve(allowed, "shared", "top.md") == "linked/shared.md"
+
+
+def test_symlinked_folder_inside_the_vault_is_followed(tmp_path: Path) -> None:
+    make_vault(tmp_path, {"real/shared.md": "# Shared\n", "top.md": "[[linked/shared]]\n"})
+    os.symlink(tmp_path / "real", tmp_path / "linked")
+    vault = load_vault(tmp_path, Config(), jobs=1)
+    assert resolve(vault, "linked/shared", "top.md") == "linked/shared.md"
 
 
 def test_dangling_symlink_is_an_unreadable_file(tmp_path: Path) -> None:

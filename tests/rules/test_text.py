@@ -24,13 +24,16 @@ from tests.conftest import FIXTURES, check_fixture, expected_markers, fixture_va
 SAMPLE = Path("/work/shared/vault-sample/migration.md")
 SAMPLE_SHA256 = "8393eec420bab422a2cd6ccebacb9ed210374efe6ca81976838fd3d7ed2b78d4"
 TEXT = FIXTURES / "text"
-# A dangling symbolic link cannot be read, not even by the marker harness: see below.
+# A dangling symbolic link cannot be read, not even by the marker harness, and one that leads
+# out of its vault must not be: see below.
 _UNREADABLE = "unreadable-file"
+_OUTSIDE = "symlink-out-of-vault"
+_SIDECARS = (_UNREADABLE, _OUTSIDE)
 
 
 @pytest.mark.parametrize(
     "vault",
-    [p for p in fixture_vaults("text") if p.name != _UNREADABLE],
+    [p for p in fixture_vaults("text") if p.name not in _SIDECARS],
     ids=lambda p: p.name,
 )
 def test_text_rule(vault: Path, request: pytest.FixtureRequest) -> None:
@@ -47,14 +50,18 @@ def _sidecar(vault: Path) -> set[tuple[str, int, str]]:
     return found
 
 
-def test_unreadable_file_rule(request: pytest.FixtureRequest) -> None:
-    # The harness reads every *.md for markers and would fail on the dangling link gone.md, so
-    # this folder is checked here from its EXPECTED file alone, with the same snapshot.
-    vault = TEXT / _UNREADABLE
-    assert (vault / "gone.md").is_symlink()
-    assert not (vault / "gone.md").exists()
+@pytest.mark.parametrize("name", _SIDECARS)
+def test_rules_of_links_checked_from_their_sidecar(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    # The harness reads every *.md for markers and would fail on the dangling link gone.md (or
+    # read secret.md out of its vault), so these folders are checked here from their EXPECTED
+    # file alone, with the same snapshot.
+    vault = TEXT / name
+    links = [p for p in vault.iterdir() if p.is_symlink()]
+    assert links
     findings = lint_paths([vault], jobs=1).findings
-    got = {(f.path, f.line, f.rule) for f in findings if f.rule == _UNREADABLE}
+    got = {(f.path, f.line, f.rule) for f in findings if f.rule in _SIDECARS}
     assert got == _sidecar(vault), text_report(findings)
     snapshot = vault / "expected.txt"
     output = text_report(findings)

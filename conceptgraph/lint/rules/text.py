@@ -85,6 +85,26 @@ def unreadable_file(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
             yield Hit(problem.span, problem.message)
 
 
+@rule("symlink-out-of-vault", family="text", severity=Severity.WARNING)
+def symlink_out_of_vault(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
+    """Flag a symbolic link in the vault that leads out of it: it is not followed.
+
+    A vault is its folder, as in Obsidian. A link to a file or folder outside it (``shared ->
+    ../other-vault``, ``root -> /``) would make every run read what lies there, echo it in
+    messages and exports, and ``--fix`` write through it; so it is not followed. Name the
+    folders links may lead into with ``allow-symlinks-to`` in ``conceptgraph.toml`` (relative
+    to the vault or absolute); they are then read, never written: a fix that would write there
+    is refused.
+    Why: a vault from a zip file or a pull request must not read or change the rest of the disk.
+    Example:  notes/shared -> /home/me/elsewhere
+    Instead:  allow-symlinks-to = ["/home/me/elsewhere"], or move the notes into the vault.
+    Fix: none. Only the owner can say whether the link's target belongs to the vault.
+    """
+    for problem in note.problems:
+        if problem.kind is ProblemKind.OUTSIDE:
+            yield Hit(problem.span, problem.message)
+
+
 @rule("line-endings", family="text", severity=Severity.WARNING, fixable=True)
 def line_endings(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     """Flag line ends that differ from the rest of the file, or from the configured style.
