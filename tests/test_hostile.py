@@ -297,6 +297,8 @@ def test_special_files_named_md_are_reported_not_read(tmp_path: Path) -> None:
     _make(tmp_path, GOOD)
     os.mkfifo(tmp_path / "fifo.md")
     os.symlink("/dev/zero", tmp_path / "zero.md")
+    # A link out of the vault is followed only where allowed: here, to see the device refused.
+    (tmp_path / "conceptgraph.toml").write_text('allow-symlinks-to = ["/dev"]\n', encoding="utf-8")
     os.symlink("loop.md", tmp_path / "loop.md")
     os.symlink("nowhere.md", tmp_path / "dangling.md")
     (tmp_path / "folder.md").mkdir()
