@@ -8,6 +8,7 @@ optional. Any file is a target, not only notes. Aliases are not targets.
 
 from __future__ import annotations
 
+import bisect
 import errno
 import gc
 import os
@@ -55,12 +56,79 @@ class Resolution:
     """Where a link leads: the file Obsidian opens, and every file the link could name."""
 
     path: str | None
+    # Best first; where a name fits hundreds of files, the best and the first LISTED others.
     candidates: tuple[str, ...] = ()
+    total: int | None = None  # how many files fit, where ``candidates`` lists only some
+
+    @property
+    def matches(self) -> int:
+        """How many files the link could name."""
+        return len(self.candidates) if self.total is None else self.total
 
     @property
     def ambiguous(self) -> bool:
         """More than one file has this name and nothing in the link tells them apart."""
-        return len(self.candidates) > 1
+        return self.matches > 1
+
+
+# A link that fits more files than this is ranked through an index (``_Ranking``), not by
+# sorting them for every note that links so: 1,000 ``index.md`` made lint quadratic.
+_RANKED_DIRECTLY = 32
+LISTED = 8  # files a Resolution names past the best, where more fit
+
+
+class _Ranking:
+    """Where a name that fits many files leads from each folder, in logarithmic time.
+
+    Obsidian opens the shortest of the files under the linking note's folder (the folder as a
+    prefix of the path), else the shortest of all, ties broken by the link's case, then by
+    the vault's order. Each file's place in that order is its rank; the files sorted by path
+    put those under a folder side by side, and a sparse table gives the least rank of any
+    such run at once.
+    """
+
+    def __init__(self, matches: list[str], folds: list[str], written: str) -> None:
+        case_first = _case_first(written)
+        order = sorted(
+            range(len(matches)),
+            key=lambda i: (len(matches[i]), case_first(matches[i]), i),
+        )
+        self.ranked = [matches[i] for i in order]
+        rank = {index: position for position, index in enumerate(order)}
+        by_path = sorted(range(len(matches)), key=lambda i: folds[i])
+        self.folds = [folds[i] for i in by_path]
+        level = [rank[i] for i in by_path]
+        self.table = [level]
+        width = 1
+        while 2 * width <= len(matches):
+            level = [min(level[i], level[i + width]) for i in range(len(level) - width)]
+            self.table.append(level)
+            width *= 2
+
+    def _least(self, start: int, end: int) -> int | None:
+        if start >= end:
+            return None
+        step = (end - start).bit_length() - 1
+        row = self.table[step]
+        return min(row[start], row[end - (1 << step)])
+
+    def resolve(self, folder: str) -> Resolution:
+        start = bisect.bisect_left(self.folds, folder)
+        end = len(self.folds)
+        if folder:
+            after = folder[:-1] + chr(ord(folder[-1]) + 1)
+            end = bisect.bisect_left(self.folds, after, lo=start)
+        best = self._least(start, end)
+        if best is None:
+            outside = [
+                r
+                for r in (self._least(0, start), self._least(end, len(self.folds)))
+                if r is not None
+            ]
+            best = min(outside)
+        path = self.ranked[best]
+        others = [p for p in self.ranked[: LISTED + 1] if p != path][:LISTED]
+        return Resolution(path, (path, *others), len(self.ranked))
 
 
 class NamedNegation(NamedTuple):
@@ -86,6 +154,7 @@ class Vault:
     _cache: dict[tuple[str, str], Resolution] = field(default_factory=dict, repr=False)
     # Link paths that lead to the same place from every note (most of them: a unique name).
     _anywhere: dict[str, Resolution] = field(default_factory=dict, repr=False)
+    _rankings: dict[tuple[str, str], _Ranking | None] = field(default_factory=dict, repr=False)
     _kinds: dict[str, list[str | None]] = field(default_factory=dict, repr=False)
     _resolved: dict[str, list[tuple[Link, Resolution]]] = field(default_factory=dict, repr=False)
     _negations: dict[str, list[NamedNegation]] = field(default_factory=dict, repr=False)
@@ -283,17 +352,23 @@ class Vault:
         relative = name.startswith(("./", "../"))
         if relative:
             name = posixpath.normpath(posixpath.join(folder, name))
-            exact = [path for path in bucket if fold(path) == name]
+            exact = self._exact(name, base)
             if exact:
                 return _ranked(exact, written), False
         rooted = name.startswith("/")
         name = name.removeprefix("/")
-        exact = [path for path in bucket if fold(path) == name]
+        exact = self._exact(name, base)
         if exact:
             return _ranked(exact, written), not relative
         if rooted:
             return Resolution(None), not relative
-        matches = [path for path in bucket if fold(path).endswith(name)]
+        if len(bucket) > _RANKED_DIRECTLY:
+            ranking = self._ranking(written, name, base)
+            if ranking is not None:
+                return ranking.resolve(folder), False
+            matches = self._ending(name, base)
+        else:
+            matches = [path for path in bucket if fold(path).endswith(name)]
         if len(matches) > 1:
             # Names that differ only in case tie on every count: the one in the link's case first.
             matches.sort(key=_case_first(written))
@@ -301,6 +376,49 @@ class Vault:
         far = sorted((p for p in matches if not fold(p).startswith(folder)), key=len)
         ranked = near + far
         return Resolution(ranked[0] if ranked else None, tuple(ranked)), False
+
+    def _exact(self, name: str, base: str) -> list[str]:
+        """The files whose folded path is ``name``, of the bucket of base name ``base``."""
+        found = self._by_folded_path.get(name)
+        if not found:
+            return []
+        return [path for path in found if fold(path[path.rfind("/") + 1 :]) == base]
+
+    @cached_property
+    def _by_reversed_path(self) -> dict[str, tuple[list[str], list[str]]]:
+        """For each base name's bucket: its folded paths reversed and sorted, and the paths."""
+        index: dict[str, tuple[list[str], list[str]]] = {}
+        for base, paths in self._by_base.items():
+            if len(paths) > _RANKED_DIRECTLY:
+                pairs = sorted((fold(path)[::-1], path) for path in paths)
+                index[base] = ([r for r, _ in pairs], [p for _, p in pairs])
+        return index
+
+    def _ending(self, name: str, base: str) -> list[str]:
+        """The files of a large bucket whose folded path ends with ``name``, in vault order."""
+        reversed_paths, paths = self._by_reversed_path[base]
+        wanted = name[::-1]
+        start = bisect.bisect_left(reversed_paths, wanted)
+        end = start
+        while end < len(reversed_paths) and reversed_paths[end].startswith(wanted):
+            end += 1
+        order = self._file_order
+        return sorted(paths[start:end], key=order.__getitem__)
+
+    @cached_property
+    def _file_order(self) -> dict[str, int]:
+        return {path: index for index, path in enumerate(self.files)}
+
+    def _ranking(self, written: str, name: str, base: str) -> _Ranking | None:
+        """The ranking of the files a link written so fits; None where few enough fit."""
+        key = (written, name)
+        if key not in self._rankings:
+            matches = self._ending(name, base)
+            ranking = None
+            if len(matches) > _RANKED_DIRECTLY:
+                ranking = _Ranking(matches, [fold(path) for path in matches], written)
+            self._rankings[key] = ranking
+        return self._rankings[key]
 
     def linktext(self, path: str, source: str) -> str:
         """How Obsidian writes a link to ``path`` from ``source`` ("shortest path when possible").

@@ -82,7 +82,8 @@ def ambiguous_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     Obsidian then opens the file under the linking note's folder first, else the shortest path;
     it never writes such a link itself (it writes the path instead). A name that is only the
     tail of another name (``horses`` and ``riding-horses``) is not ambiguous, nor is a link whose
-    path names one file exactly from the vault root.
+    path names one file exactly from the vault root. Where a name fits many files (an
+    ``index.md`` in every folder), the message names the first eight others and how many more.
     Why: adding or moving a same-named note silently re-points the link.
     Example:  [[index]] with projects/index.md and areas/index.md
     Instead:  [[projects/index]]
@@ -94,9 +95,10 @@ def ambiguous_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
             continue
         if not found.ambiguous or found.path is None:
             continue
-        others = ", ".join(found.candidates[1:])
+        unlisted = found.matches - len(found.candidates)
+        others = ", ".join(found.candidates[1:]) + (f" ... ({unlisted} more)" if unlisted else "")
         target = vault.linktext(found.path, note.path)
-        opens = f"{link.target!r} fits {len(found.candidates)} files; Obsidian opens {found.path}"
+        opens = f"{link.target!r} fits {found.matches} files; Obsidian opens {found.path}"
         if vault.resolve_linkpath(target, note.path).candidates != (found.path,):
             message = f"{opens} (also: {others}); their names differ only in case, rename one"
             yield Hit(link.span, message)
