@@ -6,7 +6,8 @@ default), except dependency-cycle, which follows the dependency links of every n
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from conceptgraph.lint.engine import Hit, Scope, rule
 from conceptgraph.model import NoteRecord, PlainSpan, Severity, Span
@@ -157,7 +158,10 @@ def dependency_cycle(vault: Vault, gathered: Mapping[str, Dependencies]) -> Iter
     """Flag structural dependencies that lead back to where they started.
 
     Each note on a cycle is flagged at its dependency link into the cycle, with the cycle
-    spelled out. A note depending on itself is a self-link finding.
+    spelled out: the shortest way round through that note, where the notes that depend on
+    each other round about are at most 200; in a larger knot, a way round through the note
+    and one note every way round shares. A cycle of more than 12 notes is cut after the
+    first 12, "... (N more)". A note depending on itself is a self-link finding.
     Why: "built on" must bottom out; a cycle means one of the dependencies is really a
     residual, a negation or a plain link.
     Example:  migration -> propagation -> migration
@@ -179,12 +183,87 @@ def dependency_cycle(vault: Vault, gathered: Mapping[str, Dependencies]) -> Iter
     for component in nx.strongly_connected_components(graph):
         if len(component) < 2:
             continue
-        cycle_graph = graph.subgraph(component)
-        for source in sorted(component):
-            # The shortest way back from this note's first step into the cycle spells out a
-            # cycle through this very note.
-            target = min(cycle_graph.successors(source))
-            back = nx.shortest_path(cycle_graph, target, source)
-            shown = " -> ".join([source, *back])
-            span = Span(*first_link[(source, target)])
-            yield Hit(span, f"dependency cycle: {shown}", path=source)
+        ways = _shortest_ways if len(component) <= _SHORTEST_UP_TO else _ways_through_hub
+        for source, way, length in ways(graph.subgraph(component)):
+            span = Span(*first_link[(source, way[0])])
+            yield Hit(span, f"dependency cycle: {_spelled(source, way, length)}", path=source)
+
+
+# A knot of notes up to this size gets each note's shortest way round: one search per note.
+_SHORTEST_UP_TO = 200
+_SHOWN = 12  # notes of a way round spelled out in a message
+
+# A way round from a note: its first notes (up to ``_SHOWN``, the last of all the note
+# itself), and how many steps it takes.
+Way = tuple[str, list[str], int]
+
+
+def _spelled(source: str, first: list[str], length: int) -> str:
+    """``source -> ... -> source``, cut after ``_SHOWN`` notes."""
+    if length <= _SHOWN:
+        return " -> ".join([source, *first])
+    hidden = length - _SHOWN
+    return " -> ".join([source, *first[: _SHOWN - 1]]) + f" -> ... ({hidden} more) -> {source}"
+
+
+def _shortest_ways(knot: Any) -> Iterator[Way]:
+    """For each note of a knot, by path: the shortest way back from its first step into it."""
+    import networkx as nx
+
+    for source in sorted(knot):
+        target = min(knot.successors(source))
+        way: list[str] = nx.shortest_path(knot, target, source)
+        yield source, way[:_SHOWN], len(way)
+
+
+def _ways_through_hub(knot: Any) -> Iterator[Way]:
+    """For each note of a large knot, by path: a way round through it and the knot's hub.
+
+    The hub is the knot's first note by path. One search backwards from the hub gives every
+    note's shortest way to it, one forwards the hub's way to every note: a way round is the
+    one and then the other. Two searches for the knot, where one a note was quadratic.
+    """
+    hub = min(knot)
+    to_hub, steps_to = _search(hub, knot.predecessors)  # a note -> the next on its way
+    from_hub, steps_from = _search(hub, knot.successors)  # a note -> the one before it
+    # The first notes of the way from the hub to each note, the hub left out: each note's
+    # from the one before it, which the search reached first.
+    heads: dict[str, tuple[str, ...]] = {hub: ()}
+    for note, before in from_hub.items():
+        if note != hub:
+            head = heads[before]
+            heads[note] = (*head, note) if len(head) < _SHOWN else head
+    for source in sorted(knot):
+        if source == hub:
+            note = min(knot.successors(hub))
+            first, length = [note], 1 + steps_to[note]
+        else:
+            note, first, length = source, [], steps_to[source] + steps_from[source]
+        while note != hub and len(first) < _SHOWN:
+            note = to_hub[note]
+            first.append(note)
+        if source != hub:
+            first += heads[source][: _SHOWN - len(first)]
+        yield source, first, length
+
+
+def _search(
+    root: str, neighbours: Callable[[str], Iterable[str]]
+) -> tuple[dict[str, str], dict[str, int]]:
+    """Breadth first from ``root``: each note reached, with the note it was reached from.
+
+    In the order reached; and how many steps from ``root`` each note is.
+    """
+    parent = {root: root}
+    steps = {root: 0}
+    frontier = [root]
+    while frontier:
+        following: list[str] = []
+        for note in frontier:
+            for other in sorted(neighbours(note)):
+                if other not in parent:
+                    parent[other] = note
+                    steps[other] = steps[note] + 1
+                    following.append(other)
+        frontier = following
+    return parent, steps
