@@ -470,7 +470,7 @@ def query(
     """
     from conceptgraph.api import query_vault
     from conceptgraph.errors import UsageError
-    from conceptgraph.sparql import format_result
+    from conceptgraph.sparql import format_result, on_deep_stack
 
     if (text is None) == (query_file is None):
         raise UsageError("give the query as QUERY or with --file FILE, not both or neither")
@@ -485,10 +485,17 @@ def query(
         except UnicodeDecodeError as exc:
             raise UsageError(f"{query_file}: a query file must be UTF-8 ({exc.reason})") from exc
     assert text is not None
-    found = query_vault(vault, text, base=base, source=source, cache=use_cache)
-    if fmt is None and found.kind != "graph":
-        fmt = "table" if output is None and sys.stdout.isatty() else "tsv"
-    data = format_result(found, fmt)
+    query_text = text
+
+    def run() -> bytes:
+        found = query_vault(vault, query_text, base=base, source=source, cache=use_cache)
+        wanted = fmt
+        if wanted is None and found.kind != "graph":
+            wanted = "table" if output is None and sys.stdout.isatty() else "tsv"
+        return format_result(found, wanted)
+
+    # The engine evaluates as the results are read: all of it on the engine's deep stack.
+    data = on_deep_stack(run)
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

@@ -29,6 +29,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import islice
@@ -301,6 +302,8 @@ class Job:
 def _worker(conn: Connection, nquads: bytes, base: str) -> None:
     import pyoxigraph as ox
 
+    from conceptgraph.sparql import on_deep_stack
+
     store = ox.Store()
     store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
     conn.send("ready")
@@ -312,7 +315,9 @@ def _worker(conn: Connection, nquads: bytes, base: str) -> None:
         if job is None:
             return
         try:
-            reply: Answer = answer(store, base, job.text, job.accept, job.wanted, job.max_rows)
+            reply: Answer = on_deep_stack(
+                partial(answer, store, base, job.text, job.accept, job.wanted, job.max_rows)
+            )
         except QueryError as exc:
             status = 406 if "can be made" in str(exc) or "not offered" in str(exc) else 400
             reply = Answer(status, "text/plain; charset=utf-8", f"{exc}\n".encode())

@@ -323,3 +323,29 @@ def test_command_refuses_with_exit_2(tmp_path: Path) -> None:
     construct = run("query", NOTES, "CONSTRUCT WHERE { ?s cg:line ?o }", "--format", "json")
     assert construct.returncode == 2
     assert "print Turtle" in construct.stderr
+
+
+# ------------------------------------------------------------------------- what the engine bears
+
+
+def test_a_query_nested_past_the_limit_is_refused_with_exit_2(tmp_path: Path) -> None:
+    # 50,000 nested groups killed the process with a segmentation fault (exit 139).
+    query_file = tmp_path / "deep.rq"
+    query_file.write_text("ASK\n" + "{" * 50_000 + "}" * 50_000, encoding="utf-8")
+    result = run("query", NOTES, "-f", query_file)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"conceptgraph: {query_file}: refused: 100,004 characters")
+    nested = "ASK\n" + "{" * 300 + "}" * 300
+    with pytest.raises(QueryError, match=r"^query:2:257: refused: nested more than 256"):
+        check_query(nested, GRAPHS)
+    # Brackets in strings and IRIs are not nesting.
+    check_query("ASK { ?s ?p '" + "{" * 300 + "' }", GRAPHS)
+
+
+def test_a_long_expression_within_the_limits_runs_instead_of_crashing() -> None:
+    # 20,000 chained additions overflow the main thread's stack inside the engine.
+    total = "+".join(["1"] * 20_000)
+    result = run("query", NOTES, f"ASK {{ FILTER(({total}) = 20000) }}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "true"
