@@ -4,12 +4,14 @@ One ``PUT`` replaces the named graph, so a re-push leaves no stale triples and r
 see half a graph. The N-Triples body is streamed in chunks (HTTP chunked transfer), which keeps
 memory flat and lets the CLI show progress; one request also keeps blank nodes whole, which
 separate requests would split apart. Credentials go in the ``Authorization`` header and never
-into a message.
+into a message: a store that echoes the request back in an error (a proxy's 401 page, a debug
+500) has every form of the secret, and any ``Authorization`` header, cut from what we print.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -19,6 +21,9 @@ from dataclasses import dataclass
 from conceptgraph.errors import ConceptgraphError
 
 CHUNK_BYTES = 1 << 20
+HIDDEN = "[hidden]"
+# An echoed header, whatever its scheme (Basic, Bearer, Digest with its parameters).
+_AUTHORIZATION = re.compile(r"((?:proxy-)?authorization\s*[:=]\s*)[^\r\n]*", re.IGNORECASE)
 
 
 class PushError(ConceptgraphError):
@@ -45,6 +50,25 @@ def redact(url: str) -> str:
     if parts.port is not None:
         host += f":{parts.port}"
     return urllib.parse.urlunsplit(parts._replace(netloc=host))
+
+
+def _secret_forms(store: str, user: str | None, password: str | None) -> list[str]:
+    """Every spelling of the credentials an echo could carry, longest first."""
+    forms = {urllib.parse.urlsplit(store).netloc.rpartition("@")[0]}
+    if user is not None:
+        pair = f"{user}:{password or ''}"
+        forms |= {base64.b64encode(pair.encode()).decode("ascii"), pair}
+    if password:
+        forms |= {password, urllib.parse.quote(password, safe=""), urllib.parse.quote(password)}
+    return sorted((form for form in forms if form), key=len, reverse=True)
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """``text`` with any ``Authorization`` header and every one of ``secrets`` hidden."""
+    text = _AUTHORIZATION.sub(lambda m: m.group(1) + HIDDEN, text)
+    for secret in secrets:
+        text = text.replace(secret, HIDDEN)
+    return text
 
 
 def graph_url(store: str, graph: str) -> str:
@@ -84,9 +108,10 @@ def push_ntriples(
             status = int(response.status)
     except urllib.error.HTTPError as exc:
         body = exc.read(2000).decode("utf-8", "replace").strip()
-        raise PushError(f"{clean} answered HTTP {exc.code} {exc.reason}: {body}") from None
+        said = scrub(f"HTTP {exc.code} {exc.reason}: {body}", _secret_forms(store, user, password))
+        raise PushError(f"{clean} answered {said}") from None
     except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
+        reason = scrub(str(getattr(exc, "reason", exc)), _secret_forms(store, user, password))
         raise PushError(f"cannot reach {clean}: {reason}") from None
     triples = data.count(b"\n")
     return PushResult(clean, graph, triples, len(data), status)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -142,3 +145,65 @@ def test_password_env_must_exist(oxigraph: str) -> None:
     done = push(NOTES, "--store", oxigraph + "/store", "--user", "a", "--password-env", "NOPE_X")
     assert done.returncode == 2
     assert "NOPE_X" in done.stderr
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """A store that fails the way debug pages and proxies do: the request echoed back."""
+
+    def do_PUT(self) -> None:
+        length = self.headers.get("Content-Length")
+        if length is None:  # chunked: read to the last chunk
+            while (size := int(self.rfile.readline().split(b";")[0], 16)) != 0:
+                self.rfile.read(size + 2)
+            self.rfile.readline()
+        code = 401 if "401" in self.path else 500
+        echoed = f"{self.requestline}\n{self.headers}".encode()
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(echoed)))
+        self.end_headers()
+        self.wfile.write(echoed)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def echoing_store() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("status", ["401", "500"])
+def test_a_store_echoing_the_request_shows_no_secret(echoing_store: str, status: str) -> None:
+    secret = "s3cr3t/Passw0rd!"
+    token = base64.b64encode(f"alice:{secret}".encode()).decode()
+    done = push(
+        NOTES,
+        "--store",
+        f"{echoing_store}/{status}",
+        "--user",
+        "alice",
+        "--password-env",
+        "CG_PASSWORD",
+        env={"CG_PASSWORD": secret},
+    )
+    assert done.returncode == 2
+    said = done.stderr + done.stdout
+    assert f"HTTP {status}" in said
+    assert "PUT /" in said  # the echo itself is still shown, to help
+    assert "Authorization: [hidden]" in said
+    assert token not in said and secret not in said
+    in_url = push(
+        NOTES,
+        "--store",
+        echoing_store.replace("http://", f"http://alice:{urllib.parse.quote(secret, safe='')}@")
+        + f"/{status}",
+    )
+    said = in_url.stderr + in_url.stdout
+    assert in_url.returncode == 2 and f"HTTP {status}" in said
+    assert token not in said and secret not in said
+    assert urllib.parse.quote(secret, safe="") not in said
