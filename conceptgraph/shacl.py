@@ -10,16 +10,24 @@ negation item. Severity follows ``sh:resultSeverity`` (violation: error, warning
 
 Shapes may hold SPARQL (``sh:select``, ``sh:ask``, ...), which rdflib runs; each is checked
 like ``conceptgraph query`` checks a query (no ``SERVICE``, no ``LOAD``, no ``FROM``) before
-anything runs, so validating never reaches the network either.
+anything runs, so validating never reaches the network either. pySHACL builds the text it
+runs out of more than ``sh:select``: it pastes each ``sh:declare``'s prefix and namespace in
+raw, and substitutes paths, so a namespace can carry a whole query. So the check is also made
+on the final text, as rdflib receives it; and while validating, an audit hook refuses any
+socket or URL the process opens, whatever route a shape found to it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from rdflib import Graph, URIRef
 from rdflib import Literal as RdfLiteral
@@ -103,6 +111,57 @@ def _check_sparql(shapes: Graph) -> None:
                 raise UsageError(f"SPARQL in shapes: {exc}") from None
 
 
+class _Guard(threading.local):
+    active = False
+
+
+_GUARD = _Guard()
+_NETWORK_EVENTS = frozenset({"socket.connect", "socket.getaddrinfo", "urllib.Request"})
+_HOOKED: list[bool] = []
+
+
+def _no_network(event: str, args: tuple[object, ...]) -> None:
+    if _GUARD.active and event in _NETWORK_EVENTS:
+        raise PermissionError(f"conceptgraph shacl never reaches the network ({event})")
+
+
+def _checked(text: object) -> None:
+    from conceptgraph.sparql import check_query
+
+    if not isinstance(text, str):
+        raise QueryError("SPARQL in shapes: a prepared query cannot be checked")
+    check_query(text, graphs=(), source="the SPARQL pySHACL built from the shapes")
+
+
+@contextmanager
+def _guarded() -> Iterator[None]:
+    """Check every SPARQL text rdflib is handed, and refuse the network, while validating."""
+    from rdflib.plugins.sparql import processor
+
+    if not _HOOKED:  # an audit hook stays for the life of the process: add one, once
+        sys.addaudithook(_no_network)
+        _HOOKED.append(True)
+    query, update = processor.SPARQLProcessor.query, processor.SPARQLUpdateProcessor.update
+
+    def checked_query(self: Any, text: Any, *args: Any, **kwargs: Any) -> Any:
+        _checked(text)
+        return query(self, text, *args, **kwargs)
+
+    def checked_update(self: Any, text: Any, *args: Any, **kwargs: Any) -> Any:
+        _checked(text)
+        return update(self, text, *args, **kwargs)
+
+    setattr(processor.SPARQLProcessor, "query", checked_query)  # noqa: B010
+    setattr(processor.SPARQLUpdateProcessor, "update", checked_update)  # noqa: B010
+    _GUARD.active = True
+    try:
+        yield
+    finally:
+        _GUARD.active = False
+        setattr(processor.SPARQLProcessor, "query", query)  # noqa: B010
+        setattr(processor.SPARQLUpdateProcessor, "update", update)  # noqa: B010
+
+
 def rule_name(component: Node | None) -> str:
     """``shacl-`` and the constraint component's name in kebab case (``shacl-min-count``)."""
     if component is None:
@@ -171,15 +230,19 @@ def validate(vault: Vault, rdf: VaultRdf, shapes: Graph) -> ShaclResult:
     vocab = Graph().parse(data=packaged("vocab.ttl"), format="turtle")
     # rdflib would fetch the graphs a FROM names; shapes are checked for FROM, and this too.
     sparql.SPARQL_LOAD_GRAPHS = False
-    conforms, report, _ = pyshacl.validate(
-        to_rdflib(rdf),
-        shacl_graph=shapes,
-        ont_graph=vocab,
-        inference="none",
-        advanced=True,
-        allow_infos=True,
-        allow_warnings=True,
-        do_owl_imports=False,
-    )
+    try:
+        with _guarded():
+            conforms, report, _ = pyshacl.validate(
+                to_rdflib(rdf),
+                shacl_graph=shapes,
+                ont_graph=vocab,
+                inference="none",
+                advanced=True,
+                allow_infos=True,
+                allow_warnings=True,
+                do_owl_imports=False,
+            )
+    except QueryError as exc:
+        raise UsageError(f"SPARQL in shapes: {exc}") from None
     assert isinstance(report, Graph)
     return ShaclResult(findings_of(report, rdf), vault, bool(conforms))

@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import jsonschema
 import pytest
@@ -172,6 +177,88 @@ def test_sparql_in_shapes_is_checked_before_running(tmp_path: Path) -> None:
     )
     with pytest.raises(UsageError, match=r"SPARQL in shapes: .*refused: SERVICE"):
         shacl_vault(NOTES, [shapes])
+
+
+class _Listener(BaseHTTPRequestHandler):
+    """A server that notes every request: what a shape must never reach."""
+
+    hits: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.hits.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+
+    do_POST = do_GET
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[int, list[str]]]:
+    hits: ClassVar[list[str]] = []
+    handler = type("Listener", (_Listener,), {"hits": hits})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], hits
+    server.shutdown()
+    server.server_close()
+
+
+# pySHACL writes "PREFIX {prefix}: <{namespace}>" before the query: either can hold a query of
+# its own, and the triple quote opened there is closed by the harmless-looking sh:select.
+SMUGGLED = """@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix ex: <http://example.org/> .
+ex:decl sh:declare [ sh:prefix PREFIX ; sh:namespace NAMESPACE^^xsd:anyURI ] .
+ex:shape a sh:NodeShape ; sh:targetClass skos:Concept ;
+  sh:sparql [ sh:select '\"\"\" }' ; sh:prefixes ex:decl ] .
+"""
+PAYLOAD = (
+    "SELECT $this WHERE { $this ?p ?o . SERVICE <http://127.0.0.1:PORT/x> { $this ?p ?o } } "
+    'VALUES ?zz { \\"\\"\\"'
+)
+
+
+@pytest.mark.parametrize("through", ["namespace", "prefix"])
+def test_sparql_smuggled_through_prefixes_never_runs(
+    tmp_path: Path, listener: tuple[int, list[str]], through: str
+) -> None:
+    port, hits = listener
+    payload = PAYLOAD.replace("PORT", str(port))
+    if through == "namespace":
+        prefix, namespace = '"x"', f'"http://x/> {payload}"'
+    else:
+        prefix, namespace = f'"x: <http://x/> {payload} #"', '"http://y/"'
+    shapes = tmp_path / "smuggled.ttl"
+    shapes.write_text(
+        SMUGGLED.replace("PREFIX", prefix).replace("NAMESPACE", namespace), encoding="utf-8"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "conceptgraph", "shacl", str(NOTES), "--shapes", str(shapes)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "refused: SERVICE" in done.stderr
+    assert "the SPARQL pySHACL built from the shapes" in done.stderr
+    assert hits == []
+
+
+def test_validation_opens_no_socket(listener: tuple[int, list[str]]) -> None:
+    from conceptgraph.shacl import _guarded
+
+    port, hits = listener
+    with _guarded(), pytest.raises(PermissionError, match="never reaches the network"):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/x", timeout=5)
+    assert hits == []
+    # Outside validation the process is as it was.
+    urllib.request.urlopen(f"http://127.0.0.1:{port}/after", timeout=5).read()
+    assert hits == ["/after"]
 
 
 def test_unreadable_or_invalid_shapes_are_usage_errors(tmp_path: Path) -> None:
