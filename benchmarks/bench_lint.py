@@ -272,13 +272,14 @@ def check_conceptgraph() -> None:
         )
 
 
-def vault_for(workdir: Path, size: int, seed: int) -> Path:
-    """Return a vault of ``size`` notes in ``workdir``, generating it if needed."""
-    vault = workdir / f"vault-{size}-seed{seed}"
-    stamp = workdir / f"vault-{size}-seed{seed}.json"
+def vault_for(workdir: Path, size: int, seed: int, defects: bool = False) -> Path:
+    """Return a vault of ``size`` notes in ``workdir`` (with defects if asked), made if needed."""
+    name = f"vault-{size}-seed{seed}" + ("-defects" if defects else "")
+    vault = workdir / name
+    stamp = workdir / f"{name}.json"
     # The generator's own bytes are in the stamp: editing it invalidates the cache.
     source = hashlib.sha256((_HERE / "generate_vault.py").read_bytes()).hexdigest()
-    expected = {"notes": size, "seed": seed, "generator_sha256": source}
+    expected = {"notes": size, "seed": seed, "defects": defects, "generator_sha256": source}
     if stamp.exists() and vault.is_dir():
         try:
             if json.loads(stamp.read_text(encoding="utf-8")) == expected:
@@ -289,7 +290,7 @@ def vault_for(workdir: Path, size: int, seed: int) -> Path:
     if vault.exists():
         shutil.rmtree(vault)
     _progress(f"generating {size} notes in {vault}")
-    generate_vault(vault, size, seed)
+    generate_vault(vault, size, seed, defects)
     stamp.write_text(json.dumps(expected), encoding="utf-8")
     return vault
 

@@ -14,9 +14,15 @@ orphan. Names, aliases and negated concepts are unique once case, spaces and hyp
 are ignored, and no name or alias equals a frontmatter value, so the canonical and
 negation rules have nothing to report.
 
-The same ``notes`` and ``seed`` give byte-identical vaults. Usage::
+With ``--defects``, the same vault then gets the defects users' vaults have, at rates like
+theirs (``_DEFECTS``: per note): broken links, links back to later notes (so dependency
+cycles, one of them large), mojibake, an alias another note already has, a "Not" naming the note's
+own alias, a misspelt section heading, a frontmatter value of the wrong type, a line end of
+another style. A second random stream picks them, so the clean bytes under them are the same.
 
-    python benchmarks/generate_vault.py OUT_DIR --notes 10000 [--seed 0]
+The same ``notes``, ``seed`` and ``defects`` give byte-identical vaults. Usage::
+
+    python benchmarks/generate_vault.py OUT_DIR --notes 10000 [--seed 0] [--defects]
 """
 
 from __future__ import annotations
@@ -875,7 +881,57 @@ class _Writer:
         return "".join(parts)
 
 
-def _generate(out: Path, notes: int, seed: int) -> _Stats:
+# Per note, the chance of each defect; a note can have several.
+_DEFECTS = {
+    "broken-link": 0.12,
+    "back-edge": 0.02,
+    "mojibake": 0.03,
+    "shared-alias": 0.02,
+    "negated-alias": 0.01,
+    "misspelt-heading": 0.01,
+    "wrong-type": 0.005,
+    "crlf-line": 0.01,
+}
+_MOJIBAKE = "The flow goes from one state → the next, and that’s the café’s “naïve” view."
+
+
+def _damage(rng: Random, note: _Note, text: str, notes: list[_Note]) -> str:
+    """``text`` with the defects ``rng`` picks for ``note``."""
+
+    def picked(defect: str) -> bool:
+        return rng.random() < _DEFECTS[defect]
+
+    if picked("broken-link"):
+        text = text.rstrip("\n") + f" See [[missing {rng.randrange(10**6)}]].\n"
+    if picked("back-edge") and note.index + 1 < len(notes):
+        later = notes[rng.randrange(note.index + 1, len(notes))]
+        text = text.replace(
+            "## Structural dependencies\n", f"## Structural dependencies\n- [[{later.name}]]\n", 1
+        )
+    if picked("mojibake"):
+        broken = _MOJIBAKE.encode("utf-8").decode("cp1252", errors="replace")
+        text = text.rstrip("\n") + f" {broken}\n"
+    if picked("shared-alias"):
+        other = notes[rng.randrange(len(notes))]
+        if other.index != note.index:
+            text = text.replace("aliases:\n", f'aliases:\n  - "{other.title}"\n', 1)
+    if picked("negated-alias"):
+        said = note.aliases[0] if note.aliases else note.name
+        text = text.replace(
+            "## What this is NOT\n\n",
+            f"## What this is NOT\n\n- Not {said} (it is said both ways).\n",
+            1,
+        )
+    if picked("misspelt-heading"):
+        text = text.replace("## Definition\n", "## Defintion\n", 1)
+    if picked("wrong-type"):
+        text = text.replace("canonical: true\n", 'canonical: "yes"\n', 1)
+    if picked("crlf-line"):
+        text = text.replace("\n", "\r\n", 1)
+    return text
+
+
+def _generate(out: Path, notes: int, seed: int, defects: bool = False) -> _Stats:
     if notes < 2:
         # A single note could only link to itself.
         raise ValueError(f"notes must be at least 2, not {notes}")
@@ -885,6 +941,7 @@ def _generate(out: Path, notes: int, seed: int) -> _Stats:
     planned = _plan(rng, notes)
     images = max(1, notes // 10)
     writer = _Writer(rng, planned, images)
+    damage = Random(seed + 1)
     made: set[Path] = set()
     note_bytes = 0
     for note in planned:
@@ -892,7 +949,10 @@ def _generate(out: Path, notes: int, seed: int) -> _Stats:
         if folder not in made:
             folder.mkdir(parents=True, exist_ok=True)
             made.add(folder)
-        data = writer.render(note).encode("utf-8")
+        text = writer.render(note)
+        if defects:
+            text = _damage(damage, note, text, planned)
+        data = text.encode("utf-8")
         (folder / f"{note.name}.md").write_bytes(data)
         note_bytes += len(data)
     attachments = out / _ATTACHMENTS
@@ -910,14 +970,14 @@ def _generate(out: Path, notes: int, seed: int) -> _Stats:
     )
 
 
-def generate_vault(out: Path, notes: int, seed: int = 0) -> None:
-    """Write a synthetic vault of ``notes`` notes into ``out``.
+def generate_vault(out: Path, notes: int, seed: int = 0, defects: bool = False) -> None:
+    """Write a synthetic vault of ``notes`` notes into ``out``, with defects if asked.
 
-    ``out`` is created if needed and must be empty. The same ``notes`` and ``seed``
-    always give the same bytes. Raises ``FileExistsError`` if ``out`` holds files and
-    ``ValueError`` if ``notes`` is below 2.
+    ``out`` is created if needed and must be empty. The same ``notes``, ``seed`` and
+    ``defects`` always give the same bytes. Raises ``FileExistsError`` if ``out`` holds
+    files and ``ValueError`` if ``notes`` is below 2.
     """
-    _generate(out, notes, seed)
+    _generate(out, notes, seed, defects)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -926,10 +986,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="folder to create (must be empty)")
     parser.add_argument("--notes", type=int, required=True, help="number of notes")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--defects", action="store_true", help="add the defects of a user's vault (_DEFECTS)"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
-        stats = _generate(args.out, args.notes, args.seed)
+        stats = _generate(args.out, args.notes, args.seed, args.defects)
     except (FileExistsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

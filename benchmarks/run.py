@@ -1,6 +1,10 @@
 """Issue 8's table: conceptgraph against the plain-Python floor at 1k, 10k and 100k notes.
 
-For each size it generates a vault (``generate_vault.py``, kept in ``--workdir``), then runs,
+For each size it generates two vaults (``generate_vault.py``, kept in ``--workdir``): a clean
+one, on which lint finds next to nothing, and one with the defects of users' vaults at their
+rates (``--defects``: broken links, dependency cycles, mojibake, shared aliases...), since a
+figure measured only where there is nothing to report is not a figure for users. On each it
+runs,
 each as a whole new process, once untimed and then ``--repeat`` times, in one run so that every
 ratio compares figures taken on the same machine at the same time:
 
@@ -39,6 +43,7 @@ samples). Then the
 growth from the second-largest size to the largest: seconds and MiB per 1,000 notes. Usage::
 
     python benchmarks/run.py [--sizes 1000,10000,100000] [--repeat 3] [--workdir DIR]
+        [--vaults clean,defects]
 """
 
 from __future__ import annotations
@@ -75,28 +80,36 @@ _QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 @dataclass(frozen=True, slots=True)
 class Figure:
-    """One measured command at one size."""
+    """One measured command at one size, on the clean vault or the one with defects."""
 
     size: int
     what: str
     measurement: Measurement
+    vault: str = "clean"
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return self.size, self.vault
 
 
 def _conceptgraph(*args: str) -> list[str]:
     return [sys.executable, "-m", "conceptgraph", *args]
 
 
+Key = tuple[int, str]
+
+
 def bench(
     args: argparse.Namespace, workdir: Path
-) -> tuple[list[Figure], dict[int, int], dict[int, int]]:
+) -> tuple[list[Figure], dict[Key, int], dict[Key, int]]:
     """Every figure of the table, the notes each vault holds, and what lint found in each."""
     figures: list[Figure] = []
-    notes: dict[int, int] = {}
-    findings: dict[int, int] = {}
-    for size in args.sizes:
-        root = vault_for(workdir, size, args.seed)
+    notes: dict[Key, int] = {}
+    findings: dict[Key, int] = {}
+    for size, kind in ((size, kind) for size in args.sizes for kind in args.vaults):
+        root = vault_for(workdir, size, args.seed, defects=kind == "defects")
         vault = str(root)
-        notes[size] = _note_bytes(root)[0]
+        notes[size, kind] = _note_bytes(root)[0]
         cache = root / ".conceptgraph-cache"
         edited, other = sorted(root.rglob("*.md"))[:2]
         original = edited.read_bytes()
@@ -118,12 +131,12 @@ def bench(
             commands["query-edit"] = (query, partial(_edit_for_query, edited, root))
         try:
             for what, (command, before) in commands.items():
-                print(f"{size}: {what}", file=sys.stderr, flush=True)
+                print(f"{size} {kind}: {what}", file=sys.stderr, flush=True)
                 ok = frozenset({0, 1}) if "lint" in command else frozenset({0})
-                figure = Figure(size, what, measure(command, args.repeat, ok, before))
+                figure = Figure(size, what, measure(command, args.repeat, ok, before), kind)
                 figures.append(figure)
                 if what == "lint":
-                    findings[size] = len(json.loads(figure.measurement.last.stdout))
+                    findings[size, kind] = len(json.loads(figure.measurement.last.stdout))
         finally:
             edited.write_bytes(original)
     return figures, notes, findings
@@ -197,20 +210,22 @@ def _append(note: Path, text: str) -> None:
         out.write(text)
 
 
-def table(figures: list[Figure], notes: dict[int, int]) -> str:
-    """The figures as a plain-text table, with the ratio of each to the floor of its size."""
-    floors = {f.size: f.measurement.median_seconds for f in figures if f.what == "floor"}
-    lines = [["notes", "command", "wall s", "min-max s", "x floor", "MiB peak", "MiB all"]]
+def table(figures: list[Figure], notes: dict[Key, int]) -> str:
+    """The figures as a plain-text table, with the ratio of each to the floor of its vault."""
+    floors = {f.key: f.measurement.median_seconds for f in figures if f.what == "floor"}
+    head = ["notes", "vault", "command", "wall s", "min-max s", "x floor", "MiB peak", "MiB all"]
+    lines = [head]
     for figure in figures:
         measured = figure.measurement
         seconds = measured.median_seconds
         lines.append(
             [
-                f"{notes[figure.size]:,}",
+                f"{notes[figure.key]:,}",
+                figure.vault,
                 figure.what,
                 f"{seconds:.2f}",
                 f"{measured.min_seconds:.2f}-{measured.max_seconds:.2f}",
-                f"{seconds / floors[figure.size]:.1f}",
+                f"{seconds / floors[figure.key]:.1f}",
                 f"{figure.measurement.peak_rss_kib / 1024:.0f}",
                 f"{figure.measurement.peak_total_kib / 1024:.0f}",
             ]
@@ -222,18 +237,20 @@ def table(figures: list[Figure], notes: dict[int, int]) -> str:
     )
 
 
-def growth(figures: list[Figure], notes: dict[int, int]) -> str:
-    """Seconds and MiB per 1,000 notes of ``lint`` between the two largest sizes."""
-    lint = sorted((f for f in figures if f.what == "lint"), key=lambda f: f.size)
+def growth(figures: list[Figure], notes: dict[Key, int], vault: str) -> str:
+    """Seconds and MiB per 1,000 notes of ``lint`` between the two largest sizes of ``vault``."""
+    lint = sorted(
+        (f for f in figures if f.what == "lint" and f.vault == vault), key=lambda f: f.size
+    )
     if len(lint) < 2:
-        return "growth: needs two sizes"
+        return f"growth ({vault}): needs two sizes"
     small, large = lint[-2], lint[-1]
-    thousands = (notes[large.size] - notes[small.size]) / 1000
+    thousands = (notes[large.key] - notes[small.key]) / 1000
     seconds = large.measurement.median_seconds - small.measurement.median_seconds
     mib = (large.measurement.peak_rss_kib - small.measurement.peak_rss_kib) / 1024
     total = (large.measurement.peak_total_kib - small.measurement.peak_total_kib) / 1024
     return (
-        f"lint growth {notes[small.size]:,} -> {notes[large.size]:,} notes: "
+        f"lint growth ({vault}) {notes[small.key]:,} -> {notes[large.key]:,} notes: "
         f"{seconds / thousands:.3f} s, {mib / thousands:.1f} MiB (peak) and "
         f"{total / thousands:.1f} MiB (all) per 1,000 notes"
     )
@@ -260,6 +277,13 @@ def compile_package() -> None:
         raise BenchError(f"cannot compile conceptgraph's bytecode: {run.stdout}{run.stderr}")
 
 
+def _vaults(text: str) -> list[str]:
+    kinds = [kind.strip() for kind in text.split(",") if kind.strip()]
+    if not kinds or not set(kinds) <= {"clean", "defects"}:
+        raise argparse.ArgumentTypeError("vaults are clean, defects or both")
+    return kinds
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the whole table from the command line; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -269,6 +293,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--reference-max", type=int, default=10000)
     parser.add_argument("--query-max", type=int, default=10000)
+    parser.add_argument(
+        "--vaults",
+        type=_vaults,
+        default=["clean", "defects"],
+        help="clean (lint finds next to nothing), defects (generate_vault.py --defects), "
+        "or both, comma-separated (default both)",
+    )
     args = parser.parse_args(argv)
     try:
         check_conceptgraph()
@@ -287,12 +318,13 @@ def main(argv: list[str] | None = None) -> int:
         f"median of {args.repeat} runs after one untimed; seed {args.seed}"
     )
     print(f"query: {shlex.quote(_QUERY)}")
-    for size in args.sizes:
-        print(f"findings in the {notes[size]:,}-note vault: {findings.get(size, '?')}")
+    for key, count in notes.items():
+        print(f"findings in the {count:,}-note {key[1]} vault: {findings.get(key, '?')}")
     print()
     print(table(figures, notes))
     print()
-    print(growth(figures, notes))
+    for vault in args.vaults:
+        print(growth(figures, notes, vault))
     print(started)
     return 0
 
