@@ -141,9 +141,8 @@ def test_manifest_and_readme_snippets_are_valid(tmp_path: Path) -> None:
     ids = {hook["id"] for hook in yaml.safe_load(manifest.read_text(encoding="utf-8"))}
     assert ids == {"conceptgraph-lint", "conceptgraph-fix", "conceptgraph-render"}
 
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## pre-commit", 1)[1].split("\n## ", 1)[0]
-    snippets = section.split("```yaml\n")[1:]
+    page = (REPO / "docs" / "pre-commit.md").read_text(encoding="utf-8")
+    snippets = page.split("```yaml\n")[1:]
     assert len(snippets) == 2
     for number, snippet in enumerate(snippets):
         config = tmp_path / f"config-{number}.yaml"
