@@ -7,16 +7,20 @@ never timed. benchmarks/adversarial.py times the same shapes.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conceptgraph import negation as negation_module
 from conceptgraph import vault as vault_module
 from conceptgraph.api import lint_paths
 from conceptgraph.model import BlockId, Heading, NoteRecord, Span
 from conceptgraph.names import heading_key
+from conceptgraph.negation import _split_item
 from conceptgraph.vault import SubpathIndex
 
 # --------------------------------------------------------------- links into a note's headings
@@ -96,3 +100,102 @@ def test_links_into_many_headings_read_each_heading_once(
     assert [(f.line, f.message) for f in broken] == [(5, f"many.md has no heading 'Part {n}'")]
     # One key per heading for the index, one per link part: the walk took n per link.
     assert calls[0] <= 3 * n + 10
+
+
+# ------------------------------------------------------------------ "What this is NOT" items
+
+_OLD_ITEM = re.compile(
+    r"""^\s*not\s+(?:(?:a|an|the)\s+)?      # "Not", perhaps an article
+        (?P<name>.+?)\s*                     # the concept, as few words as will do
+        (?:\((?P<why>.*)\)\s*\.?            # "(why)." ...
+          |[.:;,—–-]\s+(?P<rest>.*)          # ... or ": why" ...
+          |\.)?\s*$                          # ... or nothing but a full stop
+    """,
+    re.IGNORECASE | re.DOTALL | re.VERBOSE,
+)
+
+_ITEM_TEXT = st.lists(
+    st.sampled_from(
+        [
+            "Not",
+            "not",
+            "NOT",
+            " ",
+            "  ",
+            "\t",
+            "a",
+            "an",
+            "the",
+            "x",
+            "rename",
+            "(",
+            ")",
+            "(why)",
+            ".",
+            ":",
+            ";",
+            ",",
+            "—",
+            "–",
+            "-",
+            "\xa0",
+            "[[x]]",
+            "é",
+        ]
+    ),
+    max_size=14,
+).map(lambda words: "".join(words).strip())
+
+
+@settings(max_examples=2000, deadline=None)
+@given(text=_ITEM_TEXT)
+def test_negation_item_splits_as_the_regex_did(text: str) -> None:
+    old = _OLD_ITEM.match(text)
+    expected = None if old is None else (old.group("name"), old.group("why"), old.group("rest"))
+    got = _split_item(text)
+    # The old name kept the spaces before the end it stopped at only to strip them after.
+    if got is not None and expected is not None:
+        assert (got[0].strip(), got[1], got[2]) == (expected[0].strip(), expected[1], expected[2])
+    assert (got is None) == (expected is None)
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "reason"),
+    [
+        ("Not a rename (why).", "rename", "why"),
+        ("Not rollback: it restores.", "rollback", "it restores."),
+        ("Not [[convergence]] (settles (slowly)).", "[[convergence]]", "settles (slowly)"),
+        ("Not the undo.", "undo", None),
+        ("Not an (early) exit", "(early) exit", None),
+        ("Not a", "a", None),
+    ],
+)
+def test_negation_items_read(text: str, name: str, reason: str | None) -> None:
+    found = _split_item(text)
+    assert found is not None
+    assert (found[0].strip(), found[1] or found[2]) == (name, reason)
+
+
+def _steps_of_split(text: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    """How many candidate ends the item's reading looks at."""
+    steps = [0]
+    real = negation_module._ENDS
+
+    class Counted:
+        def finditer(self, string: str, pos: int) -> Iterator[re.Match[str]]:
+            for match in real.finditer(string, pos):
+                steps[0] += 1
+                yield match
+
+    monkeypatch.setattr(negation_module, "_ENDS", Counted())
+    _split_item(text)
+    return steps[0]
+
+
+@pytest.mark.parametrize("n", [500, 2000])
+def test_a_long_item_built_to_backtrack_is_read_in_linear_steps(
+    n: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "Not a rename " + "(why) x " * n + "y"
+    assert _split_item(text) == ("rename " + "(why) x " * n + "y", None, None)
+    assert _steps_of_split(text, monkeypatch) <= 2 * n + 2
