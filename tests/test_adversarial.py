@@ -21,6 +21,7 @@ from conceptgraph.api import lint_paths
 from conceptgraph.model import BlockId, Heading, NoteRecord, Span
 from conceptgraph.names import heading_key
 from conceptgraph.negation import _split_item
+from conceptgraph.pulldown import table_header_lines
 from conceptgraph.vault import SubpathIndex
 
 # --------------------------------------------------------------- links into a note's headings
@@ -199,3 +200,55 @@ def test_a_long_item_built_to_backtrack_is_read_in_linear_steps(
     text = "Not a rename " + "(why) x " * n + "y"
     assert _split_item(text) == ("rename " + "(why) x " * n + "y", None, None)
     assert _steps_of_split(text, monkeypatch) <= 2 * n + 2
+
+
+# --------------------------------------------------------------------------------- tables
+
+_OLD_TABLE_HEADER = re.compile(
+    r"^(.*\|.*)\n {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$", re.MULTILINE
+)
+
+_TABLE_LINES = st.lists(
+    st.sampled_from(
+        [
+            "a|b",
+            "| a | b |",
+            "|---|---|",
+            "---",
+            "--|--",
+            " |:-:|",
+            "    |--|",
+            "   |-|",
+            "\t|-",
+            "|-|x",
+            "| - | - ",
+            "-|-  ",
+            "x",
+            "",
+            " ",
+            "|",
+            ":--",
+            "--:|",
+            "\r",
+            "|--\r",
+            "é|ü",
+        ]
+    ),
+    max_size=10,
+).map("\n".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(text=_TABLE_LINES)
+def test_table_headers_are_the_lines_the_regex_found(text: str) -> None:
+    expected = [text.count("\n", 0, m.start()) for m in _OLD_TABLE_HEADER.finditer(text)]
+    assert table_header_lines(text) == expected
+
+
+def test_a_long_table_row_built_to_backtrack_is_the_hostile_text_itself() -> None:
+    # 50,000 cells: the old pattern backtracked over every "|" of the header for each character
+    # after it (hours at this size); re counts no steps, so the size itself is the guard.
+    n = 50_000
+    header, delimiter = "| a " * n + "|", "|---" * n + "|x"
+    text = f"{header}\n{delimiter}\n\n{header}\n{'|---' * n}|  \n"
+    assert table_header_lines(text) == [3]
