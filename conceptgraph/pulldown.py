@@ -59,8 +59,11 @@ _REFUSED_LINES = re.compile(r"\n(?: {0,3}\[[^\]\n]*\]:|[ \t>*+\-0-9.)]{64}| {0,3
 # A GFM table's delimiter row, and the header line before it that holds a pipe: markdown-it and
 # pulldown-cmark disagree on some of these (a table against an HTML block, say), so each one must
 # be a table to pulldown-cmark too.
-_TABLE_HEADER = re.compile(
-    r"^(.*\|.*)\n {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$", re.MULTILINE
+# The delimiter row is matched alone, its quantifiers possessive (none can give back what a
+# later one would take), and the header found as the line before: one pattern over both lines
+# backtracked over every "|" of a long header row for every character after it (88 s a row).
+_TABLE_DELIMITER = re.compile(
+    r"^ {0,3}\|?[ \t]*+:?-++:?[ \t]*+(?:\|[ \t]*+:?-++:?[ \t]*+)*+\|?[ \t]*+$", re.MULTILINE
 )
 _ATX = re.compile(r"[ \t]{0,3}(#{1,6})(?:[ \t]+|$)")
 # Inline containers: their text belongs to the run around them.
@@ -379,10 +382,7 @@ class _Reader:
             self._block_id(last_line, end)
 
     def _check_tables(self) -> None:
-        headers = [
-            self._position(len(self.body[: m.start()].encode("utf-8")))[0]
-            for m in _TABLE_HEADER.finditer(self.body)
-        ]
+        headers = [index + self.offset + 1 for index in table_header_lines(self.body)]
         if headers != self.tables:
             raise Unsure("a table one engine sees and the other does not")
 
@@ -437,3 +437,24 @@ class _Reader:
         begin = last_line + len(content[: match.start(1) - 1].encode("utf-8"))
         finish = last_line + len(content[: match.end(1)].encode("utf-8"))
         self.parts.block_ids.append(BlockId(match.group(1), self._span(begin, finish)))
+
+
+def table_header_lines(text: str) -> list[int]:
+    """The indexes of the lines of ``text`` that hold a ``|`` over a GFM delimiter row.
+
+    Read from the top, a header and its delimiter row are taken together, so a delimiter row
+    under a header is not the header of the row below it.
+    """
+    headers: list[int] = []
+    index, counted = 0, 0
+    for row in _TABLE_DELIMITER.finditer(text):
+        start = row.start()
+        if start == 0:
+            continue
+        index += text.count("\n", counted, start)
+        counted = start
+        header_start = text.rfind("\n", 0, start - 1) + 1
+        taken = bool(headers) and headers[-1] == index - 2
+        if not taken and text.find("|", header_start, start - 1) >= 0:
+            headers.append(index - 1)
+    return headers

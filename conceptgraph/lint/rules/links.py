@@ -16,7 +16,7 @@ from conceptgraph.model import (
     Severity,
     Span,
 )
-from conceptgraph.vault import Vault, find_subpath, is_note_path
+from conceptgraph.vault import Vault, is_note_path
 
 
 def _rewrite(
@@ -129,7 +129,7 @@ def broken_heading(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
         target = vault.note_at(found.path)
         if target is None or not is_note_path(target.path):
             continue
-        if not find_subpath(target, heading):
+        if not vault.find_subpath(target, heading):
             yield Hit(link.span, f"{target.path} has no heading {heading!r}")
 
 
@@ -151,7 +151,7 @@ def broken_block_ref(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
         target = vault.note_at(found.path)
         if target is None or not is_note_path(target.path):
             continue
-        if not find_subpath(target, f"^{block}"):
+        if not vault.find_subpath(target, f"^{block}"):
             yield Hit(link.span, f"{target.path} has no block ^{block}")
 
 

@@ -1,0 +1,240 @@
+"""Adversarial vault shapes (issue 23): one hostile note each, timed at n, 2n, 4n and 8n.
+
+Each shape writes a small vault (one ordinary note plus the hostile one) into a temporary
+folder, then runs, each in a process of its own:
+
+- ``python -m conceptgraph lint --no-cache VAULT --format json``
+- ``python -m conceptgraph export VAULT --format json``
+
+and prints one row per shape, size and command: wall seconds, peak resident memory (the
+largest process of the command's tree, from ``resource.getrusage(RUSAGE_CHILDREN)`` read in
+a wrapper process that runs nothing else), the number of findings, and the growth of the time
+from the size before (2.0 is linear, 4.0 quadratic). Usage::
+
+    python benchmarks/adversarial.py [--shapes mojibake,headings] [--scale 1.0]
+                                     [--timeout 120] [--keep DIR]
+
+Benchmarks are not tests: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+_REPO = _HERE.parent
+
+# Runs one command and prints its wall time and the peak RSS of its process tree: a process of
+# its own, so that the high-water mark RUSAGE_CHILDREN keeps is this command's alone.
+_WRAPPER = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+try:
+    done = subprocess.run(sys.argv[2:], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=float(sys.argv[1]))
+    code, out, err = done.returncode, done.stdout, done.stderr
+except subprocess.TimeoutExpired:
+    code, out, err = None, b"", b""
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+sys.stderr.buffer.write(err[-2000:])
+sys.stdout.write(f"{code} {seconds} {peak}\\n")
+sys.stdout.buffer.write(out)
+"""
+
+_ORDINARY = """---
+aliases: ["transition"]
+type: mechanism
+canonical: true
+---
+# Migration
+
+## Definition
+
+A migration moves a system from one [[scheme]] to another.
+
+## What this is NOT
+
+- Not a rename (a rename keeps the scheme).
+"""
+
+
+def _frontmatter(title: str) -> str:
+    return f'---\naliases: ["{title.lower()} alias"]\ntype: mechanism\ncanonical: true\n---\n'
+
+
+def mojibake(n: int) -> str:
+    """A note of ``n`` lines, each with UTF-8 read as cp1252 (the ``mojibake`` rule's case)."""
+    lines = [f"- Line {i}: Scheme A â†’ mixed A/B, cafÃ© crÃ¨me [[migration]]." for i in range(n)]
+    return _frontmatter("Mojibake") + "# Mojibake\n\n## Definition\n\n" + "\n".join(lines) + "\n"
+
+
+def headings(n: int) -> str:
+    """A note of ``n`` headings, level 2 to 4 in turn, each under a link to a heading."""
+    parts = [_frontmatter("Headings"), "# Headings\n\n"]
+    for i in range(n):
+        level = "#" * (2 + i % 3)
+        parts.append(f"{level} Part {i}\n\nSee [[#Part {i}]], [[headings#Part {n - i}]].\n\n")
+    return "".join(parts)
+
+
+def negation(n: int) -> str:
+    """One "What this is NOT" item of ``n`` groups that each nearly end it, and never do."""
+    item = "- Not a rename " + "(why) x " * n + "y"
+    body = "# Negation\n\n## Definition\n\nSee [[migration]].\n\n## What this is NOT\n\n"
+    return _frontmatter("Negation") + body + item + "\n"
+
+
+def table(n: int) -> str:
+    """A table whose header row holds ``n`` pipes, over a delimiter row that fails at its end."""
+    header = "| a " * n + "|"
+    delimiter = "|---" * n + "|x"
+    body = "# Table\n\n## Definition\n\nSee [[migration]].\n\n"
+    return _frontmatter("Table") + body + header + "\n" + delimiter + "\n\nAfter.\n"
+
+
+def links(n: int) -> str:
+    """A note of about ``n`` bytes: lines of ten wikilinks each, to notes that exist."""
+    line = "See " + ", ".join(f"[[migration|m{k}]]" for k in range(10)) + ".\n"
+    count = max(1, n // len(line))
+    body = "# Links\n\n## Definition\n\n" + line * count
+    return _frontmatter("Links") + body
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """One adversarial shape: its note's maker and the n it starts at (before --scale)."""
+
+    name: str
+    make: Callable[[int], str]
+    n: int
+    unit: str
+
+
+SHAPES = (
+    Shape("mojibake", mojibake, 2_000, "lines"),
+    Shape("headings", headings, 12_500, "headings"),
+    Shape("negation", negation, 2_500, "groups"),
+    Shape("table", table, 2_500, "cells"),
+    Shape("links", links, 7_500_000, "bytes"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """One command's run: seconds (None when it timed out), peak MiB and findings."""
+
+    seconds: float | None
+    peak_mib: float
+    findings: str
+
+
+def _write_vault(folder: Path, shape: Shape, n: int) -> int:
+    folder.mkdir(parents=True)
+    (folder / "migration.md").write_text(_ORDINARY, encoding="utf-8")
+    (folder / "scheme.md").write_text(_ORDINARY.replace("Migration", "Scheme"), encoding="utf-8")
+    data = shape.make(n).encode("utf-8")
+    (folder / f"{shape.name}.md").write_bytes(data)
+    return len(data)
+
+
+def _measure(command: list[str], timeout: float) -> Measure:
+    done = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, str(timeout), *command],
+        capture_output=True,
+        cwd=_REPO,
+        check=False,
+    )
+    head, _, out = done.stdout.partition(b"\n")
+    code, seconds, peak = head.decode().split()
+    if code == "None":
+        return Measure(None, int(peak) / 1024, "-")
+    if code not in ("0", "1"):
+        sys.exit(f"{' '.join(command)} exited {code}:\n{done.stderr.decode(errors='replace')}")
+    return Measure(float(seconds), int(peak) / 1024, _count(out))
+
+
+def _count(out: bytes) -> str:
+    try:
+        data = json.loads(out)
+    except ValueError:
+        return "?"
+    if isinstance(data, dict) and isinstance(data.get("findings"), list):
+        return str(len(data["findings"]))
+    if isinstance(data, list):
+        return str(len(data))
+    if isinstance(data, dict) and isinstance(data.get("nodes"), list):
+        return f"{len(data['nodes'])}n"
+    return "-"
+
+
+def _commands(vault: Path) -> dict[str, list[str]]:
+    python = [sys.executable, "-m", "conceptgraph"]
+    return {
+        "lint": [*python, "lint", "--no-cache", str(vault), "--format", "json"],
+        "export": [*python, "export", str(vault), "--format", "json"],
+    }
+
+
+def _row(shape: Shape, n: int, size: int, name: str, got: Measure, before: Measure | None) -> str:
+    seconds = "timeout" if got.seconds is None else f"{got.seconds:.2f}"
+    growth = "-"
+    if before is not None and before.seconds and got.seconds is not None:
+        growth = f"{got.seconds / before.seconds:.2f}"
+    return (
+        f"{shape.name:<9} {name:<6} {n:>9} {shape.unit:<8} {size / 1e6:>7.2f} "
+        f"{seconds:>8} {growth:>6} {got.peak_mib:>8.0f} {got.findings:>9}"
+    )
+
+
+def main() -> None:
+    """Run the shapes asked for and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shapes", default=",".join(s.name for s in SHAPES))
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply every n")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per command")
+    parser.add_argument("--steps", type=int, default=4, help="sizes: n, 2n, ... (default 4)")
+    parser.add_argument("--keep", type=Path, help="write the vaults here and keep them")
+    args = parser.parse_args()
+    chosen = [s for s in SHAPES if s.name in args.shapes.split(",")]
+    root = args.keep or Path(tempfile.mkdtemp(prefix="cg-adversarial-"))
+    print(f"conceptgraph adversarial shapes, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(f"python {platform.python_version()}, {platform.platform()}, {os.cpu_count()} CPUs")
+    print("each command once, in a fresh process; growth = time / time at the size before")
+    print()
+    print(
+        f"{'shape':<9} {'cmd':<6} {'n':>9} {'unit':<8} {'MB':>7} {'seconds':>8} "
+        f"{'growth':>6} {'peak MiB':>8} {'findings':>9}"
+    )
+    for shape in chosen:
+        before: dict[str, Measure] = {}
+        for step in range(args.steps):
+            n = int(shape.n * args.scale) * 2**step
+            vault = root / f"{shape.name}-{n}"
+            size = _write_vault(vault, shape, n)
+            for name, command in _commands(vault).items():
+                if name in before and before[name].seconds is None:
+                    continue  # timed out at the size before: a larger one would too
+                got = _measure(command, args.timeout)
+                print(_row(shape, n, size, name, got, before.get(name)), flush=True)
+                before[name] = got
+            if args.keep is None:
+                for file in vault.iterdir():
+                    file.unlink()
+                vault.rmdir()
+    if args.keep is None:
+        root.rmdir()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,254 @@
+"""Issue 23's adversarial shapes: the same answers as the algorithms they replace, in bounded work.
+
+Each replaced algorithm is held to its old self (kept here as the reference) on small and
+random inputs; each shape is linted at n and 4n with its work counted (calls or regex steps),
+never timed. benchmarks/adversarial.py times the same shapes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conceptgraph import negation as negation_module
+from conceptgraph import vault as vault_module
+from conceptgraph.api import lint_paths
+from conceptgraph.model import BlockId, Heading, NoteRecord, Span
+from conceptgraph.names import heading_key
+from conceptgraph.negation import _split_item
+from conceptgraph.pulldown import table_header_lines
+from conceptgraph.vault import SubpathIndex
+
+# --------------------------------------------------------------- links into a note's headings
+
+
+def _reference_find_subpath(note: NoteRecord, subpath: str) -> bool:
+    """find_subpath before issue 23: a walk over every heading for every link."""
+    parts = [part for part in subpath.split("#") if part]
+    if not parts:
+        return True
+    if len(parts) == 1 and parts[0].startswith("^"):
+        wanted = parts[0][1:].lower()
+        if any(block.id.lower() == wanted for block in note.block_ids):
+            return True
+    keys = [heading_key(part) for part in parts]
+    level = 0
+    matched = 0
+    for heading in note.headings:
+        if heading.level > level and heading_key(heading.text) == keys[matched]:
+            level = heading.level
+            matched += 1
+            if matched == len(keys):
+                return True
+    return False
+
+
+_WORDS = st.sampled_from(["a", "B", "a b", "c", "^x", "x", "A:", ""])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    headings=st.lists(st.tuples(st.integers(1, 6), _WORDS), max_size=12),
+    blocks=st.lists(st.sampled_from(["x", "X", "y"]), max_size=3),
+    subpath=st.lists(_WORDS, min_size=0, max_size=4).map("#".join),
+)
+def test_subpath_index_answers_as_the_walk_did(
+    headings: list[tuple[int, str]], blocks: list[str], subpath: str
+) -> None:
+    note = NoteRecord(
+        path="n.md",
+        text="",
+        headings=tuple(Heading(level, text, Span.point(1)) for level, text in headings),
+        block_ids=tuple(BlockId(block, Span.point(1)) for block in blocks),
+    )
+    assert SubpathIndex.of(note).finds(subpath) == _reference_find_subpath(note, subpath)
+
+
+def _headings_note(n: int) -> str:
+    parts = ["# Many\n\n"]
+    for i in range(n):
+        parts.append(
+            f"{'#' * (2 + i % 3)} Part {i}\n\nSee [[#Part {i}]] and [[many#Part {n - i}]].\n\n"
+        )
+    return "".join(parts)
+
+
+def _counting_heading_keys(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls = [0]
+
+    def counted(text: str) -> str:
+        calls[0] += 1
+        return heading_key(text)
+
+    monkeypatch.setattr(vault_module, "heading_key", counted)
+    return calls
+
+
+@pytest.mark.parametrize("n", [100, 400])
+def test_links_into_many_headings_read_each_heading_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n: int
+) -> None:
+    (tmp_path / "many.md").write_text(_headings_note(n), encoding="utf-8")
+    calls = _counting_heading_keys(monkeypatch)
+    result = lint_paths([tmp_path], jobs=1)
+    broken = [f for f in result.findings if f.rule == "broken-heading"]
+    # [[many#Part n]] is the one link to a heading that is not there.
+    assert [(f.line, f.message) for f in broken] == [(5, f"many.md has no heading 'Part {n}'")]
+    # One key per heading for the index, one per link part: the walk took n per link.
+    assert calls[0] <= 3 * n + 10
+
+
+# ------------------------------------------------------------------ "What this is NOT" items
+
+_OLD_ITEM = re.compile(
+    r"""^\s*not\s+(?:(?:a|an|the)\s+)?      # "Not", perhaps an article
+        (?P<name>.+?)\s*                     # the concept, as few words as will do
+        (?:\((?P<why>.*)\)\s*\.?            # "(why)." ...
+          |[.:;,—–-]\s+(?P<rest>.*)          # ... or ": why" ...
+          |\.)?\s*$                          # ... or nothing but a full stop
+    """,
+    re.IGNORECASE | re.DOTALL | re.VERBOSE,
+)
+
+_ITEM_TEXT = st.lists(
+    st.sampled_from(
+        [
+            "Not",
+            "not",
+            "NOT",
+            " ",
+            "  ",
+            "\t",
+            "a",
+            "an",
+            "the",
+            "x",
+            "rename",
+            "(",
+            ")",
+            "(why)",
+            ".",
+            ":",
+            ";",
+            ",",
+            "—",
+            "–",
+            "-",
+            "\xa0",
+            "[[x]]",
+            "é",
+        ]
+    ),
+    max_size=14,
+).map(lambda words: "".join(words).strip())
+
+
+@settings(max_examples=2000, deadline=None)
+@given(text=_ITEM_TEXT)
+def test_negation_item_splits_as_the_regex_did(text: str) -> None:
+    old = _OLD_ITEM.match(text)
+    expected = None if old is None else (old.group("name"), old.group("why"), old.group("rest"))
+    got = _split_item(text)
+    # The old name kept the spaces before the end it stopped at only to strip them after.
+    if got is not None and expected is not None:
+        assert (got[0].strip(), got[1], got[2]) == (expected[0].strip(), expected[1], expected[2])
+    assert (got is None) == (expected is None)
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "reason"),
+    [
+        ("Not a rename (why).", "rename", "why"),
+        ("Not rollback: it restores.", "rollback", "it restores."),
+        ("Not [[convergence]] (settles (slowly)).", "[[convergence]]", "settles (slowly)"),
+        ("Not the undo.", "undo", None),
+        ("Not an (early) exit", "(early) exit", None),
+        ("Not a", "a", None),
+    ],
+)
+def test_negation_items_read(text: str, name: str, reason: str | None) -> None:
+    found = _split_item(text)
+    assert found is not None
+    assert (found[0].strip(), found[1] or found[2]) == (name, reason)
+
+
+def _steps_of_split(text: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    """How many candidate ends the item's reading looks at."""
+    steps = [0]
+    real = negation_module._ENDS
+
+    class Counted:
+        def finditer(self, string: str, pos: int) -> Iterator[re.Match[str]]:
+            for match in real.finditer(string, pos):
+                steps[0] += 1
+                yield match
+
+    monkeypatch.setattr(negation_module, "_ENDS", Counted())
+    _split_item(text)
+    return steps[0]
+
+
+@pytest.mark.parametrize("n", [500, 2000])
+def test_a_long_item_built_to_backtrack_is_read_in_linear_steps(
+    n: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "Not a rename " + "(why) x " * n + "y"
+    assert _split_item(text) == ("rename " + "(why) x " * n + "y", None, None)
+    assert _steps_of_split(text, monkeypatch) <= 2 * n + 2
+
+
+# --------------------------------------------------------------------------------- tables
+
+_OLD_TABLE_HEADER = re.compile(
+    r"^(.*\|.*)\n {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$", re.MULTILINE
+)
+
+_TABLE_LINES = st.lists(
+    st.sampled_from(
+        [
+            "a|b",
+            "| a | b |",
+            "|---|---|",
+            "---",
+            "--|--",
+            " |:-:|",
+            "    |--|",
+            "   |-|",
+            "\t|-",
+            "|-|x",
+            "| - | - ",
+            "-|-  ",
+            "x",
+            "",
+            " ",
+            "|",
+            ":--",
+            "--:|",
+            "\r",
+            "|--\r",
+            "é|ü",
+        ]
+    ),
+    max_size=10,
+).map("\n".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(text=_TABLE_LINES)
+def test_table_headers_are_the_lines_the_regex_found(text: str) -> None:
+    expected = [text.count("\n", 0, m.start()) for m in _OLD_TABLE_HEADER.finditer(text)]
+    assert table_header_lines(text) == expected
+
+
+def test_a_long_table_row_built_to_backtrack_is_the_hostile_text_itself() -> None:
+    # 50,000 cells: the old pattern backtracked over every "|" of the header for each character
+    # after it (hours at this size); re counts no steps, so the size itself is the guard.
+    n = 50_000
+    header, delimiter = "| a " * n + "|", "|---" * n + "|x"
+    text = f"{header}\n{delimiter}\n\n{header}\n{'|---' * n}|  \n"
+    assert table_header_lines(text) == [3]
