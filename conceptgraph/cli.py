@@ -629,6 +629,30 @@ def render(files: tuple[Path, ...], vault: Path | None, check: bool, quiet: bool
     default=None,
     help="Query worker processes [default: one per core, at least 2].",
 )
+@click.option(
+    "--worker-memory",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="MIB",
+    help="MiB of memory each worker may hold; a query past it is stopped (HTTP 503); 0: no"
+    " bound [default: a quarter of physical memory, shared by the workers].",
+)
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Also answer requests whose Host header names NAME (repeatable); by default only"
+    " loopback names and the bound address, against DNS rebinding.",
+)
+@click.option(
+    "--cors",
+    "cors",
+    multiple=True,
+    metavar="ORIGIN",
+    help="Let pages of ORIGIN (e.g. https://app.example) query the endpoint (repeatable); other"
+    " sites' pages are refused.",
+)
 @click.option("--base", default=None, help="Base IRI of the vault's resources.")
 def serve(
     vault: Path,
@@ -638,9 +662,14 @@ def serve(
     timeout: float,
     max_rows: int,
     workers: int | None,
+    worker_memory: int | None,
+    allow_hosts: tuple[str, ...],
+    cors: tuple[str, ...],
     base: str | None,
 ) -> None:
     """Serve a vault as a read-only SPARQL 1.1 endpoint at /sparql, with a query page at /."""
+    import dataclasses
+
     from conceptgraph.errors import UsageError
     from conceptgraph.server import ServeOptions, is_loopback
     from conceptgraph.server import serve as run_server
@@ -652,9 +681,17 @@ def serve(
             f"conceptgraph: warning: binding {host} lets other machines query this vault",
             err=True,
         )
-    options = ServeOptions(host=host, port=port, timeout=timeout, max_rows=max_rows)
+    options = ServeOptions(
+        host=host,
+        port=port,
+        timeout=timeout,
+        max_rows=max_rows,
+        worker_memory=None if worker_memory is None else worker_memory << 20,
+        allowed_hosts=allow_hosts,
+        cors=tuple(origin.rstrip("/") for origin in cors),
+    )
     if workers is not None:
-        options = ServeOptions(host, port, timeout, max_rows, workers=workers)
+        options = dataclasses.replace(options, workers=workers)
 
     def ready(url: str) -> None:
         click.echo(f"Serving {vault} at {url} (Ctrl-C to stop)", err=True)

@@ -23,6 +23,8 @@ import json
 import multiprocessing
 import os
 import queue
+import re
+import signal
 import sys
 import threading
 import time
@@ -72,6 +74,17 @@ class ServeOptions:
     max_rows: int = 10_000  # solutions or triples in one answer
     max_query_bytes: int = 1 << 20
     workers: int = field(default_factory=lambda: max(2, os.cpu_count() or 1))
+    # Bytes of memory each worker may hold: None for default_worker_memory, 0 for no bound.
+    worker_memory: int | None = None
+    long_after: float = 0.5  # seconds after which a query counts as long (WorkerPool)
+    allowed_hosts: tuple[str, ...] = ()  # Host names served besides loopback and the bound one
+    cors: tuple[str, ...] = ()  # origins whose pages may query the endpoint
+
+    def memory_bound(self) -> int | None:
+        """Bytes each worker may hold, or None for no bound."""
+        if self.worker_memory is None:
+            return default_worker_memory(self.workers)
+        return self.worker_memory or None
 
 
 def is_loopback(host: str) -> bool:
@@ -299,13 +312,52 @@ class Job:
     max_rows: int
 
 
-def _worker(conn: Connection, nquads: bytes, base: str) -> None:
+# A worker that ran out of memory in Python code leaves with this status; one that ran out in
+# pyoxigraph's Rust code is aborted by Rust's allocation failure handler (SIGABRT).
+_OUT_OF_MEMORY_EXIT = 86
+_OUT_OF_MEMORY = (_OUT_OF_MEMORY_EXIT, -signal.SIGABRT)
+
+
+def default_worker_memory(workers: int) -> int:
+    """Bytes each worker may hold by default: a quarter of physical memory, shared by them.
+
+    The rest is left to the machine and to the server itself; at least 256 MiB, which
+    holds the graph of a few thousand notes.
+    """
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        physical = 8 << 30
+    return max(256 << 20, physical // 4 // max(1, workers))
+
+
+def _bound_memory(limit: int | None) -> None:
+    """Hold this process to ``limit`` bytes of data (heap and private mappings)."""
+    if not limit:
+        return
+    try:
+        import resource
+    except ImportError:  # not a POSIX system: no rlimits, only the time limit holds
+        return
+    # RLIMIT_DATA counts what is allocated, not address space merely reserved (as RLIMIT_AS
+    # does, with each thread's malloc arena), so the bound is close to what the worker holds.
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+
+def _worker(conn: Connection, nquads: bytes, base: str, memory: int | None) -> None:
     import pyoxigraph as ox
 
-    from conceptgraph.sparql import on_deep_stack
+    from conceptgraph.sparql import on_deep_stack, set_engine_stack
 
+    # Bound before loading: the graph itself counts, and a graph too large for the bound makes
+    # the worker fail at start, where the server can say so.
+    _bound_memory(memory)
+    if memory:
+        # A thread's stack is a private mapping, counted by RLIMIT_DATA: an eighth of it.
+        set_engine_stack(memory // 8)
     store = ox.Store()
     store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+    del nquads
     conn.send("ready")
     while True:
         try:
@@ -318,6 +370,9 @@ def _worker(conn: Connection, nquads: bytes, base: str) -> None:
             reply: Answer = on_deep_stack(
                 partial(answer, store, base, job.text, job.accept, job.wanted, job.max_rows)
             )
+        except MemoryError:
+            # What this process holds may be half made: leave, and let a fresh worker take over.
+            os._exit(_OUT_OF_MEMORY_EXIT)
         except QueryError as exc:
             status = 406 if "can be made" in str(exc) or "not offered" in str(exc) else 400
             reply = Answer(status, "text/plain; charset=utf-8", f"{exc}\n".encode())
@@ -331,7 +386,11 @@ class QueryTimeout(ConceptgraphError):
 
 
 class Busy(ConceptgraphError):
-    """No worker became free in time."""
+    """No worker became free in time, or the workers long queries may hold are all held."""
+
+
+class OutOfMemory(ConceptgraphError):
+    """A query needed more memory than a worker may hold, and its worker was ended."""
 
 
 @dataclass
@@ -342,15 +401,39 @@ class _Process:
 
 
 class WorkerPool:
-    """Worker processes that each hold the vault's graph; one query at a time each."""
+    """Worker processes that each hold the vault's graph; one query at a time each.
 
-    def __init__(self, nquads: bytes, base: str, size: int) -> None:
+    Short queries keep a share of the workers while long ones run. A worker cannot be taken
+    back from a query without ending it, and a query's cost is unknown until it runs, so the
+    share is kept as queries run: one that is still running ``long_after`` seconds after it
+    started is a long query, and at most ``long_limit`` long queries run at once (all workers
+    but a quarter of them, at least one kept back when there are two or more). A query that
+    becomes long when that many already are is stopped there (503, and a fresh worker takes
+    its place), so the kept-back workers are never held past ``long_after`` by one query and
+    short queries from every client are answered while runaway ones run out their time.
+    Client addresses are not counted: on the loopback address every client has the same one.
+    """
+
+    def __init__(
+        self,
+        nquads: bytes,
+        base: str,
+        size: int,
+        memory: int | None = None,
+        long_after: float = 0.5,
+    ) -> None:
         self._context = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
         self._idle: queue.Queue[_Process] = queue.Queue()
         self._data = (nquads, base)
         self._generation = 0
+        self._long = 0  # queries now running past long_after
+        # Texts that ran past long_after, by graph generation: a dict kept in insertion order.
+        self._known_long: dict[tuple[int, str], None] = {}
         self.size = size
+        self.memory = memory
+        self.long_after = long_after
+        self.long_limit = size - (max(1, size // 4) if size >= 2 else 0)
         for _ in range(size):
             self._idle.put(self._start())
 
@@ -359,12 +442,33 @@ class WorkerPool:
             nquads, base = self._data
             generation = self._generation
         parent, child = self._context.Pipe()
-        process = self._context.Process(target=_worker, args=(child, nquads, base), daemon=True)
+        process = self._context.Process(
+            target=_worker, args=(child, nquads, base, self.memory), daemon=True
+        )
         process.start()
         child.close()
-        if parent.recv() != "ready":
+        try:
+            ready = parent.recv()
+        except EOFError:
+            ready = None
+        if ready != "ready":
+            process.join()
+            if process.exitcode in _OUT_OF_MEMORY and self.memory:
+                raise ConceptgraphError(
+                    f"the vault's graph does not fit in a query worker's {self.memory >> 20} MiB;"
+                    " give more with --worker-memory"
+                )
             raise ConceptgraphError("a query worker failed to start")
         return _Process(process, parent, generation)
+
+    def _replace_later(self) -> None:
+        """Put a fresh worker in the pool, without holding up the answer being made."""
+
+        def start() -> None:
+            with contextlib.suppress(ConceptgraphError):
+                self._idle.put(self._start())
+
+        threading.Thread(target=start, daemon=True).start()
 
     def reload(self, nquads: bytes, base: str) -> None:
         """Serve a new graph: workers of the old one are replaced as they come back."""
@@ -380,29 +484,88 @@ class WorkerPool:
             self._idle.put(self._start())
 
     def run(self, job: Job, timeout: float) -> Answer:
-        """Answer a job within ``timeout`` seconds, or raise ``QueryTimeout``/``Busy``."""
+        """Answer a job within ``timeout`` seconds; raise QueryTimeout, Busy or OutOfMemory."""
+        self._refuse_known_long(job.text)
         try:
             worker = self._idle.get(timeout=timeout)
         except queue.Empty:
             raise Busy(f"every query worker is busy; try again in {timeout:.0f} s") from None
+        try:
+            self._refuse_known_long(job.text)  # it may have become known while this one waited
+        except Busy:
+            self._idle.put(worker)
+            raise
         if worker.generation != self._generation:
             self._stop(worker)
             worker = self._start()
         worker.conn.send(job)
-        if worker.conn.poll(timeout):
-            try:
-                reply: Answer = worker.conn.recv()
-            except EOFError:
-                reply = Answer(500, "text/plain; charset=utf-8", b"query worker died\n")
-                self._stop(worker)
-                worker = self._start()
-            self._idle.put(worker)
+        short = min(self.long_after, timeout)
+        reply = self._wait(worker, short)
+        if reply is None and short < timeout:
+            reply = self._run_long(worker, job.text, timeout - short)
+        if reply is not None:
             return reply
+        self._end(worker)
+        raise QueryTimeout(f"the query ran past the {timeout:g} s limit and was stopped")
+
+    def _run_long(self, worker: _Process, text: str, seconds: float) -> Answer | None:
+        """Let a query that became long go on for ``seconds`` more, if a long one may."""
+        with self._lock:
+            self._known_long[(self._generation, text)] = None
+            while len(self._known_long) > 256:
+                del self._known_long[next(iter(self._known_long))]
+            admitted = self._long < self.long_limit
+            if admitted:
+                self._long += 1
+        if not admitted:
+            self._end(worker)
+            raise Busy(self._long_message(f"this one was stopped after {self.long_after:g} s"))
+        try:
+            return self._wait(worker, seconds)
+        finally:
+            with self._lock:
+                self._long -= 1
+
+    def _refuse_known_long(self, text: str) -> None:
+        # The same text over the same graph runs as long again: while no long query may start,
+        # it would only hold a kept-back worker until it is stopped, so it is refused at once.
+        with self._lock:
+            full = self._long >= self.long_limit
+            known = (self._generation, text) in self._known_long
+        if full and known:
+            raise Busy(self._long_message("this query ran long before, and was not started"))
+
+    def _long_message(self, what: str) -> str:
+        many = self.long_limit
+        running = "1 long query is" if many == 1 else f"{many} long queries are"
+        return (
+            f"{running} running, the most at once while short queries are kept a worker;"
+            f" {what}: try again when they are done"
+        )
+
+    def _wait(self, worker: _Process, seconds: float) -> Answer | None:
+        """The worker's answer within ``seconds``, or None while it is still at work."""
+        if not worker.conn.poll(seconds):
+            return None
+        try:
+            reply: Answer = worker.conn.recv()
+        except EOFError:
+            worker.process.join()
+            self._replace_later()
+            if worker.process.exitcode in _OUT_OF_MEMORY:
+                limit = f"its {self.memory >> 20} MiB" if self.memory else "the memory it had"
+                raise OutOfMemory(
+                    f"the query needed more than {limit} (--worker-memory) and was stopped"
+                ) from None
+            return Answer(500, "text/plain; charset=utf-8", b"query worker died\n")
+        self._idle.put(worker)
+        return reply
+
+    def _end(self, worker: _Process) -> None:
         # pyoxigraph cannot cancel a query: end the process, and put a fresh one in its place.
         worker.process.kill()
         worker.process.join()
-        threading.Thread(target=lambda: self._idle.put(self._start()), daemon=True).start()
-        raise QueryTimeout(f"the query ran past the {timeout:g} s limit and was stopped")
+        self._replace_later()
 
     def _stop(self, worker: _Process) -> None:
         with contextlib.suppress(OSError):
@@ -494,7 +657,9 @@ class Endpoint:
         self.options = options
         self._base_option = base
         nquads, self.base = vault_dataset(root, base)
-        self.pool = WorkerPool(nquads, self.base, options.workers)
+        self.pool = WorkerPool(
+            nquads, self.base, options.workers, options.memory_bound(), options.long_after
+        )
 
     def reload(self) -> None:
         """Read the vault again and serve the new graph."""
@@ -515,15 +680,85 @@ class Endpoint:
         return self.pool.run(job, self.options.timeout)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
+_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def escape_log(text: str) -> str:
+    r"""``text`` fit for a terminal: control characters (escape sequences too) as ``\xNN``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def host_name(header: str) -> str:
+    """The name in a ``Host`` header, without its port: ``[::1]:8000`` -> ``::1``."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rpartition(":")[0] if header.count(":") == 1 else header
+
+
+def served_hosts(options: ServeOptions) -> frozenset[str] | None:
+    """The ``Host`` names answered (None: any, when bound beyond loopback)."""
+    if not is_loopback(options.host):
+        return None
+    return _LOOPBACK_NAMES | {options.host.lower(), *(h.lower() for h in options.allowed_hosts)}
+
+
 def make_handler(endpoint: Endpoint, log: Callable[[str], None]) -> type[BaseHTTPRequestHandler]:
     """The request handler class bound to one endpoint."""
+    hosts = served_hosts(endpoint.options)
+    origins = frozenset(endpoint.options.cors)
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "conceptgraph"
         protocol_version = "HTTP/1.1"
 
         def log_message(self, format: str, *args: Any) -> None:
-            log(f"{self.address_string()} {format % args}")
+            # The request line is the client's: never let it write to the terminal raw.
+            log(escape_log(f"{self.address_string()} {format % args}"))
+
+        def _refused(self) -> bool:
+            """Refuse a request a web page made behind the user's back; True when refused."""
+            host = self.headers.get("Host")
+            if hosts is not None and (host is None or host_name(host) not in hosts):
+                # A name of the attacker's resolving to 127.0.0.1 (DNS rebinding).
+                self._fail(
+                    HTTPStatus.FORBIDDEN,
+                    f"Host {host!r} is not served here (against DNS rebinding); "
+                    "serve --allow-host NAME adds a name",
+                )
+                return True
+            origin = self.headers.get("Origin")
+            if origin is None or origin.rstrip("/") in origins:
+                return False
+            parts = urllib.parse.urlsplit(origin)
+            if host is not None and parts.netloc.lower() == host.strip().lower():
+                return False  # the endpoint's own query page
+            self._fail(
+                HTTPStatus.FORBIDDEN,
+                f"pages of {origin} may not query this endpoint; serve --cors ORIGIN allows one",
+            )
+            return True
+
+        def end_headers(self) -> None:
+            origin = self.headers.get("Origin") if hasattr(self, "headers") else None
+            if origin is not None and origin.rstrip("/") in origins:
+                self.send_header("Access-Control-Allow-Origin", origin)
+                self.send_header("Vary", "Origin")
+            super().end_headers()
+
+        def do_OPTIONS(self) -> None:
+            if self._refused():
+                return
+            self._send(
+                204,
+                "text/plain; charset=utf-8",
+                b"",
+                {
+                    "Access-Control-Allow-Methods": "GET, POST",
+                    "Access-Control-Allow-Headers": "Content-Type, Accept",
+                },
+            )
 
         def handle(self) -> None:
             try:
@@ -553,6 +788,8 @@ def make_handler(endpoint: Endpoint, log: Callable[[str], None]) -> type[BaseHTT
             self._send(int(status), "text/plain; charset=utf-8", (message.rstrip() + "\n").encode())
 
         def do_GET(self) -> None:
+            if self._refused():
+                return
             url = urllib.parse.urlsplit(self.path)
             if url.path in ("/", "/index.html"):
                 page = PAGE.format(
@@ -577,6 +814,8 @@ def make_handler(endpoint: Endpoint, log: Callable[[str], None]) -> type[BaseHTT
         do_HEAD = do_GET
 
         def do_POST(self) -> None:
+            if self._refused():
+                return
             url = urllib.parse.urlsplit(self.path)
             if url.path != "/sparql":
                 self._fail(
@@ -650,10 +889,7 @@ def make_handler(endpoint: Endpoint, log: Callable[[str], None]) -> type[BaseHTT
             started = time.perf_counter()
             try:
                 reply = endpoint.query(text, self.headers.get("Accept") or "", wanted, graphs)
-            except QueryTimeout as exc:
-                self._fail(HTTPStatus.SERVICE_UNAVAILABLE, str(exc))
-                return
-            except Busy as exc:
+            except (QueryTimeout, Busy, OutOfMemory) as exc:
                 self._fail(HTTPStatus.SERVICE_UNAVAILABLE, str(exc))
                 return
             except QueryError as exc:

@@ -86,7 +86,7 @@ _SYNTAX = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
 MAX_QUERY_LENGTH = 100_000  # characters: a hand-written query is a few hundred
 MAX_DEPTH = 256  # nested brackets ({, ( and [), far past any query a person writes
 # Reserved, not committed: the pages a query does not reach are never touched.
-_ENGINE_STACK = 512 * 1024 * 1024
+_ENGINE_STACK = {"bytes": 512 * 1024 * 1024}
 _OPEN, _CLOSE = "{([", "})]"
 # threading.stack_size is process-wide: two callers must not mix their settings.
 _STACK_LOCK = threading.Lock()
@@ -235,6 +235,11 @@ def check_query(text: str, graphs: Collection[str], source: str = "query") -> No
         _check_scan(scan, graphs, source)
 
 
+def set_engine_stack(limit: int) -> None:
+    """Give the engine's thread at most ``limit`` bytes of stack (a memory-bounded worker)."""
+    _ENGINE_STACK["bytes"] = max(32 << 20, min(512 << 20, limit))
+
+
 def on_deep_stack(work: Callable[[], _T]) -> _T:
     """Run ``work`` (anything that parses or evaluates a query) on a thread with a deep stack.
 
@@ -251,7 +256,7 @@ def on_deep_stack(work: Callable[[], _T]) -> _T:
             failed.append(exc)
 
     with _STACK_LOCK:
-        previous = threading.stack_size(_ENGINE_STACK)
+        previous = threading.stack_size(_ENGINE_STACK["bytes"])
         try:
             thread = threading.Thread(target=run, name="conceptgraph-engine", daemon=True)
             thread.start()

@@ -386,3 +386,132 @@ def test_each_load_of_the_vault_gives_back_what_it_froze(tmp_path: Path) -> None
         nquads, base = vault_dataset(tmp_path, None)
         assert f"<{base}a>".encode() in nquads
         assert gc.get_freeze_count() == 0
+
+
+# Every triple with every other twice over, sorted: the sort holds all of them in memory.
+SORTED_CUBE = "SELECT ?a ?d ?g WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i"
+
+
+def test_query_past_the_memory_bound_is_503_and_a_fresh_worker_answers() -> None:
+    args = ("--workers", "1", "--worker-memory", "300", "--timeout", "120")
+    with serving(NOTES, *args) as running:
+        status, _, message = running.get({"query": SORTED_CUBE})
+        assert status == 503
+        assert b"more than its 300 MiB (--worker-memory)" in message, message
+        for _ in range(2):  # the one worker there is now is a fresh one
+            status, _, body = running.get({"query": TAGGED_COUNT.format(tag=0)})
+            assert (status, _count(body)) == (200, NOTE_COUNT)
+        assert running.process.poll() is None
+
+
+def test_short_queries_are_answered_while_runaway_ones_run() -> None:
+    with serving(NOTES, "--workers", "2", "--timeout", "8") as running:
+        runaways: list[tuple[int, bytes]] = []
+
+        def runaway() -> None:
+            with contextlib.suppress(OSError):  # the server is stopped under the last of them
+                status, _, body = running.get({"query": FOREVER})
+                runaways.append((status, body))
+
+        for _ in range(3):
+            threading.Thread(target=runaway, daemon=True).start()
+        time.sleep(1.5)  # time for each of them to be sent, and to run past a short query
+        status, _, body = running.get({"query": TAGGED_COUNT.format(tag=0)})
+        answered_before = list(runaways)
+        assert (status, _count(body)) == (200, NOTE_COUNT)
+        # Answered while one runaway query still runs out its time (none has reached it yet);
+        # the others were stopped, and say why.
+        assert not [body for _, body in answered_before if b"limit" in body], answered_before
+        assert len(answered_before) == 2, answered_before
+        for status, message in answered_before:
+            assert status == 503
+            assert b"1 long query is running" in message, message
+
+
+def _raw(server: Server, request: bytes) -> bytes:
+    """Send bytes as they are (what urllib would clean up) and read the whole answer."""
+    parts = urllib.parse.urlsplit(server.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_a_host_name_not_served_is_refused_against_dns_rebinding(server: Server) -> None:
+    port = urllib.parse.urlsplit(server.url).port
+    query = urllib.parse.urlencode({"query": "ASK {}"})
+    for host, served in [
+        (f"evil.example:{port}", False),
+        ("evil.example", False),
+        (f"127.0.0.1:{port}", True),
+        (f"localhost:{port}", True),
+        (f"[::1]:{port}", True),
+    ]:
+        answer = _raw(
+            server,
+            f"GET /sparql?{query} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode(),
+        )
+        status = answer.split(b" ", 2)[1]
+        assert status == (b"200" if served else b"403"), (host, answer)
+        if not served:
+            assert b"DNS rebinding" in answer and b"--allow-host" in answer
+
+
+def test_allow_host_adds_a_name(tmp_path: Path) -> None:
+    with serving(NOTES, "--allow-host", "notes.internal") as running:
+        port = urllib.parse.urlsplit(running.url).port
+        answer = _raw(
+            running,
+            b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: notes.internal:"
+            + str(port).encode()
+            + b"\r\nConnection: close\r\n\r\n",
+        )
+        assert answer.startswith(b"HTTP/1.1 200")
+
+
+def test_a_page_of_another_site_cannot_post_a_query(server: Server) -> None:
+    body = urllib.parse.urlencode({"query": "ASK {}"}).encode()
+    request = urllib.request.Request(
+        server.url,
+        data=body,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": "https://evil.example",
+        },
+        method="POST",
+    )
+    status, headers, message = _call(request)
+    assert status == 403
+    assert b"--cors" in message
+    assert "Access-Control-Allow-Origin" not in headers
+    # The endpoint's own page, served from the same origin, may.
+    own = urllib.parse.urlsplit(server.url)
+    request.headers["Origin"] = f"http://{own.netloc}"
+    assert _call(request)[0] == 200
+
+
+def test_cors_lets_one_origin_query_and_says_so(tmp_path: Path) -> None:
+    with serving(NOTES, "--cors", "https://app.example") as running:
+        request = urllib.request.Request(
+            running.url + "?query=ASK%7B%7D",
+            headers={"Origin": "https://app.example", "Accept": "application/sparql-results+json"},
+        )
+        status, headers, body = _call(request)
+        assert status == 200 and json.loads(body)["boolean"] is True
+        assert headers["Access-Control-Allow-Origin"] == "https://app.example"
+
+
+def test_terminal_escapes_in_a_request_line_are_logged_escaped(server: Server) -> None:
+    _raw(
+        server,
+        b"GET /\x1b[2J\x1b]0;owned\x07 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any("owned" in line for line in server.log):
+        time.sleep(0.1)
+    logged = [line for line in server.log if "owned" in line]
+    assert logged, server.log[-5:]
+    assert all("\x1b" not in line and "\x07" not in line for line in logged)
+    assert "\\x1b[2J\\x1b]0;owned\\x07" in logged[0]
