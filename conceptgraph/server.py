@@ -344,6 +344,23 @@ def _bound_memory(limit: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
 
 
+def _end_with_parent() -> None:
+    """End this worker when the server is gone, even in the middle of a runaway query.
+
+    A server ended by a signal runs no clean-up, and a worker deep in a query never reads
+    its pipe again: without this it would run that query for ever. The engine releases the
+    GIL while it evaluates, so this thread gets to look.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="conceptgraph-parent-watch", daemon=True).start()
+
+
 def _worker(conn: Connection, nquads: bytes, base: str, memory: int | None) -> None:
     import pyoxigraph as ox
 
@@ -352,6 +369,7 @@ def _worker(conn: Connection, nquads: bytes, base: str, memory: int | None) -> N
     # Bound before loading: the graph itself counts, and a graph too large for the bound makes
     # the worker fail at start, where the server can say so.
     _bound_memory(memory)
+    _end_with_parent()
     if memory:
         # A thread's stack is a private mapping, counted by RLIMIT_DATA: an eighth of it.
         set_engine_stack(memory // 8)

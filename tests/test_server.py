@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import socket
 import struct
@@ -515,3 +516,43 @@ def test_terminal_escapes_in_a_request_line_are_logged_escaped(server: Server) -
     assert logged, server.log[-5:]
     assert all("\x1b" not in line and "\x07" not in line for line in logged)
     assert "\\x1b[2J\\x1b]0;owned\\x07" in logged[0]
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_a_server_ended_by_a_signal_leaves_no_worker_running_a_query() -> None:
+    running = start(NOTES, "--workers", "2", "--timeout", "300")
+
+    def runaway() -> None:
+        with contextlib.suppress(OSError):
+            running.get({"query": FOREVER})
+
+    threading.Thread(target=runaway, daemon=True).start()
+    time.sleep(2)  # the runaway query is in a worker now
+    workers = _children(running.process.pid)
+    assert workers
+    running.process.terminate()  # no clean-up runs on SIGTERM
+    running.process.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_running(pid) for pid in workers):
+        time.sleep(0.2)
+    left = [pid for pid in workers if _running(pid)]
+    for pid in left:
+        os.kill(pid, 9)
+    assert left == [], "workers outlived the server"
