@@ -256,12 +256,18 @@ def _report_findings(
     if (fmt == "text" or output is not None) and not quiet:
         click.echo(summary(findings, notes), err=True)
     if fail_on is not None:
-        levels = [parse_fail_on(fail_on)]
+        given = parse_fail_on(fail_on)
+        failing = given is not None and any(finding.severity >= given for finding in findings)
     else:
-        levels = [vault.config.fail_on for vault in vaults]
-    failing = any(
-        level is not None and finding.severity >= level for level in levels for finding in findings
-    )
+        # Each finding against its own vault's level: a vault that fails only on errors does
+        # not fail on a warning because another vault of the run would.
+        levels = {vault.root: vault.config.fail_on for vault in vaults}
+        set_levels = [level for level in levels.values() if level is not None]
+        strictest = min(set_levels) if set_levels else None  # a root no vault has: as before
+        failing = any(
+            (level := levels.get(root, strictest)) is not None and finding.severity >= level
+            for finding, root in zip(findings, roots, strict=True)
+        )
     return ExitCode.FINDINGS if failing else ExitCode.CLEAN
 
 

@@ -245,3 +245,14 @@ def test_every_fixture_folder_names_a_rule_of_its_family() -> None:
         for folder in folders(family):
             assert folder.name in rules, f"{folder} names no rule"
             assert rules[folder.name].family == family.name, folder
+
+
+def test_each_vault_fails_at_its_own_level(warnings_only: Path, tmp_path: Path) -> None:
+    # warnings_only allows warnings; a clean second vault with the default level must not
+    # make its warnings fail the run.
+    (warnings_only / "conceptgraph.toml").write_text('fail-on = "error"\n', encoding="utf-8")
+    other = write_vault(tmp_path / "other", {"c.md": "# C\n\n[[d]]\n", "d.md": "# D\n\n[[c]]\n"})
+    assert run("lint", warnings_only, other).returncode == 0
+    # A warning in the vault that fails on warnings still fails the run.
+    (other / "c.md").write_text("# C\n\n[[c]] [[d]]\n", encoding="utf-8")
+    assert run("lint", warnings_only, other).returncode == 1
