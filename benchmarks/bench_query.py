@@ -1,7 +1,7 @@
 """Compare SPARQL engines for ``conceptgraph query``: load the vault's triples, run one join.
 
 Each engine runs in a child process of its own (so peak memory is its own), on the same
-triples: those ``conceptgraph.triples.vault_rdf`` makes of the vault. Engines:
+triples: those ``conceptgraph.rdf.triples.vault_rdf`` makes of the vault. Engines:
 
 - ``rdflib``: an rdflib ``Graph`` (in-memory store) filled with the triples, rdflib's SPARQL;
 - ``oxrdflib``: an rdflib ``Graph`` over the Oxigraph store (oxrdflib), queried through it;
@@ -53,7 +53,7 @@ def child(engine: str, vault_path: Path, ntriples: Path) -> dict[str, object]:
     """Load and query in this process; report times and memory as a dict."""
     sys.path.insert(0, str(_REPO))
     from conceptgraph.api import open_vault
-    from conceptgraph.triples import IRI, PREFIXES, vault_rdf
+    from conceptgraph.rdf.triples import IRI, PREFIXES, vault_rdf
 
     started = time.perf_counter()
     rdf = vault_rdf(open_vault(vault_path))

@@ -148,8 +148,8 @@ def _keep_copy(query: list[str], root: Path) -> None:
     The second query in a vault keeps one, in a process of its own that outlives it.
     """
     from conceptgraph.config import load_config
-    from conceptgraph.storecache import STORE_DIR, state_key
-    from conceptgraph.triples import default_base
+    from conceptgraph.rdf.store import STORE_DIR, state_key
+    from conceptgraph.rdf.triples import default_base
 
     copies = root / ".conceptgraph-cache" / STORE_DIR
     for _ in range(3):

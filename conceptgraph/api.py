@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING
 from conceptgraph.config import Config, load_config
 from conceptgraph.errors import UsageError
 from conceptgraph.model import Finding
-from conceptgraph.vault import Vault, discover, gc_paused, is_note_path, load_vault, read_note
+from conceptgraph.vault.discovery import discover, is_note_path
+from conceptgraph.vault.load import Vault, load_vault
+from conceptgraph.vault.read import gc_paused, read_note
 
 if TYPE_CHECKING:
-    from conceptgraph.shacl import ShaclResult
-    from conceptgraph.sparql import QueryResult
+    from conceptgraph.rdf.shacl import ShaclResult
+    from conceptgraph.rdf.sparql import QueryResult
 
 ROOT_MARKERS = (".obsidian", "conceptgraph.toml", ".git")
 
@@ -99,7 +101,7 @@ def _lint_vault(
     root: Path, config: Config, only: set[str] | None, jobs: int | None, cache: bool
 ) -> tuple[list[Finding], Vault]:
     """The findings in one vault (in the notes at the disk paths ``only``, if given)."""
-    from conceptgraph.lint import shards
+    from conceptgraph.lint import parallel
     from conceptgraph.lint.engine import finish, lint, selected_rules
 
     if cache and _cacheable(root, config, only):
@@ -109,11 +111,11 @@ def _lint_vault(
         return [f for f in done.findings if only is None or f.path in only], done.vault
     discovery = discover(root, config)
     rules = selected_rules(config)
-    if only is None and shards.usable(rules, len(discovery.notes), jobs):
+    if only is None and parallel.usable(rules, len(discovery.notes), jobs):
         with gc_paused():
             try:
-                linted = shards.lint_all(root, config, discovery, rules, jobs)
-            except shards.SharingFailed:
+                linted = parallel.lint_all(root, config, discovery, rules, jobs)
+            except parallel.SharingFailed:
                 pass  # checked below instead, with the same findings
             else:
                 raw = [*linted.note_findings, *linted.vault_findings]
@@ -159,15 +161,15 @@ def query_vault(
     The query is refused (``SERVICE``, ``LOAD``, updates, a ``FROM`` naming another graph) or
     reported as a syntax error before the vault is read; ``source`` names it in messages.
     With ``cache``, a vault unchanged since an earlier query is answered from the copy of its
-    triples that query kept (see :mod:`conceptgraph.storecache`), with the same answers.
+    triples that query kept (see :mod:`conceptgraph.rdf.store`), with the same answers.
     """
-    from conceptgraph.sparql import (
+    from conceptgraph.rdf.sparql import (
         check_query,
         check_syntax,
         run_query,
         vault_store_at,
     )
-    from conceptgraph.triples import check_base, default_base
+    from conceptgraph.rdf.triples import check_base, default_base
 
     if not path.is_dir():
         raise UsageError(f"not a vault folder: {path}")
@@ -177,7 +179,7 @@ def query_vault(
     check_syntax(text, base, source)
     config = load_config(root)
     if cache:
-        from conceptgraph.storecache import copying, keeping, stored, updated, vault_state
+        from conceptgraph.rdf.store import copying, keeping, stored, updated, vault_state
 
         state = vault_state(root, config, base)
         if state is not None:
@@ -203,8 +205,8 @@ def shacl_vault(
     jobs: int | None = None,
 ) -> ShaclResult:
     """Validate the vault at a folder against the shipped SHACL shapes and ``shapes``."""
-    from conceptgraph.shacl import load_shapes, validate
-    from conceptgraph.triples import vault_rdf
+    from conceptgraph.rdf.shacl import load_shapes, validate
+    from conceptgraph.rdf.triples import vault_rdf
 
     graph = load_shapes(shapes)  # bad shapes fail before the vault is read
     vault = open_vault(path, jobs)

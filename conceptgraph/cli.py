@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 import click
 
 from conceptgraph import __version__
-from conceptgraph.parsers import PARSERS, use_parser
+from conceptgraph.note.markdown.engine import PARSERS, use_parser
 
 if TYPE_CHECKING:
-    from conceptgraph.lint.engine import Rule
+    from conceptgraph.lint.rule import Rule
     from conceptgraph.model import Finding
-    from conceptgraph.vault import Vault
+    from conceptgraph.vault.load import Vault
 
 
 class ExitCode(enum.IntEnum):
@@ -188,7 +188,7 @@ def lint(
     bar = progress.shown(sys.stderr) if fmt == "text" and not quiet else contextlib.nullcontext()
     with bar:
         if apply_fix:
-            from conceptgraph.fix import fix_paths
+            from conceptgraph.lint.fix import fix_paths
 
             fixes, result = fix_paths(targets, jobs)
         else:
@@ -284,7 +284,7 @@ def _write_report(path: Path, report: str) -> None:
 def _diff(paths: list[Path], jobs: int | None, quiet: bool) -> ExitCode:
     """Print what --fix would change as a unified diff; write nothing."""
     from conceptgraph.api import lint_paths
-    from conceptgraph.fix import plan_fixes, unified_diff
+    from conceptgraph.lint.fix import plan_fixes, unified_diff
 
     plan = plan_fixes(lint_paths(paths, jobs=jobs))
     sys.stdout.write(unified_diff(plan))
@@ -298,7 +298,7 @@ def _diff(paths: list[Path], jobs: int | None, quiet: bool) -> ExitCode:
 def _watch(ctx: click.Context, paths: list[Path]) -> None:
     """Run this lint command now and again after every change, until interrupted."""
     from conceptgraph.errors import ConceptgraphError, UsageError
-    from conceptgraph.vault import release_frozen
+    from conceptgraph.vault.read import release_frozen
     from conceptgraph.watch import changes, snapshot, watch_roots
 
     params = {**ctx.params, "watch": False}
@@ -353,7 +353,7 @@ def rules(name: str | None, fmt: str) -> None:
     With NAME, print that rule's documentation (what it flags, why, an example, what to write
     instead, its fix); a family name lists the family's rules.
     """
-    from conceptgraph.docs import describe_rules
+    from conceptgraph.lint.docs import describe_rules
     from conceptgraph.lint.engine import all_rules
 
     sys.stdout.write(describe_rules(all_rules(), name, fmt))
@@ -423,7 +423,7 @@ def export(
         write_atomic(output, data)
 
 
-# Kept in step with conceptgraph.sparql.RESULT_FORMATS by a test, so --help imports no engine.
+# Kept in step with conceptgraph.rdf.sparql.RESULT_FORMATS by a test, so --help imports no engine.
 QUERY_FORMATS = ("table", "csv", "tsv", "json", "xml")
 
 
@@ -476,7 +476,7 @@ def query(
     """
     from conceptgraph.api import query_vault
     from conceptgraph.errors import UsageError
-    from conceptgraph.sparql import format_result, on_deep_stack
+    from conceptgraph.rdf.sparql import format_result, on_deep_stack
 
     if (text is None) == (query_file is None):
         raise UsageError("give the query as QUERY or with --file FILE, not both or neither")
@@ -590,7 +590,7 @@ def render(files: tuple[Path, ...], vault: Path | None, check: bool, quiet: bool
     `<!-- /conceptgraph -->`: only the lines between the two change. Exit status: 0 current
     (or updated), 1 with --check when a block is out of date, 2 on an error.
     """
-    from conceptgraph.render import render_files
+    from conceptgraph.export.render import render_files
 
     result = render_files(list(files), vault=vault, check=check)
     for done in result.stale:
@@ -677,8 +677,8 @@ def serve(
     import dataclasses
 
     from conceptgraph.errors import UsageError
-    from conceptgraph.server import ServeOptions, is_loopback
-    from conceptgraph.server import serve as run_server
+    from conceptgraph.rdf.serve import ServeOptions, is_loopback
+    from conceptgraph.rdf.serve import serve as run_server
 
     if not vault.is_dir():
         raise UsageError(f"not a vault folder: {vault}")
@@ -741,8 +741,8 @@ def push(
     from conceptgraph.errors import UsageError
     from conceptgraph.export import ExportOptions
     from conceptgraph.export import export as make_export
-    from conceptgraph.push import push_ntriples
-    from conceptgraph.triples import check_base, default_base
+    from conceptgraph.rdf.push import push_ntriples
+    from conceptgraph.rdf.triples import check_base, default_base
 
     password = None
     if password_env is not None:

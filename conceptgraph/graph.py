@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from conceptgraph.model import Link, NoteRecord, Span
 from conceptgraph.names import concept_key, fold
-from conceptgraph.vault import Vault, is_note_path, note_aliases
+from conceptgraph.vault.concepts import note_aliases
+from conceptgraph.vault.discovery import is_note_path
+from conceptgraph.vault.load import Vault
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from conceptgraph.api import lint_paths
-from conceptgraph.cache import CACHE_DIR_ENV, cache_folder
-from conceptgraph.lint import shards
+from conceptgraph.lint import parallel
+from conceptgraph.lint.cache import CACHE_DIR_ENV, cache_folder
 from conceptgraph.lint.report import text_report
 from conceptgraph.model import Finding
-from conceptgraph.storecache import STORE_DIR
+from conceptgraph.rdf.store import STORE_DIR
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -35,17 +35,17 @@ def sharded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     A note a batch, one batch at a time: notes are spread over the workers, and with as
     many workers as notes, each note is read and kept by a worker of its own.
     """
-    monkeypatch.setattr(shards, "MIN_NOTES", 1)
-    monkeypatch.setattr(shards, "_BATCH", 1)
-    monkeypatch.setattr(shards, "_AHEAD", 1)
+    monkeypatch.setattr(parallel, "MIN_NOTES", 1)
+    monkeypatch.setattr(parallel, "_BATCH", 1)
+    monkeypatch.setattr(parallel, "_AHEAD", 1)
     runs: list[int] = []
-    read = shards.Shards.read
+    read = parallel.Shards.read
 
-    def counted(self: shards.Shards, *args: object, **kwargs: object) -> shards.Read:
+    def counted(self: parallel.Shards, *args: object, **kwargs: object) -> parallel.Read:
         runs.append(1)
         return read(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(shards.Shards, "read", counted)
+    monkeypatch.setattr(parallel.Shards, "read", counted)
     return runs
 
 

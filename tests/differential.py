@@ -10,9 +10,10 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from conceptgraph import frontmatter
 from conceptgraph.model import LINE_BREAK
-from conceptgraph.parse import MarkdownParts, parse_markdown
+from conceptgraph.note import frontmatter
+from conceptgraph.note.markdown.parts import MarkdownParts
+from conceptgraph.note.markdown.reference import parse_markdown
 from tests import hostile
 
 Engine = Callable[[str, list[str], int], MarkdownParts]

@@ -15,14 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conceptgraph import negation as negation_module
-from conceptgraph import vault as vault_module
 from conceptgraph.api import lint_paths
 from conceptgraph.model import BlockId, Heading, NoteRecord, Span
 from conceptgraph.names import heading_key
-from conceptgraph.negation import _split_item
-from conceptgraph.pulldown import table_header_lines
-from conceptgraph.vault import SubpathIndex
+from conceptgraph.note import negation as negation_module
+from conceptgraph.note.markdown.fast import table_header_lines
+from conceptgraph.note.negation import _split_item
+from conceptgraph.vault import resolve
+from conceptgraph.vault.resolve import SubpathIndex
 
 # --------------------------------------------------------------- links into a note's headings
 
@@ -85,7 +85,7 @@ def _counting_heading_keys(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         calls[0] += 1
         return heading_key(text)
 
-    monkeypatch.setattr(vault_module, "heading_key", counted)
+    monkeypatch.setattr(resolve, "heading_key", counted)
     return calls
 
 

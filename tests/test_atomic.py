@@ -198,7 +198,7 @@ def test_a_failed_rename_during_fix_keeps_the_old_file_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from conceptgraph.api import lint_paths
-    from conceptgraph.fix import fix_paths
+    from conceptgraph.lint.fix import fix_paths
 
     note = tmp_path / "a.md"
     note.write_bytes(_MIXED)

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from conceptgraph.api import lint_paths
-from conceptgraph.parsers import parser_in_use, use_parser
+from conceptgraph.note.markdown.engine import parser_in_use, use_parser
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))

@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generate_vault import generate_vault
-from conceptgraph import storecache
 from conceptgraph.api import lint_paths
-from conceptgraph.cache import CACHE_DIR, CACHE_DIR_ENV
 from conceptgraph.config import Config
 from conceptgraph.errors import UsageError
-from conceptgraph.fix import apply_fixes
-from conceptgraph.render import render_files
-from conceptgraph.vault import discover
+from conceptgraph.export.render import render_files
+from conceptgraph.lint.cache import CACHE_DIR, CACHE_DIR_ENV
+from conceptgraph.lint.fix import apply_fixes
+from conceptgraph.rdf import store
+from conceptgraph.vault.discovery import discover
 
 REPO = Path(__file__).resolve().parent.parent
 DAMAGED = "# TOPSECRET plans\n\nA â†’ B, see [[Beside]]\n"
@@ -89,7 +89,7 @@ def test_a_store_folder_linked_out_of_the_vault_deletes_nothing(
 ) -> None:
     # On adb2245 the second query's pruning removed the folder beside the vault and the vault.
     (vault / CACHE_DIR).mkdir()
-    os.symlink("../..", vault / CACHE_DIR / storecache.STORE_DIR)
+    os.symlink("../..", vault / CACHE_DIR / store.STORE_DIR)
     before, own = _tree(beside), _tree(vault)
     query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
     answers = [_run("query", str(vault), query, home=tmp_path / "home") for _ in range(3)]
@@ -98,7 +98,7 @@ def test_a_store_folder_linked_out_of_the_vault_deletes_nothing(
     assert [a.returncode for a in answers] == [0, 0, 0], answers[0].stderr
     assert len({a.stdout for a in answers}) == 1
     assert "is a symbolic link, which conceptgraph did not make" in answers[0].stderr
-    assert (vault / CACHE_DIR / storecache.STORE_DIR).is_symlink()
+    assert (vault / CACHE_DIR / store.STORE_DIR).is_symlink()
 
 
 def test_a_cache_database_linked_elsewhere_is_left_alone(vault: Path, tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ def test_pruning_removes_only_what_queries_wrote(tmp_path: Path) -> None:
     (folder / ".tmp-12-abcdef01.nt").write_bytes(b"<a> <b> <c> .\n")
     (folder / "notes.txt").write_bytes(b"mine")
     _age(folder)
-    storecache._prune(folder, "c" * 40)
+    store._prune(folder, "c" * 40)
     assert sorted(p.name for p in folder.iterdir()) == ["b" * 40, "holiday", "notes.txt"]
     assert (unmarked / "keep.txt").read_bytes() == b"not ours"
 

@@ -24,13 +24,13 @@ import pytest
 
 from benchmarks.generate_vault import generate_vault
 from conceptgraph.api import lint_paths
-from conceptgraph.cache import CACHE_DIR, CACHE_DIR_ENV, Entry, LintCache, Stamp, cache_folder
 from conceptgraph.config import load_config
 from conceptgraph.lint import engine
-from conceptgraph.lint.engine import REGISTRY, Gather, GatheredCheck, Hit, Scope, rule
+from conceptgraph.lint.cache import CACHE_DIR, CACHE_DIR_ENV, Entry, LintCache, Stamp, cache_folder
 from conceptgraph.lint.incremental import CachedLint, lint_cached
+from conceptgraph.lint.rule import REGISTRY, Gather, GatheredCheck, Hit, Scope, rule
 from conceptgraph.model import Finding, NoteRecord, Severity, Span
-from conceptgraph.vault import Vault, load_vault
+from conceptgraph.vault.load import Vault, load_vault
 from tests.conftest import FIXTURES, write_vault
 
 FIXTURE_VAULTS = sorted({p.parent for p in FIXTURES.glob("*/*/*.md")})
@@ -446,7 +446,7 @@ def test_a_second_process_finds_the_cache_of_the_first(tmp_path: Path) -> None:
     # The cache key is worked out again by every process: nothing in it may differ from one
     # process to the next (an address, a hash seed), or every run would start afresh.
     code = (
-        "from conceptgraph.cache import run_key\n"
+        "from conceptgraph.lint.cache import run_key\n"
         "from conceptgraph.config import Config\n"
         "from conceptgraph.lint.engine import selected_rules\n"
         "print(run_key(Config(), 'pyromark', [r.check for r in selected_rules(Config())]))\n"
@@ -723,7 +723,7 @@ def test_outlines_are_found_by_path_and_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, few: bool
 ) -> None:
     # A few are looked up by path, many in one pass over the table: the same answers.
-    from conceptgraph import cache as cache_module
+    from conceptgraph.lint import cache as cache_module
     from conceptgraph.lint.incremental import outline
 
     monkeypatch.setattr(cache_module, "_FEW_PATHS", 10 if few else 0)
@@ -799,7 +799,7 @@ def test_a_cache_locked_by_another_run_is_not_waited_for_at_open(
 ) -> None:
     # Only a process writing a first run's rows is waited for when a run starts; another
     # holding the lock (a long write, a stuck tool) costs the busy timeout, at the end.
-    from conceptgraph import cache as cache_module
+    from conceptgraph.lint import cache as cache_module
 
     monkeypatch.setattr(cache_module, "_WRITER_WAIT_S", 600.0)
     folder = tmp_path / "c"
@@ -849,7 +849,7 @@ def test_a_writer_where_proc_is_not_mounted_still_writes(
 def test_a_writer_that_cannot_take_the_lock_leaves_the_cache_as_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conceptgraph import cache as cache_module
+    from conceptgraph.lint import cache as cache_module
 
     monkeypatch.setattr(cache_module, "_BUSY_TIMEOUT_S", 0.1)
     folder = tmp_path / "c"

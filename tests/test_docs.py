@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conceptgraph.docs import GENERATED, generate, main, parse_doc, stale, write_docs
+from conceptgraph.lint.docs import GENERATED, generate, main, parse_doc, stale, write_docs
 from conceptgraph.lint.engine import all_rules
 from tests.test_cli import REPO, run
 
@@ -14,7 +14,7 @@ DOCS = REPO / "docs" / "rules"
 
 def test_docs_rules_is_current_for_every_registered_rule(tmp_path: Path) -> None:
     # Regenerate into a fresh folder and compare file for file: a new or changed rule fails here
-    # until `python -m conceptgraph.docs` has been run and its output committed.
+    # until `python -m conceptgraph.lint.docs` has been run and its output committed.
     assert main([str(tmp_path / "rules")]) == 0
     fresh = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "rules").iterdir()}
     committed = {p.name: p.read_text(encoding="utf-8") for p in DOCS.glob("*.md")}
@@ -22,7 +22,7 @@ def test_docs_rules_is_current_for_every_registered_rule(tmp_path: Path) -> None
     missing = sorted(set(fresh) - set(committed))
     extra = sorted(set(committed) - set(fresh))
     different = sorted(n for n in set(fresh) & set(committed) if fresh[n] != committed[n])
-    assert (missing, extra, different) == ([], [], []), "run: python -m conceptgraph.docs"
+    assert (missing, extra, different) == ([], [], []), "run: python -m conceptgraph.lint.docs"
 
 
 def test_check_mode_reports_stale_pages_and_writes_nothing(

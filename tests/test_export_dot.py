@@ -15,7 +15,7 @@ from conceptgraph.api import open_vault
 from conceptgraph.export import ExportOptions, export
 from conceptgraph.export.style import node_lines
 from conceptgraph.export.view import graph_view
-from conceptgraph.vault import Vault
+from conceptgraph.vault.load import Vault
 from tests import hostile_names
 
 REPO = Path(__file__).parent.parent

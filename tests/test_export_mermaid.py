@@ -11,7 +11,7 @@ import pytest
 from conceptgraph.api import open_vault
 from conceptgraph.export import ExportOptions, export
 from conceptgraph.export.mermaid import _escape
-from conceptgraph.vault import Vault
+from conceptgraph.vault.load import Vault
 from tests import hostile_names
 from tests.mermaid_check import mermaid_parse
 

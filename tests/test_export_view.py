@@ -11,7 +11,7 @@ from conceptgraph.api import open_vault
 from conceptgraph.errors import ExportError
 from conceptgraph.export import ExportOptions
 from conceptgraph.export.view import graph_view
-from conceptgraph.vault import Vault
+from conceptgraph.vault.load import Vault
 
 VAULT = Path(__file__).parent / "data" / "diagram-vault"
 

@@ -1,4 +1,4 @@
-"""Safe fixes: the library (conceptgraph.fix) and `conceptgraph lint --fix` / `--diff`.
+"""Safe fixes: the library (conceptgraph.lint.fix) and `conceptgraph lint --fix` / `--diff`.
 
 Every test works on real files in a temp folder; byte-exactness is checked against the
 original bytes, not against our own reading of them.
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conceptgraph.api import LintResult, lint_paths
-from conceptgraph.fix import FixReport, apply_fixes, fix_paths, plan_fixes, unified_diff
+from conceptgraph.lint.fix import FixReport, apply_fixes, fix_paths, plan_fixes, unified_diff
 from conceptgraph.model import Edit, Finding, Fix, Severity, Span
 from tests.conftest import FIXTURES
 from tests.test_cli import run
@@ -477,7 +477,7 @@ def test_a_failed_write_is_reported_and_leaves_the_note(
 
     damaged = "# A\n\nA â†’ B\n".encode()
     vault = vault_with(tmp_path, {"a.md": damaged})
-    monkeypatch.setattr("conceptgraph.fix.write_atomic", refuse)
+    monkeypatch.setattr("conceptgraph.lint.fix.write_atomic", refuse)
     report = apply_fixes(lint_paths([vault], jobs=1))
     assert report.files == ()
     assert [str(s) for s in report.skipped] == [

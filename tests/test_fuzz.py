@@ -23,9 +23,10 @@ from hypothesis import strategies as st
 from conceptgraph.config import Config
 from conceptgraph.lint.engine import lint
 from conceptgraph.model import LINE_BREAK, LinkKind, NoteRecord, ProblemKind, Span
-from conceptgraph.parse import _markdown_it, parse_note
-from conceptgraph.vault import Vault
-from conceptgraph.wikilinks import split_linktext
+from conceptgraph.note.markdown.reference import _markdown_it
+from conceptgraph.note.parse import parse_note
+from conceptgraph.note.wikilinks import split_linktext
+from conceptgraph.vault.load import Vault
 
 EXAMPLES = int(os.environ.get("CONCEPTGRAPH_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(

@@ -6,7 +6,7 @@ import pytest
 
 from conceptgraph.config import Config
 from conceptgraph.graph import EDGE_KINDS, NODE_KINDS, build_graph, graph_parts
-from conceptgraph.vault import load_vault
+from conceptgraph.vault.load import load_vault
 from tests.conftest import FIXTURES
 
 NOTES = Path(__file__).parent.parent / "notes"

@@ -36,17 +36,19 @@ from pathlib import Path
 import pytest
 
 from conceptgraph import api as api_module
-from conceptgraph import parse as parse_module
-from conceptgraph import vault as vault_module
 from conceptgraph.api import lint_paths
 from conceptgraph.lint import engine
-from conceptgraph.lint.engine import REGISTRY, Hit, Scope, rule
+from conceptgraph.lint.rule import REGISTRY, Hit, Scope, rule
 from conceptgraph.model import Finding, NoteRecord, Severity, Span
-from conceptgraph.parse import parse_note
-from conceptgraph.vault import MAX_NOTE_BYTES, Vault
+from conceptgraph.note import parse as parse_module
+from conceptgraph.note.parse import parse_note
+from conceptgraph.vault import discovery as discover_module
+from conceptgraph.vault import load as load_module
+from conceptgraph.vault.load import Vault
+from conceptgraph.vault.read import MAX_NOTE_BYTES
 from tests import hostile
 
-# Enough notes that the vault is parsed by a pool of worker processes (vault._PARALLEL_MIN_NOTES).
+# Enough notes that the vault is parsed by worker processes (vault.read._PARALLEL_MIN_NOTES).
 PADDING = 420
 
 
@@ -210,15 +212,15 @@ def test_a_file_that_cannot_be_opened(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def _after_discovery(monkeypatch: pytest.MonkeyPatch, act: Callable[[], None]) -> None:
-    real = vault_module.discover
+    real = discover_module.discover
 
-    def discover_then_act(root: Path, config: object) -> vault_module.Discovery:
+    def discover_then_act(root: Path, config: object) -> discover_module.Discovery:
         found = real(root, config)  # type: ignore[arg-type]
         act()
         return found
 
     # lint_paths discovers a vault itself, and hands what it found on to load_vault.
-    monkeypatch.setattr(vault_module, "discover", discover_then_act)
+    monkeypatch.setattr(load_module, "discover", discover_then_act)
     monkeypatch.setattr(api_module, "discover", discover_then_act)
 
 
@@ -274,7 +276,7 @@ def test_a_fifo_put_in_place_of_a_note_during_the_run_does_not_block(
 
 
 def test_a_fifo_put_in_place_of_a_note_before_its_fix_does_not_block(tmp_path: Path) -> None:
-    from conceptgraph.fix import apply_fixes
+    from conceptgraph.lint.fix import apply_fixes
 
     _make(tmp_path, GOOD)
     (tmp_path / "mixed.md").write_bytes(b"# Mixed\r\n\r\nSee [[a]].\n\nEnd.\r\n")
@@ -405,7 +407,7 @@ def test_the_command_prints_no_traceback_unless_asked(tmp_path: Path) -> None:
     _make(tmp_path, GOOD)
     code = (
         "import sys\n"
-        "from conceptgraph.lint.engine import rule\n"
+        "from conceptgraph.lint.rule import rule\n"
         "from conceptgraph.model import Severity\n"
         "@rule('test-crash', family='links', severity=Severity.WARNING)\n"
         "def crash(note, vault):\n"

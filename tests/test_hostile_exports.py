@@ -24,9 +24,9 @@ import rdflib
 from conceptgraph.api import open_vault
 from conceptgraph.export import export
 from conceptgraph.export.rdf import oxigraph_triples
-from conceptgraph.sparql import load_store
-from conceptgraph.triples import IRI, RDFS, XSD_STRING, Literal, VaultRdf, vault_rdf
-from conceptgraph.vault import Vault
+from conceptgraph.rdf.sparql import load_store
+from conceptgraph.rdf.triples import IRI, RDFS, XSD_STRING, Literal, VaultRdf, vault_rdf
+from conceptgraph.vault.load import Vault
 from tests import hostile
 from tests.mermaid_check import mermaid_parse
 

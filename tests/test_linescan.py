@@ -1,4 +1,4 @@
-"""Differential tests: the plain-note engine (conceptgraph.linescan) gives what the reference gives.
+"""Differential tests: the plain-note engine (note/markdown/plain.py) gives what the reference does.
 
 The line scanner either returns exactly markdown-it-py's links, embeds, headings, sections,
 list items, block ids and positions, or says ``Unsure`` and the note goes to the next engine.
@@ -17,9 +17,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from benchmarks.generate_vault import generate_vault
-from conceptgraph import linescan
 from conceptgraph.model import LINE_BREAK
-from conceptgraph.parse import MarkdownParts, parse_note
+from conceptgraph.note.markdown import plain
+from conceptgraph.note.markdown.parts import MarkdownParts
+from conceptgraph.note.parse import parse_note
 from tests import differential
 from tests.differential import (
     concept_texts,
@@ -33,12 +34,12 @@ from tests.test_fuzz import FUZZ, markdown
 
 def both(text: str) -> tuple[MarkdownParts | None, MarkdownParts]:
     """The scanner's parts (None when it is unsure) and the reference's, for a whole note."""
-    return differential.both(text, linescan.parse_plain, linescan.Unsure)
+    return differential.both(text, plain.parse_plain, plain.Unsure)
 
 
 def assert_same(text: str) -> bool:
     """Whether the scanner took the note; fails when it took it and differs."""
-    return differential.assert_same(text, linescan.parse_plain, linescan.Unsure)
+    return differential.assert_same(text, plain.parse_plain, plain.Unsure)
 
 
 def test_every_fixture_and_concept_note() -> None:

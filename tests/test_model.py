@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from conceptgraph import vault
 from conceptgraph.config import Config
 from conceptgraph.model import NoteRecord
-from conceptgraph.parse import parse_note
-from conceptgraph.vault import load_vault
+from conceptgraph.note.parse import parse_note
+from conceptgraph.vault import read
+from conceptgraph.vault.load import load_vault
 from tests.conftest import FIXTURES
 
 REPO = Path(__file__).parent.parent
@@ -86,7 +86,7 @@ def test_a_plain_note_is_marshalled() -> None:
 def test_records_read_by_workers_equal_those_read_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Past vault._PARALLEL_MIN_NOTES, so that a worker process parses (and packs) most notes.
+    # Past vault.read._PARALLEL_MIN_NOTES, so that a worker process parses (and packs) most notes.
     for number in range(450):
         dated = f"date: 2024-01-{number % 28 + 1:02d}\n" if number % 3 == 0 else ""
         (tmp_path / f"note {number}.md").write_text(
@@ -95,7 +95,7 @@ def test_records_read_by_workers_equal_those_read_here(
         )
     here = load_vault(tmp_path, Config(), jobs=1)
     received: list[int] = []
-    unpack, read = vault._unpacked, vault._read_batch
+    unpack, read_batch = read._unpacked, read._read_batch
 
     def unpacked(packed: list[bytes]) -> list[NoteRecord]:
         received.append(len(packed))
@@ -105,10 +105,10 @@ def test_records_read_by_workers_equal_those_read_here(
         # The worker takes batches from the front while this process reads from the back:
         # make sure this process is not done with them all before the worker has started.
         time.sleep(0.2)
-        return read(*args)
+        return read_batch(*args)
 
-    monkeypatch.setattr(vault, "_unpacked", unpacked)
-    monkeypatch.setattr(vault, "_read_batch", slowly)
+    monkeypatch.setattr(read, "_unpacked", unpacked)
+    monkeypatch.setattr(read, "_read_batch", slowly)
     shared = load_vault(tmp_path, Config(), jobs=2)
     assert sum(received) > 0
     assert list(shared.notes) == list(here.notes)

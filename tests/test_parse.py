@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conceptgraph.model import Link, LinkKind, NoteRecord, Span, split_lines
-from conceptgraph.parse import parse_note
+from conceptgraph.note.parse import parse_note
 
 
 def parse(text: str | bytes) -> NoteRecord:

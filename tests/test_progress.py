@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generate_vault import generate_vault
-from conceptgraph.lint import shards
+from conceptgraph.lint import parallel
 from conceptgraph.progress import DELAY_ENV, Progress
 
 
@@ -60,7 +60,7 @@ def _lint(args: list[str], *, tty: bool, delay: str = "0") -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def large_vault(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("progress") / "v"
-    generate_vault(root, notes=shards.MIN_NOTES + 50, seed=4)  # read and checked in shards
+    generate_vault(root, notes=parallel.MIN_NOTES + 50, seed=4)  # read and checked in shards
     (root / "loose.md").write_text("# Loose\n\n[[nowhere]]\n")
     return root
 

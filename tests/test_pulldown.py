@@ -18,11 +18,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conceptgraph import pulldown
 from conceptgraph.api import lint_paths
 from conceptgraph.model import LINE_BREAK
-from conceptgraph.parse import MarkdownParts, parse_note
-from conceptgraph.parsers import PARSERS, parser_in_use, use_parser
+from conceptgraph.note.markdown import fast as pulldown
+from conceptgraph.note.markdown.engine import PARSERS, parser_in_use, use_parser
+from conceptgraph.note.markdown.parts import MarkdownParts
+from conceptgraph.note.parse import parse_note
 from tests import differential
 from tests.differential import (
     concept_texts,

@@ -17,14 +17,14 @@ import pytest
 
 from benchmarks.generate_vault import generate_vault
 from conceptgraph import api
-from conceptgraph.cache import CACHE_DIR_ENV
 from conceptgraph.config import load_config
 from conceptgraph.errors import WorkerLostError
-from conceptgraph.lint import shards
-from conceptgraph.server import Endpoint, ServeOptions, vault_dataset
-from conceptgraph.sparql import format_result, load_produced, read_ntriples, vault_store
-from conceptgraph.triples import PartTriples, default_base
-from conceptgraph.vault import load_vault
+from conceptgraph.lint import parallel
+from conceptgraph.lint.cache import CACHE_DIR_ENV
+from conceptgraph.rdf.serve import Endpoint, ServeOptions, vault_dataset
+from conceptgraph.rdf.sparql import format_result, load_produced, read_ntriples, vault_store
+from conceptgraph.rdf.triples import PartTriples, default_base
+from conceptgraph.vault.load import load_vault
 from tests.conftest import settled_copies
 from tests.test_cache import FIXTURE_VAULTS
 from tests.test_sparql import NOTES
@@ -105,10 +105,10 @@ def _integer(value: int) -> str:
 
 def test_a_query_at_the_real_threshold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "v"
-    generate_vault(root, notes=shards.MIN_NOTES + 50, seed=3)
+    generate_vault(root, notes=parallel.MIN_NOTES + 50, seed=3)
     used: list[int] = []
-    read = shards.Shards.read
-    monkeypatch.setattr(shards.Shards, "read", lambda *a: used.append(1) or read(*a))
+    read = parallel.Shards.read
+    monkeypatch.setattr(parallel.Shards, "read", lambda *a: used.append(1) or read(*a))
     alone = api.query_vault(root, EVERYTHING, cache=False, jobs=1)
     expected = set(format_result(alone, "tsv").decode().splitlines())
     assert not used

@@ -25,10 +25,10 @@ from rdflib.namespace import RDF, RDFS, SKOS
 from conceptgraph.api import open_vault
 from conceptgraph.errors import ExportError
 from conceptgraph.export import ExportOptions, export
-from conceptgraph.parse import parse_note
-from conceptgraph.shacl import packaged, to_rdflib
-from conceptgraph.sparql import load_batches, load_store, ntriples
-from conceptgraph.triples import (
+from conceptgraph.note.parse import parse_note
+from conceptgraph.rdf.shacl import packaged, to_rdflib
+from conceptgraph.rdf.sparql import load_batches, load_store, ntriples
+from conceptgraph.rdf.triples import (
     CG,
     default_base,
     definition,

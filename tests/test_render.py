@@ -13,7 +13,7 @@ import pytest
 from conceptgraph.api import open_vault
 from conceptgraph.errors import UsageError
 from conceptgraph.export import ExportOptions, export
-from conceptgraph.render import render_files
+from conceptgraph.export.render import render_files
 from tests.mermaid_check import mermaid_parse
 
 REPO = Path(__file__).parent.parent

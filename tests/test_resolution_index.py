@@ -2,8 +2,8 @@
 
 The reference below is the resolution as it was written before the index (every file of the
 name scanned and sorted for each linking note): for a name that fits more files than
-``vault._RANKED_DIRECTLY``, ``Vault`` now answers from ``_Ranking`` instead. Here the threshold
-is lowered so that small generated vaults take that path, and every answer is compared.
+``_RANKED_DIRECTLY`` (vault/resolve.py), ``Vault`` now answers from ``_Ranking`` instead. Here
+the threshold is lowered so that small generated vaults take that path; every answer is compared.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conceptgraph import vault as vault_module
 from conceptgraph.config import Config
 from conceptgraph.names import fold
-from conceptgraph.vault import Vault, _case_first
+from conceptgraph.vault import load as vault_module
+from conceptgraph.vault import resolve
+from conceptgraph.vault.load import Vault
+from conceptgraph.vault.resolve import _case_first
 
 
 def _reference(files: list[str], linkpath: str, source: str) -> tuple[str | None, list[str]]:
@@ -115,7 +117,7 @@ def test_the_index_answers_as_the_sort_of_every_file(
         assert found.matches == len(ranked), (link, source)
         assert found.candidates[0:1] == tuple(ranked[0:1])
         assert set(found.candidates) <= set(ranked)
-        if len(ranked) <= 1 + vault_module.LISTED:
+        if len(ranked) <= 1 + resolve.LISTED:
             assert set(found.candidates) == set(ranked)
 
 
@@ -127,16 +129,16 @@ def test_a_name_in_every_folder_is_ranked_once_not_per_note(
     files = tuple(f"topic-{i}/index.md" for i in range(2000))
     vault = Vault(Path("/nowhere"), Config(), {}, files)
     built: list[int] = []
-    real = vault_module._Ranking.__init__
+    real = resolve._Ranking.__init__
 
-    def counting(self: vault_module._Ranking, matches: list[str], *args: object) -> None:
+    def counting(self: resolve._Ranking, matches: list[str], *args: object) -> None:
         built.append(len(matches))
         real(self, matches, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(vault_module._Ranking, "__init__", counting)
+    monkeypatch.setattr(resolve._Ranking, "__init__", counting)
     for source in files:
         found = vault.resolve_linkpath("index", source)
         assert found.path == source  # the one in the note's own folder
         assert found.matches == 2000
-        assert len(found.candidates) == 1 + vault_module.LISTED
+        assert len(found.candidates) == 1 + resolve.LISTED
     assert built == [2000]

@@ -379,7 +379,7 @@ def test_each_load_of_the_vault_gives_back_what_it_froze(tmp_path: Path) -> None
     # gives them back, or the cycles each one leaves would be kept for the life of the server.
     import gc
 
-    from conceptgraph.server import vault_dataset
+    from conceptgraph.rdf.serve import vault_dataset
 
     (tmp_path / "a.md").write_text("---\ntype: mechanism\n---\n# A\n\n[[b]]\n")
     (tmp_path / "b.md").write_text("# B\n\n[[a]]\n")

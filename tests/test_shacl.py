@@ -18,7 +18,7 @@ import pytest
 
 from conceptgraph.api import shacl_vault
 from conceptgraph.errors import UsageError
-from conceptgraph.shacl import rule_name
+from conceptgraph.rdf.shacl import rule_name
 from tests.conftest import FIXTURES
 
 REPO = Path(__file__).parent.parent
@@ -250,7 +250,7 @@ def test_sparql_smuggled_through_prefixes_never_runs(
 
 
 def test_validation_opens_no_socket(listener: tuple[int, list[str]]) -> None:
-    from conceptgraph.shacl import _guarded
+    from conceptgraph.rdf.shacl import _guarded
 
     port, hits = listener
     with _guarded(), pytest.raises(PermissionError, match="never reaches the network"):

@@ -1,6 +1,6 @@
 """A first run in keeping workers: the findings of a run without the cache, and a cache as good.
 
-On a first run over at least ``shards.MIN_NOTES`` notes, the workers that read the notes check
+On a first run over at least ``parallel.MIN_NOTES`` notes, the workers that read the notes check
 them too, and this process holds what rules read of other notes alone. Here the threshold is
 lowered so that every fixture vault goes that way, and each run is compared, finding for
 finding, with ``lint`` over the whole vault in one process.
@@ -28,17 +28,17 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generate_vault import generate_vault
-from conceptgraph import cache as cache_module
 from conceptgraph.api import lint_paths
-from conceptgraph.cache import CACHE_DIR_ENV, LintCache
 from conceptgraph.config import load_config
 from conceptgraph.errors import WorkerLostError
-from conceptgraph.fix import plan_fixes
-from conceptgraph.lint import engine, shards
+from conceptgraph.lint import cache as cache_module
+from conceptgraph.lint import engine, parallel
+from conceptgraph.lint.cache import CACHE_DIR_ENV, LintCache
+from conceptgraph.lint.fix import plan_fixes
 from conceptgraph.lint.incremental import lint_cached
 from conceptgraph.model import NoteRecord
-from conceptgraph.parse import parse_note
-from conceptgraph.vault import discover
+from conceptgraph.note.parse import parse_note
+from conceptgraph.vault.discovery import discover
 from tests.conftest import FIXTURES, write_vault
 from tests.test_cache import FIXTURE_VAULTS, Whole, _age, _uncached, _whole
 
@@ -162,7 +162,7 @@ def test_without_files_in_memory_workers_share_through_a_temporary_file(
 
 def _cramped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> int:
     """Workers that cannot write what others see of their notes; the runs that try them."""
-    work = shards._work
+    work = parallel._work
 
     def cramped(conn: Connection, index: int) -> None:
         # The kernel refuses to write past a few bytes, as when memory or the disk is full.
@@ -170,7 +170,7 @@ def _cramped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> int:
         resource.setrlimit(resource.RLIMIT_FSIZE, (16, 16))
         work(conn, index)
 
-    monkeypatch.setattr(shards, "_work", cramped)
+    monkeypatch.setattr(parallel, "_work", cramped)
     return 2  # the run without the cache, and the first with it
 
 
@@ -201,7 +201,7 @@ def test_when_workers_cannot_share_their_notes_the_run_goes_on_in_this_process(
 @pytest.fixture
 def packed(monkeypatch: pytest.MonkeyPatch, sharded: list[int]) -> list[int]:
     """As ``sharded``, and every worker keeps its notes packed, as in a vault of 30,000."""
-    monkeypatch.setattr(shards, "PACKED_FROM", 1)
+    monkeypatch.setattr(parallel, "PACKED_FROM", 1)
     return sharded
 
 
@@ -244,24 +244,24 @@ def test_from_packed_from_notes_on_workers_keep_their_notes_packed(
     def pack(self: object, path: str) -> None:
         raise RuntimeError(f"packing {path}")
 
-    monkeypatch.setattr(shards._Kept, "pack", pack)  # called in the workers alone
+    monkeypatch.setattr(parallel._Kept, "pack", pack)  # called in the workers alone
     root = write_vault(tmp_path / "v", {"a.md": "# A\n", "b.md": "# B\n"})
     assert _first(root) == _uncached(root)  # two notes: kept whole
-    monkeypatch.setattr(shards, "PACKED_FROM", 2)
-    with pytest.raises(shards.WorkerError, match="packing"):
+    monkeypatch.setattr(parallel, "PACKED_FROM", 2)
+    with pytest.raises(parallel.WorkerError, match="packing"):
         lint_paths([root], jobs=2, cache=False)
 
 
 def test_an_own_note_kept_packed_is_whole_while_checked_and_seen_as_others_see_it() -> None:
     record = parse_note("migration.md", MIGRATION.read_bytes())
-    kept = shards._Kept(["migration.md", "other.md"])
+    kept = parallel._Kept(["migration.md", "other.md"])
     kept["migration.md"] = record
     assert kept["migration.md"] is record
     kept.pack("migration.md")
     with kept.unpacking(["migration.md"]) as [whole]:
         assert whole == record
         assert kept["migration.md"] is whole
-    assert kept["migration.md"] == shards.seen_by_others(record)
+    assert kept["migration.md"] == parallel.seen_by_others(record)
     assert kept["migration.md"] is kept["migration.md"]  # unpacked once
 
 
@@ -278,13 +278,13 @@ def _vault_of_findings(root: Path, notes: int) -> None:
 def test_a_generated_vault_then_edits(tmp_path: Path) -> None:
     # At the real threshold: a vault as large as the ones keeping workers are for.
     root = tmp_path / "v"
-    _vault_of_findings(root, shards.MIN_NOTES + 50)
+    _vault_of_findings(root, parallel.MIN_NOTES + 50)
     expected = _uncached(root)
-    assert len({f[0] for f in expected}) > shards.MIN_NOTES
+    assert len({f[0] for f in expected}) > parallel.MIN_NOTES
     config = load_config(root)
     first = lint_cached(root.resolve(), config, jobs=2)
     assert _whole(first.findings) == expected
-    assert first.read == first.checked == shards.MIN_NOTES + 51
+    assert first.read == first.checked == parallel.MIN_NOTES + 51
     # What it cached stands: a second run reads nothing, and an edit reads one note.
     again = lint_cached(root.resolve(), config, jobs=2)
     assert (again.read, _whole(again.findings)) == (0, expected)
@@ -351,7 +351,7 @@ def test_a_note_written_after_a_worker_read_it_is_read_again(
 # waits until the file GO exists before it writes.
 _WRITER_WAITS = """
 import pathlib, time
-from conceptgraph.cache import LintCache
+from conceptgraph.lint.cache import LintCache
 go, write = pathlib.Path(GO), LintCache._write_begun
 def waiting(self, *args):
     while not go.exists():
@@ -412,7 +412,7 @@ def test_the_cache_writer_holds_neither_the_output_nor_the_process_group(
     # A tool that reads the command's output to its end (pre-commit, a shell's $(...)), or
     # ends its process group once it exits, must neither wait for the writer nor end it.
     root = tmp_path / "v"
-    generate_vault(root, notes=shards.MIN_NOTES, seed=3)
+    generate_vault(root, notes=parallel.MIN_NOTES, seed=3)
     _age(root)
     go = tmp_path / "go"
     command = _WRITER_WAITS.replace("GO", repr(str(go))) + (
@@ -467,7 +467,7 @@ def test_what_other_notes_see_is_enough_for_every_rule() -> None:
     # Note rules read the name, frontmatter, headings, block ids and frontmatter links of
     # other notes, and directives silence findings: all kept. The rest is dropped.
     record = parse_note("migration.md", MIGRATION.read_bytes())
-    seen = shards.seen_by_others(record)
+    seen = parallel.seen_by_others(record)
     assert record.links and record.list_items and record.sections
     assert (seen.frontmatter, seen.headings, seen.block_ids) == (
         record.frontmatter,
@@ -489,11 +489,11 @@ def test_a_worker_s_own_bug_is_an_error_not_a_hang(
     def gather(vault: object, note: object) -> object:
         raise RuntimeError("a bug in the worker")
 
-    monkeypatch.setattr(shards, "_gather", gather)  # called in the workers alone
+    monkeypatch.setattr(parallel, "_gather", gather)  # called in the workers alone
     root = tmp_path / "v"
     root.mkdir()
     (root / "a.md").write_text("# A\n")
-    with pytest.raises(shards.WorkerError, match="a bug in the worker"):
+    with pytest.raises(parallel.WorkerError, match="a bug in the worker"):
         lint_paths([root], jobs=2, cache=True)
 
 
@@ -513,7 +513,7 @@ def test_a_worker_that_ends_is_an_error_that_says_how(
     said: str,
 ) -> None:
     # As the kernel's out-of-memory killer would end it, in the middle of the run.
-    monkeypatch.setattr(shards, "_gather", lambda vault, note: end())
+    monkeypatch.setattr(parallel, "_gather", lambda vault, note: end())
     root = write_vault(tmp_path / "v", {"a.md": "# A\n", "b.md": "# B\n"})
     with pytest.raises(WorkerLostError, match=said):
         lint_paths([root], jobs=2, cache=True)
@@ -521,28 +521,28 @@ def test_a_worker_that_ends_is_an_error_that_says_how(
 
 def test_one_job_or_a_foreign_rule_reads_in_this_process() -> None:
     rules = list(engine.all_rules().values())
-    assert shards.usable(rules, shards.MIN_NOTES, jobs=2)
-    assert not shards.usable(rules, shards.MIN_NOTES - 1, jobs=2)
-    assert not shards.usable(rules, shards.MIN_NOTES, jobs=1)
+    assert parallel.usable(rules, parallel.MIN_NOTES, jobs=2)
+    assert not parallel.usable(rules, parallel.MIN_NOTES - 1, jobs=2)
+    assert not parallel.usable(rules, parallel.MIN_NOTES, jobs=1)
     foreign = dataclasses.replace(rules[0], check=lambda note, vault: iter(()))
     foreign.check.__module__ = "someone_elses_rules"
-    assert not shards.usable([*rules, foreign], shards.MIN_NOTES, jobs=2)
+    assert not parallel.usable([*rules, foreign], parallel.MIN_NOTES, jobs=2)
 
 
 def test_a_worker_told_not_to_share_reads_no_other_note(tmp_path: Path, sharded: list[int]) -> None:
     root = write_vault(tmp_path / "v", {"a.md": "# A\n", "b.md": "# B\n"})
     config = load_config(root)
     found = discover(root, config)
-    alone = shards.reading(root, config, found, (), 2, share=False)
-    unsent = pytest.raises(shards.WorkerError, match="a note this worker was not sent")
+    alone = parallel.reading(root, config, found, (), 2, share=False)
+    unsent = pytest.raises(parallel.WorkerError, match="a note this worker was not sent")
     with alone as (workers, _, vault), unsent:
         workers.each(vault, "Reading", _read_every_other_note, (), lambda reply: None)
-    with shards.reading(root, config, found, (), 2) as (workers, _, vault):
+    with parallel.reading(root, config, found, (), 2) as (workers, _, vault):
         read: list[int] = []
         workers.each(vault, "Reading", _read_every_other_note, (), read.append)
         assert read == [1, 1]
 
 
 def _read_every_other_note(paths: list[str]) -> int:
-    notes = shards.worker_vault()[1].notes
+    notes = parallel.worker_vault()[1].notes
     return sum(notes.get(path) is not None for path in notes if path not in paths)

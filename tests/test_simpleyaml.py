@@ -1,4 +1,4 @@
-"""The reader of simple frontmatter (conceptgraph.simpleyaml) against PyYAML.
+"""The reader of simple frontmatter (conceptgraph.note.plain_frontmatter) against PyYAML.
 
 Whatever it reads, it must read exactly as ``frontmatter.load`` reads it with PyYAML: the same
 values, of the same types, and the same key positions. Whatever it cannot be sure of, it
@@ -15,9 +15,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.generate_vault import generate_vault
-from conceptgraph import frontmatter
 from conceptgraph.model import LINE_BREAK
-from conceptgraph.simpleyaml import load_simple
+from conceptgraph.note import frontmatter
+from conceptgraph.note.plain_frontmatter import load_simple
 from tests.test_sparql import NOTES
 
 

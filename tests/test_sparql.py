@@ -17,7 +17,7 @@ from rdflib.namespace import SKOS
 from conceptgraph import cli
 from conceptgraph.api import query_vault
 from conceptgraph.errors import QueryError
-from conceptgraph.sparql import RESULT_FORMATS, check_query, format_result
+from conceptgraph.rdf.sparql import RESULT_FORMATS, check_query, format_result
 
 REPO = Path(__file__).parent.parent
 NOTES = REPO / "notes"

@@ -1,4 +1,4 @@
-"""The copy of a vault's triples that repeated queries answer from (conceptgraph.storecache).
+"""The copy of a vault's triples that repeated queries answer from (conceptgraph.rdf.store).
 
 Every answer from a copy is compared with the answer of a query that reads the vault, on real
 files and real Oxigraph stores on disk.
@@ -17,12 +17,13 @@ import pyoxigraph as ox
 import pytest
 
 from benchmarks.generate_vault import generate_vault
-from conceptgraph import api, storecache
-from conceptgraph.cache import CACHE_DIR_ENV, cache_folder
+from conceptgraph import api
 from conceptgraph.config import load_config
-from conceptgraph.sparql import format_result
-from conceptgraph.storecache import STORE_DIR, state_key
-from conceptgraph.triples import default_base
+from conceptgraph.lint.cache import CACHE_DIR_ENV, cache_folder
+from conceptgraph.rdf import store
+from conceptgraph.rdf.sparql import format_result
+from conceptgraph.rdf.store import STORE_DIR, state_key
+from conceptgraph.rdf.triples import default_base
 from tests.conftest import settled_copies
 
 EVERYTHING = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
@@ -212,13 +213,13 @@ def test_triples_that_cannot_be_written_keep_no_copy_and_the_query_answers(
             raise PermissionError(13, "Permission denied")
         return _FullDisk(path, mode)
 
-    monkeypatch.setattr(storecache, "open", opened, raising=False)
+    monkeypatch.setattr(store, "open", opened, raising=False)
     assert _rows(vault, EVERYTHING) == expected
     settled_copies(vault)
     assert _copies(vault) == []
     folder = cache_folder(vault.resolve()) / STORE_DIR
     assert [p.name for p in folder.iterdir()] == ["queried"]
-    monkeypatch.delattr(storecache, "open")
+    monkeypatch.delattr(store, "open")
     assert _rows(vault, EVERYTHING) == expected  # read again: no copy of a part of it
 
 
@@ -230,7 +231,7 @@ def test_a_query_that_fails_while_the_triples_are_written_leaves_nothing(
     def interrupted(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("conceptgraph.sparql.read_ntriples", interrupted)
+    monkeypatch.setattr("conceptgraph.rdf.sparql.read_ntriples", interrupted)
     with pytest.raises(KeyboardInterrupt):
         _rows(vault, TITLES)
     folder = cache_folder(vault.resolve()) / STORE_DIR
@@ -274,7 +275,7 @@ def _manifests(root: Path) -> list[str]:
 @pytest.fixture
 def full_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the queries that read the whole vault rather than answer from a copy."""
-    from conceptgraph import sparql
+    from conceptgraph.rdf import sparql
 
     reads: list[int] = []
     read = sparql.read_ntriples

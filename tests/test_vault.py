@@ -14,8 +14,9 @@ from conceptgraph.api import lint_paths
 from conceptgraph.config import Config
 from conceptgraph.model import Link, LinkKind, ProblemKind, Span
 from conceptgraph.names import heading_key
-from conceptgraph.parse import parse_note
-from conceptgraph.vault import Vault, find_subpath, load_vault
+from conceptgraph.note.parse import parse_note
+from conceptgraph.vault.load import Vault, load_vault
+from conceptgraph.vault.resolve import find_subpath
 
 
 def make_vault(root: Path, files: dict[str, str | bytes]) -> Vault:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from conceptgraph.errors import ExportError
-from conceptgraph.vault import Vault
+from conceptgraph.vault.load import Vault
 
 
 @dataclass(frozen=True, slots=True)

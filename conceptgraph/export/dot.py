@@ -39,7 +39,7 @@ from conceptgraph.export.style import (
     group_colours,
 )
 from conceptgraph.export.view import graph_view
-from conceptgraph.vault import Vault
+from conceptgraph.vault.load import Vault
 
 FONT = "Helvetica"
 _SHAPES = {"note": "box", "alias": "box", "residual": "note", "concept": "ellipse"}

@@ -14,7 +14,7 @@ import networkx as nx
 
 from conceptgraph.export import ExportOptions
 from conceptgraph.export.view import graph_view
-from conceptgraph.vault import Vault
+from conceptgraph.vault.load import Vault
 
 
 def export_json(vault: Vault, options: ExportOptions) -> bytes:

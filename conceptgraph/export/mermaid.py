@@ -23,7 +23,7 @@ from conceptgraph.export.style import (
     group_colours,
 )
 from conceptgraph.export.view import graph_view
-from conceptgraph.vault import Vault
+from conceptgraph.vault.load import Vault
 
 # Node shapes by kind: a note is a rounded card, a concept without a note a hexagon.
 _SHAPES = {

@@ -1,6 +1,6 @@
 """The vault as RDF: Turtle, N-Triples, JSON-LD and RDF/XML.
 
-The triples come from ``conceptgraph.triples`` (SKOS concepts and the ``cg:`` vocabulary),
+The triples come from ``conceptgraph.rdf.triples`` (SKOS concepts and the ``cg:`` vocabulary),
 already sorted; this module only writes them. Turtle, N-Triples and RDF/XML are written by
 pyoxigraph, which keeps the order it is given and takes a second for 10,000 notes (rdflib's
 Turtle writer took over two minutes there); JSON-LD is written here, compacted with the common
@@ -19,7 +19,7 @@ import pyoxigraph as ox
 
 from conceptgraph.errors import ExportError
 from conceptgraph.export import ExportOptions
-from conceptgraph.triples import (
+from conceptgraph.rdf.triples import (
     IRI,
     PREFIXES,
     RDF,
@@ -31,7 +31,7 @@ from conceptgraph.triples import (
     VaultRdf,
     vault_rdf,
 )
-from conceptgraph.vault import Vault
+from conceptgraph.vault.load import Vault
 
 _RDF_TYPE = RDF + "type"
 _CANONICAL_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")

@@ -24,7 +24,7 @@ from typing import Any
 import networkx as nx
 
 from conceptgraph.graph import EDGE_KINDS, NODE_KINDS
-from conceptgraph.vault import Vault
+from conceptgraph.vault.load import Vault
 
 
 @dataclass(frozen=True, slots=True)

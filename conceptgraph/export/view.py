@@ -15,7 +15,8 @@ from conceptgraph.errors import ExportError
 from conceptgraph.export import ExportOptions
 from conceptgraph.graph import EDGE_KINDS, build_graph
 from conceptgraph.names import concept_key
-from conceptgraph.vault import Vault, is_note_path
+from conceptgraph.vault.discovery import is_note_path
+from conceptgraph.vault.load import Vault
 
 
 def graph_view(vault: Vault, options: ExportOptions) -> nx.MultiDiGraph:

@@ -1,118 +1,33 @@
-"""Registering rules and running them over a vault.
+"""Running the registered rules over a vault: selection, note and vault rules, directives.
 
-A rule is a function with a name, a family and a default severity. A note rule looks at one
-note (and may ask the vault to resolve links); a vault rule looks at the whole vault once. Rules
-yield ``Hit``s; the engine stamps them with the rule's name, the configured severity and the
-path, so rules stay small and cannot get those wrong.
-
-A vault rule may come in two halves: ``gather`` takes what the rule needs of one note (plain
-values: its links' targets, say), and the check works from what was gathered of every note,
-without reading notes itself. The lint cache then keeps each note's gathering, and after an
-edit the rule reads the edited notes alone, not 10,000 to find that one link changed.
+Rules are defined in :mod:`conceptgraph.lint.rules` with :func:`conceptgraph.lint.rule.rule`;
+:func:`all_rules` imports them, :func:`selected_rules` applies the configuration, and
+:func:`run_rules` and :func:`finish` turn their hits into findings: stamped with rule, severity
+and path, silenced where a ``conceptgraph-disable`` directive says so, sorted.
 """
 
 from __future__ import annotations
 
 import contextvars
-import enum
-import inspect
 import os
 import sys
 import traceback
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator
 from fnmatch import fnmatchcase
-from typing import Any, TypeAlias
 
 from conceptgraph import progress
 from conceptgraph.config import Config
 from conceptgraph.errors import ConfigError
-from conceptgraph.model import Directive, Finding, Fix, NoteRecord, Severity, Span
+from conceptgraph.lint.rule import REGISTRY, GatheredCheck, Hit, NoteCheck, Rule, Scope, VaultCheck
+from conceptgraph.model import Directive, Finding, NoteRecord, Severity, Span
 from conceptgraph.pool import share
-from conceptgraph.vault import Vault
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """What a rule reports: where, what, and how to repair it; ``path`` for vault rules."""
-
-    span: Span
-    message: str
-    fix: Fix | None = None
-    path: str | None = None
-
-
-NoteCheck: TypeAlias = Callable[[NoteRecord, Vault], Iterable[Hit]]
-VaultCheck: TypeAlias = Callable[[Vault], Iterable[Hit]]
-# What a gathering vault rule takes of one note. It may resolve links and read the
-# configuration, but nothing of other notes: what it returns must follow from the note's bytes
-# and the vault's list of files alone, as the cache keeps it while those stand. Plain values
-# (tuples, lists, dicts, strings, numbers, booleans, None; a span as ``span.plain()``) are
-# kept; anything else is gathered again at every run.
-Gather: TypeAlias = Callable[[NoteRecord, Vault], object]
-GatheredCheck: TypeAlias = Callable[[Vault, Mapping[str, Any]], Iterable[Hit]]
-
-
-class Scope(enum.Enum):
-    """What one call of a rule looks at."""
-
-    NOTE = "note"
-    VAULT = "vault"
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """A registered rule and its documentation."""
-
-    name: str
-    family: str
-    severity: Severity
-    fixable: bool
-    scope: Scope
-    check: NoteCheck | VaultCheck | GatheredCheck
-    doc: str
-    gather: Gather | None = None
-
-    @property
-    def summary(self) -> str:
-        """The first line of the rule's docstring."""
-        return self.doc.strip().splitlines()[0] if self.doc.strip() else ""
-
-
-REGISTRY: dict[str, Rule] = {}
+from conceptgraph.vault.load import Vault
 
 # Set (by ``conceptgraph --traceback``) to let a rule's internal error propagate with its
 # traceback, for a bug report, instead of becoming a finding.
 RAISE_RULE_ERRORS: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "RAISE_RULE_ERRORS", default=False
 )
-
-
-def rule(
-    name: str,
-    *,
-    family: str,
-    severity: Severity,
-    fixable: bool = False,
-    scope: Scope = Scope.NOTE,
-    gather: Gather | None = None,
-) -> Callable[[Callable[..., Iterable[Hit]]], Callable[..., Iterable[Hit]]]:
-    """Register the decorated function as the rule ``name``.
-
-    With ``gather`` (vault rules only), the function is called as ``check(vault, gathered)``,
-    ``gathered`` holding ``gather(note, vault)`` for every note, by path.
-    """
-    if gather is not None and scope is not Scope.VAULT:
-        raise ValueError(f"rule {name!r}: only a vault rule gathers")
-
-    def register(check: Callable[..., Iterable[Hit]]) -> Callable[..., Iterable[Hit]]:
-        if name in REGISTRY:
-            raise ValueError(f"rule {name!r} registered twice")
-        doc = inspect.cleandoc(check.__doc__ or "")
-        REGISTRY[name] = Rule(name, family, severity, fixable, scope, check, doc, gather)
-        return check
-
-    return register
 
 
 def all_rules() -> dict[str, Rule]:

@@ -23,20 +23,16 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from conceptgraph.cache import Entry, Gathered, LintCache, Row, Stamp, cache_folder, run_key
 from conceptgraph.config import Config
-from conceptgraph.lint import shards
-from conceptgraph.lint.engine import Rule, Scope, finish, run_rules, selected_rules
+from conceptgraph.lint import parallel
+from conceptgraph.lint.cache import Entry, Gathered, LintCache, Row, Stamp, cache_folder, run_key
+from conceptgraph.lint.engine import finish, run_rules, selected_rules
+from conceptgraph.lint.rule import Rule, Scope
 from conceptgraph.model import Finding, NoteRecord
-from conceptgraph.parsers import parser_in_use
-from conceptgraph.vault import (
-    Discovery,
-    NotesOnDemand,
-    Vault,
-    discover,
-    gc_paused,
-    read_notes,
-)
+from conceptgraph.note.markdown.engine import parser_in_use
+from conceptgraph.vault.discovery import Discovery, discover
+from conceptgraph.vault.load import Vault
+from conceptgraph.vault.read import NotesOnDemand, gc_paused, read_notes
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,10 +333,10 @@ def _lint(
     rows = cache.rows()
     # A first run in this vault reads every note: workers that keep them check them too. (Not
     # a first run after an upgrade, which writes the outlines of every note as well.)
-    if not rows and not cache.used_before and shards.usable(rules, len(found.notes), jobs):
+    if not rows and not cache.used_before and parallel.usable(rules, len(found.notes), jobs):
         try:
             return _lint_sharded(root, config, jobs, cache, rules, found, started)
-        except shards.SharingFailed:
+        except parallel.SharingFailed:
             pass  # read and checked below instead, with the same findings
     known = set(rows)
     changes = _changes(root, found, rows, jobs)
@@ -448,7 +444,7 @@ def _lint_sharded(
     started: int,
 ) -> CachedLint:
     """``_lint`` of a vault none of whose notes the cache knows, in keeping workers."""
-    linted = shards.lint_all(root, config, found, rules, jobs, facts)
+    linted = parallel.lint_all(root, config, found, rules, jobs, facts)
     read, vault = linted.read, linted.vault
     # Each stat'ed as it was read, in the workers: not all of them here before they start.
     stamps = read.stamps

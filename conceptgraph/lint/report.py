@@ -22,7 +22,7 @@ from conceptgraph import __version__
 from conceptgraph.model import Finding, Fix, Severity
 
 if TYPE_CHECKING:
-    from conceptgraph.lint.engine import Rule
+    from conceptgraph.lint.rule import Rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +229,7 @@ _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.I
 
 
 def _sarif_rule(rule: Rule) -> dict[str, object]:
-    from conceptgraph.docs import rule_markdown
+    from conceptgraph.lint.docs import rule_markdown
 
     return {
         "id": rule.name,

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conceptgraph.lint.rules.canonical import CanonicalNames, duplicate_canonical
-from conceptgraph.vault import Vault
+from conceptgraph.vault.load import Vault
 from tests.conftest import check_fixture, fixture_vaults
 
 

@@ -12,7 +12,7 @@ import pytest
 from conceptgraph.api import lint_paths
 from conceptgraph.lint.report import text_report
 from conceptgraph.model import Finding, ProblemKind
-from conceptgraph.parse import parse_note
+from conceptgraph.note.parse import parse_note
 from tests.conftest import FIXTURES, check_fixture, fixture_vaults
 
 

@@ -16,7 +16,7 @@ import pytest
 from conceptgraph.api import lint_paths
 from conceptgraph.lint.report import text_report
 from conceptgraph.model import Finding, Fix, NoteRecord
-from conceptgraph.parse import parse_note
+from conceptgraph.note.parse import parse_note
 from tests.conftest import FIXTURES, check_fixture, expected_markers, fixture_vaults
 
 # The user's note of DESIGN.md section 1, and its SHA-256: the fixture must stay that file byte

@@ -12,10 +12,11 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 
-from conceptgraph.lint.engine import Hit, Scope, rule
+from conceptgraph.lint.rule import Hit, Scope, rule
 from conceptgraph.model import NoteRecord, PlainSpan, Severity, Span
 from conceptgraph.names import concept_key
-from conceptgraph.vault import Vault, note_aliases
+from conceptgraph.vault.concepts import note_aliases
+from conceptgraph.vault.load import Vault
 
 
 def _key_span(note: NoteRecord, key: str) -> Span:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterator
 
-from conceptgraph.lint.engine import Hit, rule
+from conceptgraph.lint.rule import Hit, rule
 from conceptgraph.model import NoteRecord, ProblemKind, Severity, Span
-from conceptgraph.vault import Vault
+from conceptgraph.vault.load import Vault
 
 _SYNTAX = (ProblemKind.YAML_SYNTAX, ProblemKind.YAML_UNSAFE, ProblemKind.YAML_UNCLOSED)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from urllib.parse import quote
 
-from conceptgraph.lint.engine import Hit, Scope, rule
+from conceptgraph.lint.rule import Hit, Scope, rule
 from conceptgraph.model import (
     Edit,
     Fix,
@@ -16,7 +16,8 @@ from conceptgraph.model import (
     Severity,
     Span,
 )
-from conceptgraph.vault import Vault, is_note_path
+from conceptgraph.vault.discovery import is_note_path
+from conceptgraph.vault.load import Vault
 
 
 def _rewrite(

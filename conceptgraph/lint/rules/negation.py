@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from conceptgraph.lint.engine import Hit, rule
+from conceptgraph.lint.rule import Hit, rule
 from conceptgraph.model import NoteRecord, Severity, Span, name_of
 from conceptgraph.names import concept_key
-from conceptgraph.negation import Negation
-from conceptgraph.vault import Vault, note_aliases
+from conceptgraph.note.negation import Negation
+from conceptgraph.vault.concepts import note_aliases
+from conceptgraph.vault.load import Vault
 
 
 def _items(vault: Vault, note: NoteRecord) -> Iterator[tuple[Negation, str, tuple[str, ...]]]:

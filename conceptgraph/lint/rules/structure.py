@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from conceptgraph.lint.engine import Hit, Scope, rule
+from conceptgraph.lint.rule import Hit, Scope, rule
 from conceptgraph.model import NoteRecord, PlainSpan, Severity, Span
 from conceptgraph.names import concept_key, heading_key, strip_comments
-from conceptgraph.vault import Vault
+from conceptgraph.vault.load import Vault
 
 
 def _title_span(note: NoteRecord) -> Span:

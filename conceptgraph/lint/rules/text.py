@@ -8,9 +8,9 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 
-from conceptgraph.lint.engine import Hit, rule
+from conceptgraph.lint.rule import Hit, rule
 from conceptgraph.model import LINE_BREAK, Edit, Fix, NoteRecord, ProblemKind, Severity, Span
-from conceptgraph.vault import Vault
+from conceptgraph.vault.load import Vault
 
 _ENDING_NAMES = {"\r\n": "CRLF", "\n": "LF", "\r": "CR"}
 _EXPECTED = {"lf": "\n", "crlf": "\r\n"}

@@ -280,7 +280,7 @@ def answer(
     """Run one checked query over a store and make the HTTP answer."""
     import pyoxigraph as ox
 
-    from conceptgraph.sparql import run_query
+    from conceptgraph.rdf.sparql import run_query
 
     found = run_query(store, text, base)
     fmt = negotiate(accept, found.kind, wanted)
@@ -364,7 +364,7 @@ def _end_with_parent() -> None:
 def _worker(conn: Connection, nquads: bytes, base: str, memory: int | None) -> None:
     import pyoxigraph as ox
 
-    from conceptgraph.sparql import on_deep_stack, set_engine_stack
+    from conceptgraph.rdf.sparql import on_deep_stack, set_engine_stack
 
     # Bound before loading: the graph itself counts, and a graph too large for the bound makes
     # the worker fail at start, where the server can say so.
@@ -612,9 +612,9 @@ def vault_dataset(root: Path, base: str | None, jobs: int | None = None) -> tupl
     import pyoxigraph as ox
 
     from conceptgraph.config import load_config
-    from conceptgraph.sparql import vault_store_at
-    from conceptgraph.triples import check_base, default_base
-    from conceptgraph.vault import gc_paused, release_frozen
+    from conceptgraph.rdf.sparql import vault_store_at
+    from conceptgraph.rdf.triples import check_base, default_base
+    from conceptgraph.vault.read import gc_paused, release_frozen
 
     root = root.resolve()
     base = check_base(base) if base is not None else default_base(root)
@@ -688,7 +688,7 @@ class Endpoint:
 
     def query(self, text: str, accept: str, wanted: str | None, graphs: Iterable[str]) -> Answer:
         """Check and run a query; refusals are raised as ``QueryError``."""
-        from conceptgraph.sparql import check_query
+        from conceptgraph.rdf.sparql import check_query
 
         for graph in graphs:
             if graph != self.base:

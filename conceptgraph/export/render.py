@@ -32,7 +32,7 @@ from conceptgraph.boundary import is_within
 from conceptgraph.errors import ConceptgraphError, UsageError
 from conceptgraph.export import ExportOptions, export
 from conceptgraph.model import split_lines
-from conceptgraph.vault import Vault
+from conceptgraph.vault.load import Vault
 
 _OPEN = re.compile(
     r"(?P<prefix>[ \t]*(?:>[ \t]?)*)<!--[ \t]*conceptgraph:diagram(?P<args>(?:[ \t][^\n]*?)?)"

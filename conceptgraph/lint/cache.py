@@ -340,7 +340,7 @@ class LintCache:
         return found
 
     def gatherings(self, files_key: bytes) -> dict[str, tuple[bytes, dict[str, object]]]:
-        """What the vault rules gathered of each note (see ``lint.engine.rule``), by path.
+        """What the vault rules gathered of each note (see ``lint.rule.rule``), by path.
 
         Each with the hash of the bytes it was gathered from. None of it unless it was
         gathered with the same list of files (``files_key``), which links resolve against.

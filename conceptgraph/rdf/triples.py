@@ -44,7 +44,10 @@ from urllib.parse import quote
 from conceptgraph.errors import ExportError
 from conceptgraph.model import NoteRecord, Span
 from conceptgraph.names import heading_key, strip_comments
-from conceptgraph.vault import Vault, gc_paused, is_note_path, note_aliases
+from conceptgraph.vault.concepts import note_aliases
+from conceptgraph.vault.discovery import is_note_path
+from conceptgraph.vault.load import Vault
+from conceptgraph.vault.read import gc_paused
 
 CG = "https://w3id.org/conceptgraph/vocab#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"

@@ -25,8 +25,9 @@ from pathlib import Path
 from conceptgraph.api import LintResult, lint_paths
 from conceptgraph.atomic import write_atomic
 from conceptgraph.model import LINE_BREAK, Finding, Fix, NoteRecord, ProblemKind
-from conceptgraph.parse import decode
-from conceptgraph.vault import Vault, read_bytes
+from conceptgraph.note.decode import decode
+from conceptgraph.vault.load import Vault
+from conceptgraph.vault.read import read_bytes
 
 # Text read with replacement characters, or not read at all, would be written back damaged.
 _UNFIXABLE = frozenset(

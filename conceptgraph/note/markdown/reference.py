@@ -1,42 +1,38 @@
-"""One file's bytes -> ``NoteRecord``: decoding, frontmatter, and the Markdown structure.
+"""The reference Markdown engine: markdown-it-py with our wikilink plugin, read into parts.
 
-The Markdown engine sits behind ``parse_markdown``, one function from body text to
-``MarkdownParts``; markdown-it-py with our wikilink plugin is the reference engine. The fast
-engines (:mod:`conceptgraph.linescan` for plain notes, :mod:`conceptgraph.pulldown` for the
-rest) have the same signature and give the same parts or give up (see ``parse_body``).
-Decoding, frontmatter and positions do not depend on the engine.
+Every other engine (:mod:`.plain`, :mod:`.fast`) must give exactly what this one gives, and
+hands it every note it cannot vouch for. The walker turns markdown-it's token stream into
+positioned records in one pass; positions are counted over the whole file.
 """
 
 from __future__ import annotations
 
 import bisect
-import codecs
-import hashlib
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from conceptgraph import frontmatter
 from conceptgraph.model import (
-    LINE_BREAK,
     BlockId,
-    Directive,
     Heading,
     Link,
     LinkKind,
     ListItem,
-    NoteRecord,
     Problem,
     ProblemKind,
     Section,
     Span,
-    split_lines,
 )
-from conceptgraph.parsers import parser_in_use
-from conceptgraph.wikilinks import WIKILINK, split_linktext, wikilink, wikilinks_plugin
+from conceptgraph.note.markdown.parts import (
+    BLOCK_ID,
+    SCHEME,
+    MarkdownParts,
+    close_sections,
+    read_directives,
+)
+from conceptgraph.note.wikilinks import WIKILINK, wikilink, wikilinks_plugin
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -44,18 +40,6 @@ if TYPE_CHECKING:
     from markdown_it.rules_core import StateCore
     from markdown_it.token import Token
 
-BLOCK_ID = re.compile(r"(?:^|[ \t])\^([A-Za-z0-9-]+)[ \t]*$")
-# Unicode spaces other than space and tab: markdown-it and Python trim them differently, so the
-# fast engines leave a note that holds one to the reference.
-REFUSED_SPACES = re.compile("[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
-SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
-# The rule list is bounded so that a comment holding thousands of unclosed directives is
-# scanned in linear time: each attempt looks at most that far for its "-->".
-_DIRECTIVE = re.compile(
-    r"<!--\s*conceptgraph-(disable-next-line|disable-line|disable-file|disable|enable)"
-    r"\b([^>]{0,1000}?)\s*-->"
-)
-_FRONTMATTER_LINK = re.compile(r"\[\[([^\[\]\n]+)\]\]")
 # markdown-it's own default (the commonmark preset stops at 20, so a list ten levels deep lost
 # the rest of the note). A list level takes two, a quote one; the Python recursion it costs
 # stays far below the interpreter's limit.
@@ -63,99 +47,6 @@ MAX_NESTING = 100
 _INLINE_NESTING = 20
 
 BlockTokenize = Callable[["StateBlock", int, int], None]
-
-
-def parse_note(path: str, data: bytes, parser: str | None = None) -> NoteRecord:
-    """Read one file's bytes into a record; problems are recorded, never raised.
-
-    ``parser`` names the Markdown engine (default: :func:`parser_in_use`): ``markdown-it``
-    (markdown-it-py, the reference) or ``pyromark`` (pulldown-cmark, faster, which hands every
-    note it cannot vouch for to the reference, so both give the same records).
-    """
-    parser = parser or parser_in_use()
-    digest = content_digest(data)
-    text, problems = decode(data)
-    if text is None:
-        return NoteRecord(
-            path=path, text="", problems=tuple(problems), decoded=False, digest=digest
-        )
-    lines = split_lines(text)
-    parts = frontmatter.split(lines)
-    meta = None
-    links: list[Link] = []
-    if parts.yaml_text is not None:
-        meta, yaml_problems = frontmatter.load(parts.yaml_text, parts.body_line - 1)
-        problems.extend(yaml_problems)
-        if meta is not None and "[[" in parts.yaml_text:
-            links.extend(_frontmatter_links(parts.yaml_text))
-    elif not parts.closed:
-        message = "frontmatter opened with '---' on line 1 is never closed"
-        problems.append(Problem(ProblemKind.YAML_UNCLOSED, Span(1, 1, 1, 4), message))
-    body = parse_body(parts.body, lines, parts.body_line, parser)
-    problems.extend(body.problems)
-    return NoteRecord(
-        path=path,
-        text=text,
-        frontmatter=meta,
-        headings=tuple(body.headings),
-        sections=tuple(body.sections),
-        links=tuple(links + body.links),
-        list_items=tuple(body.list_items),
-        block_ids=tuple(body.block_ids),
-        problems=tuple(problems),
-        directives=tuple(body.directives),
-        digest=digest,
-    )
-
-
-def content_digest(data: bytes) -> bytes:
-    """The hash records carry of the bytes they were read from."""
-    return hashlib.blake2b(data, digest_size=16).digest()
-
-
-def decode(data: bytes) -> tuple[str | None, list[Problem]]:
-    """Decode bytes as Obsidian reads them (UTF-8), reporting what is not UTF-8.
-
-    Returns no text for content that is not text at all, so it is not parsed.
-    """
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        message = "file is UTF-16 (byte order mark); Obsidian reads notes as UTF-8"
-        return None, [Problem(ProblemKind.ENCODING, Span.point(1), message)]
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        line, column = _byte_position(data, nul)
-        message = "file holds NUL bytes: binary content or UTF-16 without a byte order mark"
-        return None, [Problem(ProblemKind.BINARY, Span.point(line, column), message)]
-    try:
-        return data.decode("utf-8"), []
-    except UnicodeDecodeError as exc:
-        line, column = _byte_position(data, exc.start)
-        bad = data[exc.start : exc.end].hex(" ")
-        message = f"not valid UTF-8 (byte {bad}); read with replacement characters"
-        problem = Problem(ProblemKind.ENCODING, Span(line, column, line, column + 1), message)
-        return data.decode("utf-8", "replace"), [problem]
-
-
-def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
-    line_start = max(data.rfind(b"\n", 0, offset), data.rfind(b"\r", 0, offset)) + 1
-    line = len(LINE_BREAK.findall(data[:line_start].decode("latin-1"))) + 1
-    column = len(data[line_start:offset].decode("utf-8", "replace")) + 1
-    return line, column
-
-
-@dataclass
-class MarkdownParts:
-    """What the Markdown engine finds in a note body, positioned in the whole file."""
-
-    headings: list[Heading] = field(default_factory=list)
-    sections: list[Section] = field(default_factory=list)
-    links: list[Link] = field(default_factory=list)
-    list_items: list[ListItem] = field(default_factory=list)
-    block_ids: list[BlockId] = field(default_factory=list)
-    directives: list[Directive] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
 
 
 def _configured(max_nesting: int) -> MarkdownIt:
@@ -234,42 +125,6 @@ def _bounded(tokenize: BlockTokenize) -> BlockTokenize:
         state.line = line
 
     return wrapped
-
-
-def parse_body(body: str, lines: list[str], first_line: int, parser: str) -> MarkdownParts:
-    """Parse a note body with the engine ``parser`` names (see :func:`parse_note`).
-
-    ``pyromark`` is a chain, fastest first: a plain note (headings, paragraphs, bullets) is
-    read line by line, others by pulldown-cmark, and what neither can vouch for by the reference.
-    """
-    if parser == "pyromark":
-        for parse_fast, unsure in _fast_engines():
-            try:
-                return parse_fast(body, lines, first_line)
-            except unsure:
-                pass
-    return parse_markdown(body, lines, first_line)
-
-
-FastEngine = tuple[Callable[[str, list[str], int], "MarkdownParts"], type[Exception]]
-
-
-@cache
-def _fast_engines() -> list[FastEngine]:
-    """The fast engines and the exception each gives up with, imported once.
-
-    Imported here rather than at the top because they build on this module. Without pyromark,
-    the line scanner alone goes before the reference.
-    """
-    from conceptgraph import linescan
-
-    engines: list[FastEngine] = [(linescan.parse_plain, linescan.Unsure)]
-    try:
-        from conceptgraph import pulldown
-    except ImportError:
-        return engines
-    engines.append((pulldown.parse_markdown_fast, pulldown.Unsure))
-    return engines
 
 
 def parse_markdown(body: str, lines: list[str], first_line: int) -> MarkdownParts:
@@ -553,41 +408,6 @@ class _Walker:
         return base
 
 
-def read_directives(parts: MarkdownParts, html: str, line: int) -> None:
-    """Record the ``conceptgraph-`` directives of HTML that starts on file line ``line``."""
-    if "conceptgraph-" not in html:
-        return
-    counted = 0
-    for match in _DIRECTIVE.finditer(html):
-        rules = tuple(r for r in re.split(r"[\s,]+", match.group(2)) if r)
-        line += html.count("\n", counted, match.start())
-        counted = match.start()
-        parts.directives.append(Directive(match.group(1), rules, line))
-
-
-def close_sections(sections: list[Section], open_sections: list[int], level: int, end: int) -> None:
-    """Close the open sections of ``level`` and deeper at file line ``end``."""
-    while open_sections and sections[open_sections[-1]].level >= level:
-        index = open_sections.pop()
-        old = sections[index]
-        sections[index] = Section(old.title, old.level, old.span, end, old.parent)
-    # Sections nest: any section still open also runs at least to this line.
-    for index in open_sections:
-        old = sections[index]
-        sections[index] = Section(old.title, old.level, old.span, end, old.parent)
-
-
-def atx_heading_text(source: str, content_start: int) -> str:
-    """An ATX heading's text as markdown-it takes it: the closing ``#`` run dropped, trimmed."""
-    end = len(source.rstrip(" \t"))
-    closing = end
-    while closing > content_start and source[closing - 1] == "#":
-        closing -= 1
-    if closing < end and (closing == content_start or source[closing - 1] in " \t"):
-        end = closing
-    return source[content_start:end].strip()
-
-
 _NEWLINE = re.compile("\n")
 # What a line trimmed away from a paragraph can hold: block prefixes (quote marks, list
 # markers, indentation) and the whitespace markdown-it trims (MD_TRIM_CHARS of markdown_it).
@@ -617,23 +437,3 @@ def _source_column(source: str, base: int, column_in_content: int, raw: str, sta
         if found >= 0:
             return found
     return max(base, 0) + column_in_content
-
-
-def _frontmatter_links(yaml_text: str) -> Iterator[Link]:
-    """Property values that are wholly ``"[[target]]"``, which Obsidian indexes as links."""
-    for key, value, span in frontmatter.string_values(yaml_text):
-        match = _FRONTMATTER_LINK.fullmatch(value.strip())
-        if match is None:
-            continue
-        target, subpath, display = split_linktext(match.group(1))
-        yield Link(
-            target=target,
-            subpath=subpath,
-            display=display,
-            embed=False,
-            kind=LinkKind.FRONTMATTER,
-            span=span,
-            section=None,
-            raw=match.group(0),
-            frontmatter_key=key,
-        )

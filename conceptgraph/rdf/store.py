@@ -4,7 +4,7 @@ A query reads every note, builds the graph and loads its triples: about 4 s at 1
 where the whole command takes 0.4 s when it opens a stored copy instead. The copy is named by
 the vault's *state*: every file's vault path, size, mtime and inode, the configuration, the
 base IRI, the conceptgraph code and the Markdown engine, signed with this user's cache key
-(that of the lint cache, see :mod:`conceptgraph.cache`). So a copy is used only for the very
+(that of the lint cache, see :mod:`conceptgraph.lint.cache`). So a copy is used only for the very
 vault it was built from, and one planted in a vault from elsewhere has a name no one without
 the key can give it. A file written in the last two seconds could change again within its
 timestamp tick: then no copy is used or kept.
@@ -46,7 +46,8 @@ from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 
-from conceptgraph.cache import (
+from conceptgraph.config import Config
+from conceptgraph.lint.cache import (
     RACY_NS,
     cache_folder,
     code_digest,
@@ -56,22 +57,14 @@ from conceptgraph.cache import (
     signing_key,
     unseal,
 )
-from conceptgraph.config import Config
 from conceptgraph.model import NoteRecord
-from conceptgraph.parsers import parser_in_use
-from conceptgraph.sparql import ntriples
-from conceptgraph.triples import CG, RDF, PartTriples
-from conceptgraph.vault import (
-    Discovery,
-    NotesOnDemand,
-    Vault,
-    concept_index,
-    concept_keys,
-    discover,
-    is_note_path,
-    note_aliases,
-    read_note,
-)
+from conceptgraph.note.markdown.engine import parser_in_use
+from conceptgraph.rdf.sparql import ntriples
+from conceptgraph.rdf.triples import CG, RDF, PartTriples
+from conceptgraph.vault.concepts import concept_index, concept_keys, note_aliases
+from conceptgraph.vault.discovery import Discovery, discover, is_note_path
+from conceptgraph.vault.load import Vault
+from conceptgraph.vault.read import NotesOnDemand, read_note
 
 STORE_DIR = "rdf"
 _SCHEMA = 2
@@ -294,7 +287,7 @@ if hasattr(os, "fork") and os.fork():
     os._exit(0)
 root, key, source, graph, *names = sys.argv[1:]
 try:
-    from conceptgraph.storecache import keep
+    from conceptgraph.rdf.store import keep
     keep(Path(root), key, Path(source), graph, Path(names[0]) if names else None)
 finally:
     Path(source).unlink(missing_ok=True)

@@ -36,23 +36,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conceptgraph import progress
-from conceptgraph.cache import Stamp
 from conceptgraph.config import Config
 from conceptgraph.errors import WorkerLostError
-from conceptgraph.lint.engine import RAISE_RULE_ERRORS, Rule, Scope, crash, run_rules
+from conceptgraph.lint.cache import Stamp
+from conceptgraph.lint.engine import RAISE_RULE_ERRORS, crash, run_rules
+from conceptgraph.lint.rule import Rule, Scope
 from conceptgraph.model import Finding, NoteRecord
-from conceptgraph.parsers import parser_in_use
-from conceptgraph.vault import (
-    Discovery,
-    NotesOnDemand,
-    Vault,
-    concept_index,
-    concept_keys,
-    gc_paused,
-    is_variant,
-    note_aliases,
-    read_stamped_note,
-)
+from conceptgraph.note.markdown.engine import parser_in_use
+from conceptgraph.vault.concepts import concept_index, concept_keys, is_variant, note_aliases
+from conceptgraph.vault.discovery import Discovery
+from conceptgraph.vault.load import Vault
+from conceptgraph.vault.read import NotesOnDemand, gc_paused, read_stamped_note
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -463,7 +457,7 @@ class Shards:
         global _context
         import multiprocessing
 
-        import conceptgraph.parse  # noqa: F401  (imported once here, not in every worker)
+        import conceptgraph.note.parse  # noqa: F401  (imported once here, not in every worker)
 
         fork = multiprocessing.get_context("fork")
         if self._context.share:

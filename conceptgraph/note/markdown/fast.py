@@ -1,6 +1,6 @@
 """The fast Markdown engine: pulldown-cmark (through pyromark) read into ``MarkdownParts``.
 
-markdown-it-py with our wikilink plugin (:func:`conceptgraph.parse.parse_markdown`) is the
+markdown-it-py with our wikilink plugin (:func:`.reference.parse_markdown`) is the
 reference; this engine must give exactly what it gives. pulldown-cmark parses the same
 CommonMark, gives every event its byte range in the source (so positions need no searching)
 and parses about thirty times faster (issue 8's figures for 10,000 notes). Where the two could
@@ -39,7 +39,7 @@ from conceptgraph.model import (
     Section,
     Span,
 )
-from conceptgraph.parse import (
+from conceptgraph.note.markdown.parts import (
     BLOCK_ID,
     REFUSED_SPACES,
     SCHEME,
@@ -48,7 +48,7 @@ from conceptgraph.parse import (
     close_sections,
     read_directives,
 )
-from conceptgraph.wikilinks import wikilink
+from conceptgraph.note.wikilinks import wikilink
 
 WIKILINK_BYTES = re.compile(rb"(!?)\[\[([^\[\]\n]*)\]\]")
 # What the fast engine does not take on (see the module docstring): math, whitespace that trims
@@ -87,7 +87,7 @@ def _parser() -> Any:
 
 
 def parse_markdown_fast(body: str, lines: list[str], first_line: int) -> MarkdownParts:
-    """Parse a note body as :func:`conceptgraph.parse.parse_markdown` does, or raise Unsure."""
+    """Parse a note body as :func:`.reference.parse_markdown` does, or raise Unsure."""
     if (
         any(character in body for character in _REFUSED_CHARACTERS)
         or (not body.isascii() and REFUSED_SPACES.search(body))

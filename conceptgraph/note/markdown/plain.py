@@ -29,8 +29,13 @@ from __future__ import annotations
 import re
 
 from conceptgraph.model import BlockId, Heading, ListItem, Section, Span
-from conceptgraph.parse import REFUSED_SPACES, MarkdownParts, atx_heading_text, close_sections
-from conceptgraph.wikilinks import wikilink
+from conceptgraph.note.markdown.parts import (
+    REFUSED_SPACES,
+    MarkdownParts,
+    atx_heading_text,
+    close_sections,
+)
+from conceptgraph.note.wikilinks import wikilink
 
 
 class Unsure(Exception):
@@ -59,7 +64,7 @@ _MAX_DEPTH = 8
 
 
 def parse_plain(body: str, lines: list[str], first_line: int) -> MarkdownParts:
-    """Parse a plain note body as :func:`conceptgraph.parse.parse_markdown` does, or raise."""
+    """Parse a plain note body as :func:`.reference.parse_markdown` does, or raise."""
     if not body.isascii() and (REFUSED_SPACES.search(body) or _MASK in body):
         raise Unsure("a Unicode space, or the character code spans are masked with")
     if "]](" in body:

@@ -7,7 +7,7 @@ frontmatter and the lines are body text, links included.
 The YAML is read with PyYAML's safe loader (no tag can construct an object) under YAML 1.2
 booleans, because Obsidian's js-yaml reads ``canonical: yes`` as the string "yes", not as true.
 The simple frontmatter most concept notes have (words, quoted strings, lists of them) is read
-without PyYAML by :mod:`conceptgraph.simpleyaml`, to the same values and positions.
+without PyYAML by :mod:`conceptgraph.note.plain_frontmatter`, to the same values and positions.
 Duplicate keys are an error, as they are in Obsidian. Before any value is built, the node graph
 is measured: aliases that expand it past ``MAX_VALUES`` values (a "billion laughs"), an alias
 inside the value it names (a value that contains itself) and nesting deeper than ``MAX_DEPTH``
@@ -27,7 +27,7 @@ from functools import cache
 from typing import TYPE_CHECKING, cast
 
 from conceptgraph.model import Frontmatter, Problem, ProblemKind, Span
-from conceptgraph.simpleyaml import load_simple
+from conceptgraph.note.plain_frontmatter import load_simple
 
 if TYPE_CHECKING:
     import yaml

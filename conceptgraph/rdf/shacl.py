@@ -1,6 +1,6 @@
 """SHACL validation of a vault's RDF with pySHACL; violations come back as findings.
 
-The data graph is the vault's export (``conceptgraph.triples``), the shapes are the ones shipped
+The data graph is the vault's export (``conceptgraph.rdf.triples``), the shapes are the ones shipped
 in ``conceptgraph/data/shapes.ttl`` plus any the user names. Each validation result becomes a
 ``Finding`` whose rule is ``shacl-`` and the constraint component in kebab case
 (``sh:MinCountConstraintComponent`` -> ``shacl-min-count``, ``sh:SPARQLConstraintComponent``
@@ -36,8 +36,8 @@ from rdflib.term import Node
 
 from conceptgraph.errors import QueryError, UsageError
 from conceptgraph.model import Finding, Severity, Span
-from conceptgraph.triples import IRI, PREFIXES, XSD_STRING, Term, VaultRdf
-from conceptgraph.vault import Vault
+from conceptgraph.rdf.triples import IRI, PREFIXES, XSD_STRING, Term, VaultRdf
+from conceptgraph.vault.load import Vault
 
 # Where a shapes file's format is told by its name. No JSON-LD: a remote @context would be
 # fetched while parsing.
@@ -101,7 +101,7 @@ def load_shapes(paths: Sequence[Path]) -> Graph:
 
 
 def _check_sparql(shapes: Graph) -> None:
-    from conceptgraph.sparql import check_query
+    from conceptgraph.rdf.sparql import check_query
 
     for key in _SPARQL_KEYS:
         for subject, text in shapes.subject_objects(key):
@@ -126,7 +126,7 @@ def _no_network(event: str, args: tuple[object, ...]) -> None:
 
 
 def _checked(text: object) -> None:
-    from conceptgraph.sparql import check_query
+    from conceptgraph.rdf.sparql import check_query
 
     if not isinstance(text, str):
         raise QueryError("SPARQL in shapes: a prepared query cannot be checked")

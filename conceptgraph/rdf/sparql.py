@@ -37,7 +37,7 @@ import pyoxigraph as ox
 
 from conceptgraph.config import Config
 from conceptgraph.errors import QueryError
-from conceptgraph.triples import (
+from conceptgraph.rdf.triples import (
     IRI,
     PREFIXES,
     PartTriples,
@@ -46,7 +46,9 @@ from conceptgraph.triples import (
     first_named,
     triple_batches,
 )
-from conceptgraph.vault import Vault, concept_keys, discover, load_vault
+from conceptgraph.vault.concepts import concept_keys
+from conceptgraph.vault.discovery import discover
+from conceptgraph.vault.load import Vault, load_vault
 
 # Output formats of SELECT and ASK results; CONSTRUCT and DESCRIBE print Turtle.
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
@@ -423,10 +425,10 @@ def read_ntriples(
     the batches are loaded here; otherwise in this process. Returns each note's concept
     names (``concept_keys``), by path, as the triples were made with them.
     """
-    from conceptgraph.lint import shards
+    from conceptgraph.lint import parallel
 
     found = discover(root, config)
-    if not shards.usable((), len(found.notes), jobs):
+    if not parallel.usable((), len(found.notes), jobs):
         vault = load_vault(root, config, jobs, found)
         for data in vault_ntriples(vault, base):
             sink(data)
@@ -439,7 +441,7 @@ def read_ntriples(
         sink(data)
 
     # A note's triples read nothing of another note: only the name indexes.
-    with shards.reading(root, config, found, (), jobs, share=False) as (workers, read, vault):
+    with parallel.reading(root, config, found, (), jobs, share=False) as (workers, read, vault):
         workers.each(vault, "Building the graph", _part_ntriples, (base,), made)
     sink(ntriples(PartTriples(vault, base).concepts(concepts).items()))
     return read.keys
@@ -450,11 +452,11 @@ _parts: dict[str, PartTriples] = {}  # in a worker, by base IRI: it works out ev
 
 def _part_ntriples(paths: Sequence[str], base: str) -> tuple[bytes, dict[str, dict[str, Any]]]:
     """In a worker: the N-Triples some of its notes make, and the concepts they name."""
-    from conceptgraph.lint import shards
+    from conceptgraph.lint import parallel
 
     parts = _parts.get(base)
     if parts is None:
-        parts = _parts[base] = PartTriples(shards.worker_vault()[1], base)
+        parts = _parts[base] = PartTriples(parallel.worker_vault()[1], base)
     concepts: dict[str, dict[str, Any]] = {}
     return ntriples(parts.part(paths, concepts).items()), concepts
 

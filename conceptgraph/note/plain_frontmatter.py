@@ -3,7 +3,7 @@ r"""The frontmatter most notes have, read without a YAML parser; anything else i
 Concept notes carry a handful of properties: ``type: mechanism``, ``canonical: true``, a list of
 quoted aliases. PyYAML takes 40 µs to compose and build such a block (a fifth of a note's parse
 time), and importing it takes 11 ms of a one-note run. This reader takes only text whose meaning
-it can be sure of, and returns None for anything else, which ``conceptgraph.frontmatter`` then
+it can be sure of, and returns None for anything else, which ``conceptgraph.note.frontmatter`` then
 loads with PyYAML. It reads lines of these forms, keys at the left margin:
 
 - ``key: value`` and ``key: [value, value]``;
@@ -13,7 +13,7 @@ loads with PyYAML. It reads lines of these forms, keys at the left margin:
 A key is a plain word (letters, digits, ``_``, ``-``, inner spaces) starting with a letter or
 ``_``. A value is quoted (``"..."`` without ``\``, or ``'...'`` without ``''``: no escapes) or a
 plain scalar that starts with a letter or ``_`` and holds no ``:``, ``#`` or brackets. Under the
-resolvers of ``conceptgraph.frontmatter`` (YAML 1.2 booleans) such a scalar is a string, except
+resolvers of ``conceptgraph.note.frontmatter`` (YAML 1.2 booleans) such a scalar is a string, except
 ``true``/``false`` in their three spellings, which are booleans, and ``null`` in its three, which
 this reader declines. Characters YAML reads specially (tabs, controls, line separators, the
 byte order mark) make it decline too. tests/test_frontmatter.py holds it to PyYAML.
