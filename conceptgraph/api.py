@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import gc
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from conceptgraph.config import Config, load_config
+from conceptgraph.config import load_config
 from conceptgraph.errors import UsageError
 from conceptgraph.model import Finding
-from conceptgraph.vault.discovery import discover, is_note_path
+from conceptgraph.vault.discovery import is_note_path
 from conceptgraph.vault.load import Vault, load_vault
-from conceptgraph.vault.read import gc_paused, read_note
+from conceptgraph.vault.read import gc_paused
 
 if TYPE_CHECKING:
     from conceptgraph.rdf.shacl import ShaclResult
@@ -65,6 +63,7 @@ def lint_paths(
     next run reads and checks only what changed since; the findings are the same either way.
     """
     from conceptgraph.lint.engine import RAISE_RULE_ERRORS
+    from conceptgraph.lint.run import lint_vault
 
     # --traceback is for reproducing a rule's crash: the rules must run, not be remembered.
     cache = cache and not RAISE_RULE_ERRORS.get()
@@ -89,62 +88,12 @@ def lint_paths(
     notes = 0
     for root, only in wanted.items():
         config = load_config(root)
-        found, vault = _lint_vault(root, config, only, jobs, cache)
+        found, vault = lint_vault(root, config, only, jobs, cache)
         findings.extend(found)
         roots.extend([root] * len(found))
         vaults.append(vault)
         notes += len(only) if only is not None else len(vault.notes)
     return LintResult(findings, vaults, notes, roots)
-
-
-def _lint_vault(
-    root: Path, config: Config, only: set[str] | None, jobs: int | None, cache: bool
-) -> tuple[list[Finding], Vault]:
-    """The findings in one vault (in the notes at the disk paths ``only``, if given)."""
-    from conceptgraph.lint import parallel
-    from conceptgraph.lint.engine import finish, lint, selected_rules
-
-    if cache and _cacheable(root, config, only):
-        from conceptgraph.lint.incremental import lint_cached
-
-        done = lint_cached(root, config, jobs)
-        return [f for f in done.findings if only is None or f.path in only], done.vault
-    discovery = discover(root, config)
-    rules = selected_rules(config)
-    if only is None and parallel.usable(rules, len(discovery.notes), jobs):
-        with gc_paused():
-            try:
-                linted = parallel.lint_all(root, config, discovery, rules, jobs)
-            except parallel.SharingFailed:
-                pass  # checked below instead, with the same findings
-            else:
-                raw = [*linted.note_findings, *linted.vault_findings]
-                return finish(linted.vault, rules, raw), linted.later
-    vault = load_vault(root, config, jobs, discovery)
-    # The records live as long as the run: keep the cyclic collector from walking them
-    # again at every collection the rules trigger.
-    gc.freeze()
-    named = None
-    if only is not None:
-        named = {unicodedata.normalize("NFC", disk) for disk in only}
-        for disk in only:
-            rel = unicodedata.normalize("NFC", disk)
-            if rel not in vault.notes:
-                # Named on the command line but hidden or excluded: lint it all the same.
-                vault.notes[rel] = read_note(root, rel, disk)
-    # Nor the rules' own results (every link resolved, every negation read), which make
-    # no cycles either: walked at each full collection, they made 100,000 notes take a
-    # quarter longer than ten times 10,000.
-    with gc_paused():
-        return lint(vault, named, jobs), vault
-
-
-def _cacheable(root: Path, config: Config, only: set[str] | None) -> bool:
-    """Whether the cache can answer: not for a note named but hidden or excluded in its vault."""
-    if only is None:
-        return True
-    found = discover(root, config).files
-    return all(unicodedata.normalize("NFC", disk) in found for disk in only)
 
 
 def query_vault(

@@ -35,9 +35,9 @@ from pathlib import Path
 
 import pytest
 
-from conceptgraph import api as api_module
 from conceptgraph.api import lint_paths
 from conceptgraph.lint import engine
+from conceptgraph.lint import run as run_module
 from conceptgraph.lint.rule import REGISTRY, Hit, Scope, rule
 from conceptgraph.model import Finding, NoteRecord, Severity, Span
 from conceptgraph.note import parse as parse_module
@@ -219,9 +219,9 @@ def _after_discovery(monkeypatch: pytest.MonkeyPatch, act: Callable[[], None]) -
         act()
         return found
 
-    # lint_paths discovers a vault itself, and hands what it found on to load_vault.
+    # A lint run discovers the vault once, and hands what it found on to load_vault.
     monkeypatch.setattr(load_module, "discover", discover_then_act)
-    monkeypatch.setattr(api_module, "discover", discover_then_act)
+    monkeypatch.setattr(run_module, "discover", discover_then_act)
 
 
 def test_a_file_deleted_between_discovery_and_reading(

@@ -12,7 +12,7 @@ import contextvars
 import os
 import sys
 import traceback
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from fnmatch import fnmatchcase
 
 from conceptgraph import progress
@@ -56,13 +56,20 @@ def selected_rules(config: Config) -> list[Rule]:
     ]
 
 
-def lint(vault: Vault, only: Collection[str] | None = None, jobs: int | None = 1) -> list[Finding]:
+def lint(
+    vault: Vault,
+    only: Collection[str] | None = None,
+    jobs: int | None = 1,
+    *,
+    rules: Sequence[Rule] | None = None,
+) -> list[Finding]:
     """Run the configured rules over the vault; report only on the notes in ``only`` if given.
 
-    ``jobs`` worker processes share the note rules (None: one per core).
+    ``jobs`` worker processes share the note rules (None: one per core). ``rules`` are the
+    configuration's (:func:`selected_rules`) unless the caller has selected them already.
     """
     notes = [n for path, n in vault.notes.items() if only is None or path in only]
-    rules = selected_rules(vault.config)
+    rules = list(rules) if rules is not None else selected_rules(vault.config)
     return finish(vault, rules, run_rules(vault, rules, notes, only, jobs))
 
 
@@ -85,15 +92,21 @@ def run_rules(
     over chunks of the notes: they inherit the loaded vault rather than receive it.
     """
     rules = list(rules)
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    if (
-        workers <= 1
-        or len(notes) < _PARALLEL_MIN_NOTES
-        or not sys.platform.startswith("linux")  # fork is safe, and the default, there alone
-        or RAISE_RULE_ERRORS.get()  # a traceback must come from this process
-    ):
+    workers = forking_workers(jobs)
+    if workers <= 1 or len(notes) < _PARALLEL_MIN_NOTES:
         return _run_all(vault, rules, notes, only, progress.current())
     return _run_forked(vault, rules, notes, only, workers)
+
+
+def forking_workers(jobs: int | None) -> int:
+    """How many processes may share a run's checks (``jobs``, None: one per core); 1: none.
+
+    Workers are forked from this process, which is safe (and the default) on Linux alone; and
+    ``--traceback`` wants a rule's crash to come from this process.
+    """
+    if not sys.platform.startswith("linux") or RAISE_RULE_ERRORS.get():
+        return 1
+    return jobs if jobs is not None else (os.cpu_count() or 1)
 
 
 def _run_all(

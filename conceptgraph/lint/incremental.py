@@ -19,7 +19,7 @@ import hashlib
 import marshal
 import os
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,13 +118,20 @@ def _digests(found: Discovery, facts_of: dict[str, bytes]) -> tuple[bytes, bytes
 
 
 def lint_cached(
-    root: Path, config: Config, jobs: int | None = None, folder: Path | None = None
+    root: Path,
+    config: Config,
+    jobs: int | None = None,
+    folder: Path | None = None,
+    *,
+    rules: Sequence[Rule] | None = None,
+    found: Discovery | None = None,
 ) -> CachedLint:
     """Lint the vault at ``root`` (resolved), with its cache in ``folder`` (or where it belongs).
 
-    The findings are those of ``lint(load_vault(root, config))``.
+    The findings are those of ``lint(load_vault(root, config))``. ``rules`` and ``found`` are
+    the configuration's rules and the vault's discovery, where the caller has them already.
     """
-    rules = selected_rules(config)
+    rules = list(rules) if rules is not None else selected_rules(config)
     functions = [f for r in rules for f in (r.check, r.gather) if f is not None]
     key = run_key(config, parser_in_use(), functions)
     cache = LintCache.open(folder or cache_folder(root), key)
@@ -132,7 +139,7 @@ def lint_cached(
         # The records live as long as the run, and rules make no reference cycles: the cyclic
         # collector would only walk them again and again.
         with gc_paused():
-            return _lint(root, config, jobs, cache, rules)
+            return _lint(root, config, jobs, cache, rules, found)
     finally:
         cache.close()
 
@@ -326,18 +333,23 @@ def _reported(
 
 
 def _lint(
-    root: Path, config: Config, jobs: int | None, cache: LintCache, rules: list[Rule]
+    root: Path,
+    config: Config,
+    jobs: int | None,
+    cache: LintCache,
+    rules: list[Rule],
+    found: Discovery | None,
 ) -> CachedLint:
     started = time.time_ns()  # the wall clock, as files' mtimes are
-    found = discover(root, config)
+    if found is None:
+        found = discover(root, config)
     rows = cache.rows()
     # A first run in this vault reads every note: workers that keep them check them too. (Not
     # a first run after an upgrade, which writes the outlines of every note as well.)
-    if not rows and not cache.used_before and parallel.usable(rules, len(found.notes), jobs):
-        try:
-            return _lint_sharded(root, config, jobs, cache, rules, found, started)
-        except parallel.SharingFailed:
-            pass  # read and checked below instead, with the same findings
+    if not rows and not cache.used_before:
+        linted = parallel.lint_in_workers(root, config, found, rules, jobs, facts)
+        if linted is not None:
+            return _cached_from_workers(linted, config, cache, rules, found, started)
     known = set(rows)
     changes = _changes(root, found, rows, jobs)
     stamps, parsed, fresh, touched = changes.stamps, changes.parsed, changes.fresh, changes.touched
@@ -434,17 +446,15 @@ def _lint(
     return CachedLint(findings, vault, notes.read, len(checking), from_vault is not before)
 
 
-def _lint_sharded(
-    root: Path,
+def _cached_from_workers(
+    linted: parallel.Linted,
     config: Config,
-    jobs: int | None,
     cache: LintCache,
     rules: list[Rule],
     found: Discovery,
     started: int,
 ) -> CachedLint:
-    """``_lint`` of a vault none of whose notes the cache knows, in keeping workers."""
-    linted = parallel.lint_all(root, config, found, rules, jobs, facts)
+    """``_lint`` of a vault none of whose notes the cache knows, checked in keeping workers."""
     read, vault = linted.read, linted.vault
     # Each stat'ed as it was read, in the workers: not all of them here before they start.
     stamps = read.stamps

@@ -27,7 +27,6 @@ import mmap
 import os
 import pickle
 import signal
-import sys
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
@@ -39,7 +38,7 @@ from conceptgraph import progress
 from conceptgraph.config import Config
 from conceptgraph.errors import WorkerLostError
 from conceptgraph.lint.cache import Stamp
-from conceptgraph.lint.engine import RAISE_RULE_ERRORS, crash, run_rules
+from conceptgraph.lint.engine import crash, forking_workers, run_rules
 from conceptgraph.lint.rule import Rule, Scope
 from conceptgraph.model import Finding, NoteRecord
 from conceptgraph.note.markdown.engine import parser_in_use
@@ -80,12 +79,9 @@ def seen_by_others(note: NoteRecord) -> NoteRecord:
 
 def usable(rules: Sequence[Rule], notes: int, jobs: int | None) -> bool:
     """Whether a run over ``notes`` notes, all read, is worth checking in keeping workers."""
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
     return (
-        workers > 1
+        forking_workers(jobs) > 1
         and notes >= MIN_NOTES
-        and sys.platform.startswith("linux")  # fork is safe, and the default, there alone
-        and not RAISE_RULE_ERRORS.get()  # a traceback must come from this process
         and all(r.check.__module__.startswith("conceptgraph.") for r in rules)
     )
 
@@ -769,3 +765,25 @@ def lint_all(
         [*vault_rules[0].result(), *read.crashed],
         Vault.found(root, config, found, later),
     )
+
+
+def lint_in_workers(
+    root: Path,
+    config: Config,
+    found: Discovery,
+    rules: Sequence[Rule],
+    jobs: int | None,
+    facts: Callable[[NoteRecord], bytes] | None = None,
+) -> Linted | None:
+    """Every note read and checked in keeping workers, where that is worth it and works.
+
+    None: check the vault in this process instead (too few notes or cores, ``--traceback``, a
+    rule from outside conceptgraph, or workers that cannot share their notes), with the same
+    findings.
+    """
+    if not usable(rules, len(found.notes), jobs):
+        return None
+    try:
+        return lint_all(root, config, found, rules, jobs, facts)
+    except SharingFailed:
+        return None
