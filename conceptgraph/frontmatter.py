@@ -27,6 +27,7 @@ from functools import cache
 from typing import TYPE_CHECKING, cast
 
 from conceptgraph.model import Frontmatter, Problem, ProblemKind, Span
+from conceptgraph.propertytypes import describe
 from conceptgraph.simpleyaml import load_simple
 
 if TYPE_CHECKING:
@@ -167,8 +168,7 @@ def load(yaml_text: str, end_line: int) -> tuple[Frontmatter | None, list[Proble
     finally:
         loader.dispose()
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
-        kind = type(data).__name__ if data is not None else "null"
-        message = f"frontmatter is a {kind}, not a mapping of keys to values"
+        message = f"frontmatter is {describe(data)}, not properties (name: value, a line each)"
         return None, [Problem(ProblemKind.YAML_NOT_MAPPING, _node_span(node), message)]
     keys = {
         str(key.value): _node_span(key) for key, _ in node.value if isinstance(key, yaml.ScalarNode)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 from conceptgraph.lint.engine import Hit, rule
 from conceptgraph.model import NoteRecord, ProblemKind, Severity, Span
+from conceptgraph.propertytypes import describe
 from conceptgraph.vault import Vault
 
 _SYNTAX = (ProblemKind.YAML_SYNTAX, ProblemKind.YAML_UNSAFE, ProblemKind.YAML_UNCLOSED)
@@ -32,46 +33,54 @@ def frontmatter_syntax(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
             yield Hit(problem.span, problem.message)
 
 
-def _is_string_list(value: object) -> bool:
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+def _is_text(value: object) -> bool:
+    return isinstance(value, str)
 
 
-def _is_string_or_list(value: object) -> bool:
-    return isinstance(value, str) or _is_string_list(value)
+def _is_alias_list(value: object) -> bool:
+    # One text is one alias; an empty item is no alias, as Obsidian shows it.
+    if isinstance(value, str):
+        return True
+    return isinstance(value, list) and all(item is None or isinstance(item, str) for item in value)
+
+
+def _is_tag_list(value: object) -> bool:
+    # A number is a tag Obsidian refuses: invalid-tag says so, in its own words.
+    def scalar(item: object) -> bool:
+        return item is None or (isinstance(item, str | int | float) and not isinstance(item, bool))
+
+    return scalar(value) or (isinstance(value, list) and all(scalar(item) for item in value))
 
 
 # The properties whose shape conceptgraph (or Obsidian) relies on; null is Obsidian's empty value.
-_SHAPES: dict[str, tuple[str, Callable[[object], bool]]] = {
-    "aliases": ("a list of strings", _is_string_list),
-    "tags": ("a list of strings", _is_string_or_list),
-    "cssclasses": ("a list of strings", _is_string_or_list),
-    "canonical": ("a boolean (true or false)", lambda v: isinstance(v, bool)),
-    "type": ("a string", lambda v: isinstance(v, str)),
-    "layer": ("a string", lambda v: isinstance(v, str)),
-    "role": ("a string", lambda v: isinstance(v, str)),
-    "note_kind": ("a string", lambda v: isinstance(v, str)),
+SHAPES: dict[str, tuple[str, Callable[[object], bool]]] = {
+    "aliases": ("a list of text", _is_alias_list),
+    "tags": ("a list of tags", _is_tag_list),
+    "cssclasses": ("a list of text", _is_alias_list),
+    "canonical": ("a checkbox (true or false)", lambda v: isinstance(v, bool)),
+    "type": ("text", _is_text),
+    "layer": ("text", _is_text),
+    "role": ("text", _is_text),
+    "note_kind": ("text", _is_text),
 }
-
-
-def _describe(value: object) -> str:
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, list):
-        kinds = sorted({type(item).__name__ for item in value if not isinstance(item, str)})
-        return f"a list holding {', '.join(kinds) or 'strings'}"
-    return f"a {type(value).__name__}"
 
 
 @rule("frontmatter-shape", family="frontmatter", severity=Severity.ERROR)
 def frontmatter_shape(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     """Flag frontmatter that is not a mapping, or a known property with a value of wrong type.
 
-    ``canonical`` must be a boolean (YAML 1.2, as Obsidian reads it: ``yes`` is a string),
-    ``aliases`` a list of strings, ``type``, ``layer``, ``role`` and ``note_kind`` strings
-    (``canonical_of`` is bad-canonical-of's to check). An empty value (null) is Obsidian's
-    empty property and is fine.
+    What is flagged is what Obsidian itself shows as wrong, or what would give this tool's
+    graph something other than the note says. ``canonical`` is a checkbox (YAML 1.2, as
+    Obsidian reads it: ``yes`` is text); ``aliases`` and ``cssclasses`` a list of text, or one
+    text (``aliases: Fold`` is one alias); ``tags`` a list of tags or one text of them;
+    ``type``, ``layer``, ``role`` and ``note_kind`` text (``canonical_of`` is
+    bad-canonical-of's to check). Not flagged: an empty value (null, Obsidian's empty
+    property) and an empty list item (``tags:`` then ``-``, as templates leave it), which
+    Obsidian reads as no item; a number among tags is invalid-tag's. Flagged: nested
+    properties, a list inside a list (``aliases: [[a]]``), a number or a checkbox among
+    aliases. Obsidian: https://help.obsidian.md/properties (types, default properties, nested
+    properties not supported), https://help.obsidian.md/aliases; an empty list item is shown
+    as an empty entry (gfxholo/iconic#116, karstenpedersen/obsidian-advanced-random-note#4).
     Why: Obsidian drops values of the wrong type (a number among aliases, ``canonical: yes``
     read as text), so the graph says something other than the note.
     Example:  canonical: yes
@@ -83,12 +92,12 @@ def frontmatter_shape(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
             yield Hit(problem.span, problem.message)
     if note.frontmatter is None:
         return
-    for key, (expected, fits) in _SHAPES.items():
+    for key, (wanted, fits) in SHAPES.items():
         value = note.frontmatter.data.get(key)
         if value is None or fits(value):
             continue
         span = note.frontmatter.keys[key]
-        yield Hit(span, f"{key} should be {expected}, not {_describe(value)}")
+        yield Hit(span, f"{key} should be {wanted}, not {describe(value)}")
 
 
 def _key_span(note: NoteRecord, key: str) -> Span:
