@@ -113,7 +113,8 @@ def missing_key(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     Concept notes are the notes that declare the concept key (``type`` by default); the
     required keys are ``required-keys`` in the configuration (default: aliases, type, layer,
     role, canonical, note_kind). Plain notes are never asked for keys, and a variant
-    (``canonical: false``) needs only its ``canonical_of``.
+    (``canonical: false``) needs only its ``canonical_of``. Left empty is null, empty text,
+    or a list of empty items only (a template's ``aliases:`` then ``-``).
     Why: the graph, the RDF and every query rely on these properties being there.
     Example:  a note with ``type: mechanism`` and no ``layer``
     Instead:  add ``layer: mechanism``
@@ -127,8 +128,15 @@ def missing_key(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     for key in vault.config.required_keys:
         if key not in data:
             yield Hit(Span(1, 1, 1, 4), f"concept note has no {key!r} property")
-        elif data[key] is None or data[key] == [] or data[key] == "":
+        elif _is_empty(data[key]):
             yield Hit(_key_span(note, key), f"{key!r} is empty")
+
+
+def _is_empty(value: object) -> bool:
+    # A list of empty items (a template's "- ") is as empty as Obsidian shows it.
+    if isinstance(value, list):
+        return all(item is None or item == "" for item in value)
+    return value is None or value == ""
 
 
 def _values(value: object) -> list[str]:
