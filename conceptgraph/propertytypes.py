@@ -106,6 +106,19 @@ def describe(value: object) -> str:
     return f"a value Obsidian cannot show ({type(value).__name__})"
 
 
+def as_text(value: object) -> str | None:
+    """A value as the text Obsidian reads it as: a string, or a date as written; else None.
+
+    PyYAML makes ``2024-01-01`` a date, js-yaml leaves it the text it is; a date alone has one
+    way to be written, so its ISO form is that text.
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value.isoformat()
+    return None
+
+
 def _is_text(value: object) -> bool:
     """What Obsidian shows as text: a string, or a date js-yaml would have left as text."""
     return isinstance(value, str | datetime.date)

@@ -33,6 +33,7 @@ from conceptgraph.names import concept_key, fold, heading_key
 from conceptgraph.negation import Negation, negations
 from conceptgraph.parsers import parser_in_use
 from conceptgraph.pool import share
+from conceptgraph.propertytypes import as_text
 
 NOTE_SUFFIX = ".md"
 # Below this many notes, starting worker processes costs more than it saves.
@@ -552,13 +553,11 @@ def is_variant(note: NoteRecord) -> bool:
 
 
 def note_aliases(note: NoteRecord) -> list[str]:
-    """A note's aliases as Obsidian reads them: a list (its strings only), or one string."""
+    """A note's aliases as Obsidian reads them: a list (its texts only), or one text."""
     value = note.property("aliases")
-    if isinstance(value, str):
-        return [value.strip()] if value.strip() else []
-    if isinstance(value, list):
-        return [item.strip() for item in value if isinstance(item, str) and item.strip()]
-    return []
+    items = value if isinstance(value, list) else [value]
+    texts = (as_text(item) for item in items)
+    return [text.strip() for text in texts if text is not None and text.strip()]
 
 
 def concept_keys(path: str, aliases: Iterable[str]) -> list[str]:

@@ -175,15 +175,18 @@ def test_one_text_is_one_alias_in_the_graph(tmp_path: Path) -> None:
         {
             "fold.md": "---\naliases: Fold over\n---\n# Fold\n\n[[other]]\n",
             "other.md": "---\naliases:\n  - \n---\n# Other\n\n[[fold]]\n",
+            "day.md": "---\naliases: [2024-01-01]\n---\n# Day\n\n[[fold]]\n",
         },
     )
     vault = open_vault(tmp_path)
     assert note_aliases(vault.notes["fold.md"]) == ["Fold over"]
     assert note_aliases(vault.notes["other.md"]) == []
+    # PyYAML reads a date; Obsidian (js-yaml) the text, which is the alias.
+    assert note_aliases(vault.notes["day.md"]) == ["2024-01-01"]
     assert vault.alias_owners("fold over") == ["fold.md"]
     graph = build_graph(vault)
     alias_edges = [(u, v) for u, v, kind in graph.edges(data="kind") if kind == "alias"]
-    assert len(alias_edges) == 1
+    assert len(alias_edges) == 2
     assert _findings(tmp_path) == []
     assert not [f for f in lint_paths([tmp_path], jobs=1).findings if f.rule == "frontmatter-shape"]
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 from conceptgraph.lint.engine import Hit, rule
 from conceptgraph.model import NoteRecord, ProblemKind, Severity, Span
-from conceptgraph.propertytypes import describe
+from conceptgraph.propertytypes import as_text, describe
 from conceptgraph.vault import Vault
 
 _SYNTAX = (ProblemKind.YAML_SYNTAX, ProblemKind.YAML_UNSAFE, ProblemKind.YAML_UNCLOSED)
@@ -38,10 +38,11 @@ def _is_text(value: object) -> bool:
 
 
 def _is_alias_list(value: object) -> bool:
-    # One text is one alias; an empty item is no alias, as Obsidian shows it.
-    if isinstance(value, str):
+    # One text is one alias; an empty item is no alias, as Obsidian shows it; a date is the
+    # text it is written as (js-yaml reads no dates).
+    if as_text(value) is not None:
         return True
-    return isinstance(value, list) and all(item is None or isinstance(item, str) for item in value)
+    return isinstance(value, list) and all(item is None or as_text(item) for item in value)
 
 
 def _is_tag_list(value: object) -> bool:
@@ -72,7 +73,8 @@ def frontmatter_shape(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     What is flagged is what Obsidian itself shows as wrong, or what would give this tool's
     graph something other than the note says. ``canonical`` is a checkbox (YAML 1.2, as
     Obsidian reads it: ``yes`` is text); ``aliases`` and ``cssclasses`` a list of text, or one
-    text (``aliases: Fold`` is one alias); ``tags`` a list of tags or one text of them;
+    text (``aliases: Fold`` is one alias; a date is the text it is written as, since
+    Obsidian's js-yaml reads no dates); ``tags`` a list of tags or one text of them;
     ``type``, ``layer``, ``role`` and ``note_kind`` text (``canonical_of`` is
     bad-canonical-of's to check). Not flagged: an empty value (null, Obsidian's empty
     property) and an empty list item (``tags:`` then ``-``, as templates leave it), which
