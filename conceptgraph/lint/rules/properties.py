@@ -168,9 +168,9 @@ def invalid_tag(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
 
     Tags hold letters, numbers, ``_``, ``-`` and ``/`` (nested tags, ``inbox/to-read``), at
     least one of them not a number, and no space; a leading ``#`` is optional in
-    frontmatter. One text is split at commas and spaces as Obsidian splits it (``tags:
-    recipe, cooking`` is two tags); a list item is one tag, so a space in it is flagged. An
-    empty item is no tag. Obsidian: https://help.obsidian.md/tags ("Tag format", and
+    frontmatter. One text is split at commas and spaces as Obsidian splits it
+    (``tags: recipe, cooking`` is two tags); a list item is one tag, so a space in it is
+    flagged. An empty item is no tag. Obsidian: https://help.obsidian.md/tags ("Tag format", and
     ``tags: recipe, cooking``); that it splits one text at spaces too: jackyzha0/quartz#620;
     that a list item with a space is no tag: rps321321/obsidian-mcp-pro#194.
     Why: Obsidian leaves such a value out of the tag pane and of ``tag:`` searches; the note
