@@ -32,10 +32,14 @@ Example ``conceptgraph.toml``::
     [required-sections]          # "*": every concept note; a type: notes of that type
     "*" = ["Definition", "Preconditions", "Residuals", "Structural dependencies"]
     mechanism = ["Examples"]
+
+    [properties]                 # property -> Obsidian type, over .obsidian/types.json
+    status = "text"
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -46,6 +50,7 @@ from types import MappingProxyType
 from conceptgraph.errors import ConfigError
 from conceptgraph.model import Severity
 from conceptgraph.names import heading_key
+from conceptgraph.note.properties import TYPES, DeclaredTypes, read_types_file
 
 EDGE_KINDS = ("dependency", "residual", "negation", "link")
 LINE_ENDINGS = ("consistent", "lf", "crlf")
@@ -100,6 +105,8 @@ class Config:
     required_sections: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: DEFAULT_REQUIRED_SECTIONS
     )
+    # Obsidian's property types: .obsidian/types.json, then [properties] over it.
+    property_types: DeclaredTypes = field(default_factory=DeclaredTypes)
 
     def sections_required(self, note_type: object) -> tuple[str, ...]:
         """The headings a concept note of this type must have."""
@@ -130,6 +137,7 @@ _KEYS = {
     "known-keys",
     "allowed-values",
     "required-sections",
+    "properties",
 }
 
 
@@ -146,7 +154,20 @@ def find_config_file(root: Path) -> tuple[Path, bool] | None:
 
 
 def load_config(root: Path) -> Config:
-    """Read the vault's configuration, or the defaults when it has none."""
+    """Read the vault's configuration, or the defaults when it has none.
+
+    The property types Obsidian keeps in the vault's ``.obsidian/types.json`` are part of it:
+    the types a run checks against, so a cache keyed on the configuration follows that file.
+    """
+    config = _load_settings(root)
+    from_file = read_types_file(root, config.allow_symlinks_to)
+    if not from_file.types and from_file.problem is None:
+        return config
+    types = {**from_file.types, **config.property_types.types}
+    return dataclasses.replace(config, property_types=DeclaredTypes(types, from_file.problem))
+
+
+def _load_settings(root: Path) -> Config:
     found = find_config_file(root)
     if found is None:
         return Config()
@@ -224,7 +245,25 @@ def parse_config(data: Mapping[str, object], source: str, text: str = "") -> Con
         known_keys=known_keys,
         allowed_values=MappingProxyType(_string_lists(data, "allowed-values", fail)),
         required_sections=MappingProxyType(required_sections),
+        property_types=DeclaredTypes(_property_types(data, fail)),
     )
+
+
+def _property_types(
+    data: Mapping[str, object], fail: Callable[[str, str], ConfigError]
+) -> dict[str, str]:
+    table = data.get("properties", {})
+    if not isinstance(table, dict):
+        raise fail("properties", "must be a table of property = type")
+    types: dict[str, str] = {}
+    for name, kind in table.items():
+        if kind not in TYPES:
+            raise fail(
+                str(name),
+                f"the type {kind!r} in [properties] is not one of Obsidian's: {', '.join(TYPES)}",
+            )
+        types[str(name).lower()] = str(kind)
+    return types
 
 
 def parse_fail_on(text: str) -> Severity | None:

@@ -893,3 +893,16 @@ def test_a_gathering_the_cache_cannot_keep_is_gathered_again(tmp_path: Path) -> 
         with (root / "a.md").open("a") as note:
             note.write("[[b]]\n")
         _age(root / "a.md")
+
+
+@pytest.mark.usefixtures("own_cache")
+def test_a_link_whose_target_is_deleted_is_reported_after_a_cached_run(tmp_path: Path) -> None:
+    # The link was a readable note with a cached row; once dangling it cannot be stat'ed,
+    # and its row must give way to the note that cannot be read.
+    root = write_vault(tmp_path / "v", {"a.md": "# A\n\n[[b]]\n", "c.md": "# C\n\n[[a]]\n"})
+    os.symlink("a.md", root / "b.md")
+    assert _cached(root) == _uncached(root)
+    (root / "a.md").unlink()
+    after = _cached(root)
+    assert after == _uncached(root)
+    assert any(w[0] == "b.md" and w[5] == "unreadable-file" for w in after), after

@@ -88,6 +88,8 @@ def _lines(draw: st.DrawFn) -> list[str]:
 @given(st.lists(_lines(), max_size=6))
 @example([["aliases:", '  - "transition"', '  - "move"'], ["canonical: true"]])
 @example([["tags: [a, b,]"], ["list:", "- a", "", "- b"]])
+@example([["tags:", "  - "], ["aliases:", "-"], ["empty:"], ["last: "]])
+@example([["tags:", "  -", "  - a", "- b"]])
 def test_what_it_reads_pyyaml_reads_alike(groups: list[list[str]]) -> None:
     text = "\n".join(line for group in groups for line in group)
     simple = _simple(text)
@@ -120,7 +122,6 @@ def test_each_probe_in_each_place(probe: str) -> None:
     [
         "created: 2024-01-01",  # a date
         "count: 3",
-        "empty:",  # null
         "nothing: null",
         "key:value",  # one plain scalar, not a mapping
         "a: 1\na: 2",  # a duplicate key
@@ -135,6 +136,28 @@ def test_each_probe_in_each_place(probe: str) -> None:
     ],
 )
 def test_what_it_leaves_to_pyyaml(text: str) -> None:
+    assert load_simple(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "data"),
+    [
+        # What templates leave: an empty item, an empty property, a key and a space.
+        ("tags:\n  - \naliases:\n  -", {"tags": [None], "aliases": [None]}),
+        ("tags:\n  - a\n  -\n  - b", {"tags": ["a", None, "b"]}),
+        ("empty:\ntype: x", {"empty": None, "type": "x"}),
+        ("type: x\nempty:", {"type": "x", "empty": None}),
+        ("spaced:   \n- a", {"spaced": ["a"]}),
+    ],
+)
+def test_what_templates_leave_is_read_without_pyyaml(text: str, data: object) -> None:
+    simple = load_simple(text)
+    assert simple is not None and simple[0] == data
+    assert _simple(text) == _with_pyyaml(text)
+
+
+@pytest.mark.parametrize("text", ["key:\n  nested: x", "key:\n-\n  - a", "key:\n-\n  a: b"])
+def test_what_nests_under_an_empty_key_or_item_is_left_to_pyyaml(text: str) -> None:
     assert load_simple(text) is None
 
 

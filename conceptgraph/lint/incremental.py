@@ -185,6 +185,10 @@ def _changes(root: Path, found: Discovery, rows: dict[str, Row], jobs: int | Non
         elif row is not None:
             del rows[path]
     for record in found.broken:
+        # A note read before that now cannot be stat'ed (a link its target was deleted
+        # under) has a row that no longer vouches for it: the broken record stands instead.
+        if record.path in rows and record.path not in stamps:
+            del rows[record.path]
         if record.path not in fresh and record.path not in rows:
             fresh[record.path] = parsed[record.path] = record
     kept = {path for path in rows if path in stamps and path not in fresh}

@@ -8,5 +8,7 @@ headings, sections, links, list items, block ids, directives, problems).
 - :mod:`.frontmatter` and :mod:`.plain_frontmatter`: the YAML block, found as Obsidian finds it;
 - :mod:`.markdown`: the Markdown engines and the one module that chooses between them;
 - :mod:`.wikilinks`: the ``[[target#sub|text]]`` syntax;
-- :mod:`.negation`: the items of a "What this is NOT" section.
+- :mod:`.negation`: the items of a "What this is NOT" section;
+- :mod:`.properties`: property values as Obsidian types them (text, list, number, date, ...)
+  and the types a vault declares (`.obsidian/types.json`).
 """

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, cast
 
 from conceptgraph.model import Frontmatter, Problem, ProblemKind, Span
 from conceptgraph.note.plain_frontmatter import load_simple
+from conceptgraph.note.properties import describe
 
 if TYPE_CHECKING:
     import yaml
@@ -167,8 +168,7 @@ def load(yaml_text: str, end_line: int) -> tuple[Frontmatter | None, list[Proble
     finally:
         loader.dispose()
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
-        kind = type(data).__name__ if data is not None else "null"
-        message = f"frontmatter is a {kind}, not a mapping of keys to values"
+        message = f"frontmatter is {describe(data)}, not properties (name: value, a line each)"
         return None, [Problem(ProblemKind.YAML_NOT_MAPPING, _node_span(node), message)]
     keys = {
         str(key.value): _node_span(key) for key, _ in node.value if isinstance(key, yaml.ScalarNode)

@@ -7,7 +7,9 @@ it can be sure of, and returns None for anything else, which ``conceptgraph.note
 loads with PyYAML. It reads lines of these forms, keys at the left margin:
 
 - ``key: value`` and ``key: [value, value]``;
-- ``key:`` followed by items ``- value``, all at one indentation;
+- ``key:`` followed by items ``- value``, all at one indentation; an item left empty (``-``,
+  as templates leave one) is null;
+- ``key:`` followed by another key, or by nothing: null, Obsidian's empty property;
 - blank lines (spaces only).
 
 A key is a plain word (letters, digits, ``_``, ``-``, inner spaces) starting with a letter or
@@ -32,7 +34,7 @@ from conceptgraph.model import Span
 _UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
 _BEYOND_ASCII = re.compile("[^\x00-\x7f]")
 _KEY = re.compile(r"([A-Za-z_](?:[A-Za-z0-9_ -]*[A-Za-z0-9_-])?):(?: +(.*))?")
-_ITEM = re.compile(r"( *)- +(.*)")
+_ITEM = re.compile(r"( *)-(?: +(.*))?")
 _QUOTED = re.compile(r"\"[ !#-\[\]-~]*\"|'[ -&(-~]*'")
 _PLAIN = re.compile(r"[A-Za-z_](?:[A-Za-z0-9_ .,/()'+&*!?=-]*[A-Za-z0-9_.)'])?")
 _BOOLEANS = {
@@ -42,7 +44,7 @@ _BOOLEANS = {
 _NULLS = frozenset({"null", "Null", "NULL"})
 
 Scalar = str | bool
-Value = Scalar | list[Scalar]
+Value = Scalar | None | list[Scalar | None]
 
 
 def load_simple(yaml_text: str) -> tuple[dict[str, Value], dict[str, Span]] | None:
@@ -52,7 +54,8 @@ def load_simple(yaml_text: str) -> tuple[dict[str, Value], dict[str, Span]] | No
     shapes = yaml_text if yaml_text.isascii() else _BEYOND_ASCII.sub("a", yaml_text)
     data: dict[str, Value] = {}
     keys: dict[str, Span] = {}
-    listing: list[Scalar] | None = None  # the block list being read, if any
+    listing: list[Scalar | None] | None = None  # the block list being read, if any
+    last = ""  # the key of that list
     indent: int | None = None
     for number, (line, shape) in enumerate(
         zip(yaml_text.split("\n"), shapes.split("\n"), strict=True)
@@ -62,14 +65,19 @@ def load_simple(yaml_text: str) -> tuple[dict[str, Value], dict[str, Span]] | No
         if listing is not None:
             item = _ITEM.fullmatch(shape)
             if item is not None and indent in (None, len(item.group(1))):
-                entry = _scalar(line[item.start(2) :], item.group(2))
-                if entry is None:
-                    return None
+                if item.group(2) is None or not item.group(2).strip(" "):
+                    entry: Scalar | None = None  # "- " alone: an empty item
+                else:
+                    entry = _scalar(line[item.start(2) :], item.group(2))
+                    if entry is None:
+                        return None
                 listing.append(entry)
                 indent = len(item.group(1))
                 continue
             if indent is None:
-                return None  # "key:" and nothing under it: null, or something nested
+                if shape.startswith(" "):
+                    return None  # "key:" with something nested under it
+                data[last] = None  # "key:" and another key: null
             listing = None
         found = _KEY.fullmatch(shape)
         if found is None:
@@ -78,9 +86,9 @@ def load_simple(yaml_text: str) -> tuple[dict[str, Value], dict[str, Span]] | No
         if key in data or key in _BOOLEANS or key in _NULLS:
             return None  # a duplicate (an error), or a key YAML reads as a boolean or null
         keys[key] = Span(number + 2, 1, number + 2, len(key) + 1)
-        if found.group(2) is None:
+        if found.group(2) is None or not found.group(2).strip(" "):
             data[key] = listing = []
-            indent = None
+            last, indent = key, None
             continue
         rest, rest_shape = line[found.start(2) :], found.group(2)
         value = _flow(rest, rest_shape) if rest.startswith("[") else _scalar(rest, rest_shape)
@@ -88,14 +96,14 @@ def load_simple(yaml_text: str) -> tuple[dict[str, Value], dict[str, Span]] | No
             return None
         data[key] = value
     if listing is not None and indent is None:
-        return None
+        data[last] = None  # "key:" last, with nothing under it: null
     return data, keys
 
 
-def _flow(text: str, shape: str) -> list[Scalar] | None:
+def _flow(text: str, shape: str) -> list[Scalar | None] | None:
     if not shape.endswith("]"):
         return None
-    values: list[Scalar] = []
+    values: list[Scalar | None] = []
     if not shape[1:-1].strip(" "):
         return values
     start = 1

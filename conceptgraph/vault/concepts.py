@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from conceptgraph.model import NoteRecord, name_of
 from conceptgraph.names import concept_key
+from conceptgraph.note.properties import as_text
 
 
 def is_variant(note: NoteRecord) -> bool:
@@ -17,13 +18,11 @@ def is_variant(note: NoteRecord) -> bool:
 
 
 def note_aliases(note: NoteRecord) -> list[str]:
-    """A note's aliases as Obsidian reads them: a list (its strings only), or one string."""
+    """A note's aliases as Obsidian reads them: a list (its texts only), or one text."""
     value = note.property("aliases")
-    if isinstance(value, str):
-        return [value.strip()] if value.strip() else []
-    if isinstance(value, list):
-        return [item.strip() for item in value if isinstance(item, str) and item.strip()]
-    return []
+    items = value if isinstance(value, list) else [value]
+    texts = (as_text(item) for item in items)
+    return [text.strip() for text in texts if text is not None and text.strip()]
 
 
 def concept_keys(path: str, aliases: Iterable[str]) -> list[str]:

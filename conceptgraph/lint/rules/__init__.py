@@ -1,5 +1,13 @@
 """Every rule family, imported explicitly so that registering a rule is one visible line."""
 
-from conceptgraph.lint.rules import canonical, frontmatter, links, negation, structure, text
+from conceptgraph.lint.rules import (
+    canonical,
+    frontmatter,
+    links,
+    negation,
+    properties,
+    structure,
+    text,
+)
 
-FAMILIES = (frontmatter, links, canonical, negation, structure, text)
+FAMILIES = (frontmatter, properties, links, canonical, negation, structure, text)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 from conceptgraph.lint.rule import Hit, rule
 from conceptgraph.model import NoteRecord, ProblemKind, Severity, Span
+from conceptgraph.note.properties import as_text, describe
 from conceptgraph.vault.load import Vault
 
 _SYNTAX = (ProblemKind.YAML_SYNTAX, ProblemKind.YAML_UNSAFE, ProblemKind.YAML_UNCLOSED)
@@ -32,46 +33,56 @@ def frontmatter_syntax(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
             yield Hit(problem.span, problem.message)
 
 
-def _is_string_list(value: object) -> bool:
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+def _is_text(value: object) -> bool:
+    return isinstance(value, str)
 
 
-def _is_string_or_list(value: object) -> bool:
-    return isinstance(value, str) or _is_string_list(value)
+def _is_alias_list(value: object) -> bool:
+    # One text is one alias; an empty item is no alias, as Obsidian shows it; a date is the
+    # text it is written as (js-yaml reads no dates).
+    if as_text(value) is not None:
+        return True
+    return isinstance(value, list) and all(item is None or as_text(item) for item in value)
+
+
+def _is_tag_list(value: object) -> bool:
+    # A number is a tag Obsidian refuses: invalid-tag says so, in its own words.
+    def scalar(item: object) -> bool:
+        return item is None or (isinstance(item, str | int | float) and not isinstance(item, bool))
+
+    return scalar(value) or (isinstance(value, list) and all(scalar(item) for item in value))
 
 
 # The properties whose shape conceptgraph (or Obsidian) relies on; null is Obsidian's empty value.
-_SHAPES: dict[str, tuple[str, Callable[[object], bool]]] = {
-    "aliases": ("a list of strings", _is_string_list),
-    "tags": ("a list of strings", _is_string_or_list),
-    "cssclasses": ("a list of strings", _is_string_or_list),
-    "canonical": ("a boolean (true or false)", lambda v: isinstance(v, bool)),
-    "type": ("a string", lambda v: isinstance(v, str)),
-    "layer": ("a string", lambda v: isinstance(v, str)),
-    "role": ("a string", lambda v: isinstance(v, str)),
-    "note_kind": ("a string", lambda v: isinstance(v, str)),
+SHAPES: dict[str, tuple[str, Callable[[object], bool]]] = {
+    "aliases": ("a list of text", _is_alias_list),
+    "tags": ("a list of tags", _is_tag_list),
+    "cssclasses": ("a list of text", _is_alias_list),
+    "canonical": ("a checkbox (true or false)", lambda v: isinstance(v, bool)),
+    "type": ("text", _is_text),
+    "layer": ("text", _is_text),
+    "role": ("text", _is_text),
+    "note_kind": ("text", _is_text),
 }
-
-
-def _describe(value: object) -> str:
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, list):
-        kinds = sorted({type(item).__name__ for item in value if not isinstance(item, str)})
-        return f"a list holding {', '.join(kinds) or 'strings'}"
-    return f"a {type(value).__name__}"
 
 
 @rule("frontmatter-shape", family="frontmatter", severity=Severity.ERROR)
 def frontmatter_shape(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     """Flag frontmatter that is not a mapping, or a known property with a value of wrong type.
 
-    ``canonical`` must be a boolean (YAML 1.2, as Obsidian reads it: ``yes`` is a string),
-    ``aliases`` a list of strings, ``type``, ``layer``, ``role`` and ``note_kind`` strings
-    (``canonical_of`` is bad-canonical-of's to check). An empty value (null) is Obsidian's
-    empty property and is fine.
+    What is flagged is what Obsidian itself shows as wrong, or what would give this tool's
+    graph something other than the note says. ``canonical`` is a checkbox (YAML 1.2, as
+    Obsidian reads it: ``yes`` is text); ``aliases`` and ``cssclasses`` a list of text, or one
+    text (``aliases: Fold`` is one alias; a date is the text it is written as, since
+    Obsidian's js-yaml reads no dates); ``tags`` a list of tags or one text of them;
+    ``type``, ``layer``, ``role`` and ``note_kind`` text (``canonical_of`` is
+    bad-canonical-of's to check). Not flagged: an empty value (null, Obsidian's empty
+    property) and an empty list item (``tags:`` then ``-``, as templates leave it), which
+    Obsidian reads as no item; a number among tags is invalid-tag's. Flagged: nested
+    properties, a list inside a list (``aliases: [[a]]``), a number or a checkbox among
+    aliases. Obsidian: https://help.obsidian.md/properties (types, default properties, nested
+    properties not supported), https://help.obsidian.md/aliases; an empty list item is shown
+    as an empty entry (gfxholo/iconic#116, karstenpedersen/obsidian-advanced-random-note#4).
     Why: Obsidian drops values of the wrong type (a number among aliases, ``canonical: yes``
     read as text), so the graph says something other than the note.
     Example:  canonical: yes
@@ -83,12 +94,12 @@ def frontmatter_shape(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
             yield Hit(problem.span, problem.message)
     if note.frontmatter is None:
         return
-    for key, (expected, fits) in _SHAPES.items():
+    for key, (wanted, fits) in SHAPES.items():
         value = note.frontmatter.data.get(key)
         if value is None or fits(value):
             continue
         span = note.frontmatter.keys[key]
-        yield Hit(span, f"{key} should be {expected}, not {_describe(value)}")
+        yield Hit(span, f"{key} should be {wanted}, not {describe(value)}")
 
 
 def _key_span(note: NoteRecord, key: str) -> Span:
@@ -104,7 +115,8 @@ def missing_key(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     Concept notes are the notes that declare the concept key (``type`` by default); the
     required keys are ``required-keys`` in the configuration (default: aliases, type, layer,
     role, canonical, note_kind). Plain notes are never asked for keys, and a variant
-    (``canonical: false``) needs only its ``canonical_of``.
+    (``canonical: false``) needs only its ``canonical_of``. Left empty is null, empty text,
+    or a list of empty items only (a template's ``aliases:`` then ``-``).
     Why: the graph, the RDF and every query rely on these properties being there.
     Example:  a note with ``type: mechanism`` and no ``layer``
     Instead:  add ``layer: mechanism``
@@ -118,8 +130,15 @@ def missing_key(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     for key in vault.config.required_keys:
         if key not in data:
             yield Hit(Span(1, 1, 1, 4), f"concept note has no {key!r} property")
-        elif data[key] is None or data[key] == [] or data[key] == "":
+        elif _is_empty(data[key]):
             yield Hit(_key_span(note, key), f"{key!r} is empty")
+
+
+def _is_empty(value: object) -> bool:
+    # A list of empty items (a template's "- ") is as empty as Obsidian shows it.
+    if isinstance(value, list):
+        return all(item is None or item == "" for item in value)
+    return value is None or value == ""
 
 
 def _values(value: object) -> list[str]:
