@@ -111,6 +111,27 @@ def links(n: int) -> str:
     return _frontmatter("Links") + body
 
 
+def codespans(n: int) -> str:
+    """One bullet of ``n`` code spans whose backtick runs grow, each closed at the line's end."""
+    opening = "".join("`" * (k % 40 + 1) + " x " for k in range(n))
+    closing = "".join(" y " + "`" * (k % 40 + 1) for k in range(n - 1, -1, -1))
+    body = "# Codespans\n\n## Definition\n\nSee [[migration]].\n\n"
+    return _frontmatter("Codespans") + body + "- " + opening + closing + "\n"
+
+
+def mdlinks(n: int) -> str:
+    """One paragraph of ``n`` Markdown links, each to a note that exists."""
+    body = "# Mdlinks\n\n## Definition\n\n"
+    return _frontmatter("Mdlinks") + body + " ".join(f"[m{k}](migration.md)" for k in range(n))
+
+
+def aliaslinks(n: int) -> str:
+    """``n`` lines, each a link by alias: every one a finding with a fix written for it."""
+    body = "# Aliaslinks\n\n## Definition\n\n"
+    lines = "".join(f"[[aliaslinks alias|m{k}]]\n" for k in range(n))
+    return _frontmatter("Aliaslinks") + body + lines
+
+
 @dataclass(frozen=True, slots=True)
 class Shape:
     """One adversarial shape: its note's maker and the n it starts at (before --scale)."""
@@ -127,6 +148,9 @@ SHAPES = (
     Shape("negation", negation, 2_500, "groups"),
     Shape("table", table, 2_500, "cells"),
     Shape("links", links, 7_500_000, "bytes"),
+    Shape("codespans", codespans, 5_000, "spans"),
+    Shape("mdlinks", mdlinks, 10_000, "links"),
+    Shape("aliaslinks", aliaslinks, 10_000, "links"),
 )
 
 

@@ -19,7 +19,8 @@ from conceptgraph.api import lint_paths
 from conceptgraph.model import BlockId, Heading, NoteRecord, Span
 from conceptgraph.names import heading_key
 from conceptgraph.note import negation as negation_module
-from conceptgraph.note.markdown.fast import table_header_lines
+from conceptgraph.note.markdown import plain
+from conceptgraph.note.markdown.fast import spans_holding, table_header_lines
 from conceptgraph.note.negation import _split_item
 from conceptgraph.vault import resolve
 from conceptgraph.vault.resolve import SubpathIndex
@@ -252,3 +253,76 @@ def test_a_long_table_row_built_to_backtrack_is_the_hostile_text_itself() -> Non
     header, delimiter = "| a " * n + "|", "|---" * n + "|x"
     text = f"{header}\n{delimiter}\n\n{header}\n{'|---' * n}|  \n"
     assert table_header_lines(text) == [3]
+
+
+# ------------------------------------------------- code spans, spans holding links, link fixes
+
+
+def _reference_masked(line: str) -> str:
+    """plain._masked before issue 23: a search for each opener's closer, the line rebuilt."""
+    runs = [(m.start(), m.end()) for m in re.finditer(r"`+", line)]
+    masked, index = line, 0
+    while index < len(runs):
+        start, end = runs[index]
+        closer = next(
+            (k for k in range(index + 1, len(runs)) if runs[k][1] - runs[k][0] == end - start),
+            None,
+        )
+        if closer is None:
+            raise plain.Unsure("unclosed")
+        stop = runs[closer][1]
+        masked = masked[:start] + "\x00" * (stop - start) + masked[stop:]
+        index = closer + 1
+    return masked
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["`", "``", "```", "a", " ", "[[x]]", "b`c"]), max_size=16))
+def test_code_spans_are_masked_as_the_search_did(pieces: list[str]) -> None:
+    line = "".join(pieces)
+    if line.lstrip(" ").startswith("```"):
+        return  # a fence, refused before either looks at spans
+    try:
+        expected: str | None = _reference_masked(line)
+    except plain.Unsure:
+        expected = None
+    try:
+        got: str | None = plain._masked(line)
+    except plain.Unsure:
+        got = None
+    assert got == (None if expected is None else expected.replace("\x00", plain._MASK))
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    spans=st.lists(st.tuples(st.integers(0, 40), st.integers(0, 12)), max_size=12),
+    asked=st.tuples(st.integers(0, 50), st.integers(0, 6)),
+)
+def test_spans_holding_answers_as_the_scan_did(
+    spans: list[tuple[int, int]], asked: tuple[int, int]
+) -> None:
+    ranges = [(start, start + length) for start, length in spans]
+    first, last = asked[0], asked[0] + asked[1]
+    expected = any(a <= first and last <= b for a, b in ranges)
+    assert spans_holding(ranges)(first, last) == expected
+
+
+@pytest.mark.parametrize("n", [50, 200])
+def test_fixes_for_many_links_split_the_note_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n: int
+) -> None:
+    (tmp_path / "target.md").write_text("---\naliases: [other name]\n---\n# Target\n")
+    body = "".join(f"See [[other name|t{i}]].\n" for i in range(n))
+    (tmp_path / "many.md").write_text("# Many\n\n" + body)
+    calls = [0]
+    real = NoteRecord.lines
+
+    def counted(note: NoteRecord) -> list[str]:
+        calls[0] += 1
+        return real(note)
+
+    monkeypatch.setattr(NoteRecord, "lines", counted)
+    result = lint_paths([tmp_path], jobs=1)
+    fixed = [f for f in result.findings if f.rule == "link-by-alias" and f.fix is not None]
+    assert len(fixed) == n
+    assert calls[0] <= 10  # a few rules split each note; the fixes split it once, not n times

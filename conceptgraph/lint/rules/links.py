@@ -19,6 +19,19 @@ from conceptgraph.model import (
 from conceptgraph.vault.discovery import is_note_path
 from conceptgraph.vault.load import Vault
 
+# The lines of the note a fix was last written for: the rules write fixes for many links of one
+# note in a row, and splitting a long note again for each made them quadratic in its links.
+_split: tuple[str, list[str]] = ("", [""])
+
+
+def _source_line(note: NoteRecord, number: int) -> str:
+    global _split
+    text, lines = _split
+    if text is not note.text:
+        lines = note.lines()
+        _split = (note.text, lines)
+    return lines[number - 1]
+
 
 def _rewrite(
     note: NoteRecord, link: Link, target: str, display: str | None, safe: bool = True
@@ -32,7 +45,7 @@ def _rewrite(
     if link.span.line != link.span.end_line:
         # A Markdown link over several lines: rewriting it would have to keep its line breaks.
         return None
-    source = note.lines()[link.span.line - 1]
+    source = _source_line(note, link.span.line)
     written = source[link.span.column - 1 : link.span.end_column - 1]
     if link.kind is LinkKind.MARKDOWN:
         start = written.rfind("](")

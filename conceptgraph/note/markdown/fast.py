@@ -23,7 +23,9 @@ what we could not prove equal:
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 from urllib.parse import unquote
@@ -387,20 +389,22 @@ class _Reader:
             raise Unsure("a table one engine sees and the other does not")
 
     def _check_links(self, start: int, end: int) -> None:
-        spans = self.links + self.covered + self.wikilinks
+        holds = spans_holding(self.links + self.covered + self.wikilinks)
         at = self.data.find(b"](", start, end)
         while at >= 0:
-            if not any(a <= at and at + 2 <= b for a, b in spans):
+            if not holds(at, at + 2):
                 raise Unsure("a '](' pulldown-cmark did not take as part of a link")
             at = self.data.find(b"](", at + 2, end)
 
     def _check_wikilinks(self, start: int, end: int) -> None:
         seen = set(self.wikilinks)
+        holds = None
         for match in WIKILINK_BYTES.finditer(self.data, start, end):
             found = (match.start(), match.end())
             if found in seen or not match.group(2).strip():
                 continue
-            if not any(a <= found[0] and found[1] <= b for a, b in self.covered):
+            holds = holds or spans_holding(self.covered)
+            if not holds(*found):
                 raise Unsure("a [[link]] pulldown-cmark did not take as one")
 
     def _item_text(self, start: int, end: int) -> None:
@@ -458,3 +462,21 @@ def table_header_lines(text: str) -> list[int]:
         if not taken and text.find("|", header_start, start - 1) >= 0:
             headers.append(index - 1)
     return headers
+
+
+def spans_holding(spans: list[tuple[int, int]]) -> Callable[[int, int], bool]:
+    """Whether one of ``spans`` (start, end) holds all of ``[first, last)``, asked many times.
+
+    A paragraph of thousands of links asks once for each ``](`` in it: a scan of every span
+    each time made such a note quadratic. Sorted by start, the furthest end among the spans
+    that start at or before ``first`` says it in a binary search.
+    """
+    ordered = sorted(spans)
+    starts = [first for first, _ in ordered]
+    reach = list(itertools.accumulate((last for _, last in ordered), max))
+
+    def holds(first: int, last: int) -> bool:
+        index = bisect.bisect_right(starts, first) - 1
+        return index >= 0 and reach[index] >= last
+
+    return holds

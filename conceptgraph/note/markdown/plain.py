@@ -166,21 +166,30 @@ def _masked(line: str) -> str:
     if line.lstrip(" ").startswith("```"):
         raise Unsure("a fence in a bullet")
     runs = [(m.start(), m.end()) for m in _CODE_RUN.finditer(line)]
-    masked = line
+    if not runs:
+        return line
+    # The run that closes each: the next of the same length (CommonMark), found for all in
+    # one pass from the end, not by a search from each opener (quadratic in runs).
+    closers: list[int | None] = [None] * len(runs)
+    last_of_length: dict[int, int] = {}
+    for index in range(len(runs) - 1, -1, -1):
+        length = runs[index][1] - runs[index][0]
+        closers[index] = last_of_length.get(length)
+        last_of_length[length] = index
+    pieces: list[str] = []
+    done = 0
     index = 0
     while index < len(runs):
-        start, end = runs[index]
-        closer = next(
-            (k for k in range(index + 1, len(runs)) if runs[k][1] - runs[k][0] == end - start),
-            None,
-        )
+        closer = closers[index]
         if closer is None:
             # Closed on a later line of its paragraph, or never: either way not this engine's.
             raise Unsure("a code span not closed on its line")
-        stop = runs[closer][1]
-        masked = masked[:start] + _MASK * (stop - start) + masked[stop:]
+        start, stop = runs[index][0], runs[closer][1]
+        pieces += (line[done:start], _MASK * (stop - start))
+        done = stop
         index = closer + 1
-    return masked
+    pieces.append(line[done:])
+    return "".join(pieces)
 
 
 def _links(parts: MarkdownParts, scan: str, line: str, number: int, section: int | None) -> None:
