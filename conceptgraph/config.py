@@ -151,6 +151,12 @@ def load_config(root: Path) -> Config:
     if found is None:
         return Config()
     path, is_pyproject = found
+    data, text = read_config_table(path, is_pyproject)
+    return parse_config(data, str(path), text)
+
+
+def read_config_table(path: Path, is_pyproject: bool) -> tuple[dict[str, object], str]:
+    """The settings table of a config file (unchecked), and the file's text."""
     text = _read(path)
     try:
         data = tomllib.loads(text)
@@ -159,7 +165,7 @@ def load_config(root: Path) -> Config:
         raise ConfigError(f"not valid TOML: {exc}", str(path), line) from exc
     if is_pyproject:
         data = data.get("tool", {}).get("conceptgraph", {})
-    return parse_config(data, str(path), text)
+    return data, text
 
 
 def parse_config(data: Mapping[str, object], source: str, text: str = "") -> Config:
