@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from conceptgraph.config import load_config
+from conceptgraph.config import Config, load_config
 from conceptgraph.errors import UsageError
 from conceptgraph.model import Finding
-from conceptgraph.vault.discovery import is_note_path
+from conceptgraph.vault.discovery import discover, is_note_path
 from conceptgraph.vault.load import Vault, load_vault
 from conceptgraph.vault.read import gc_paused
 
 if TYPE_CHECKING:
     from conceptgraph.rdf.shacl import ShaclResult
     from conceptgraph.rdf.sparql import QueryResult
+    from conceptgraph.settings import Overrides, Resolved
 
 ROOT_MARKERS = (".obsidian", "conceptgraph.toml", ".git")
 
@@ -31,6 +32,8 @@ class LintResult:
     # The root folder of the vault each finding was found in, index for index: a finding's
     # path is relative to its vault, and one run may lint several vaults.
     roots: list[Path] = field(default_factory=list)
+    # Each vault root linted, with the disk paths of the notes named in it (None: every note).
+    linted: Mapping[Path, Collection[str] | None] = field(default_factory=dict)
 
 
 def find_vault_root(path: Path) -> Path:
@@ -46,21 +49,34 @@ def find_vault_root(path: Path) -> Path:
     return start
 
 
-def open_vault(path: Path, jobs: int | None = None) -> Vault:
-    """Load the vault at a folder, with its configuration."""
+def open_vault(path: Path, jobs: int | None = None, overrides: Overrides | None = None) -> Vault:
+    """Load the vault at a folder, with its configuration (and the command line's over it)."""
     if not path.is_dir():
         raise UsageError(f"not a vault folder: {path}")
     root = path.resolve()
-    return load_vault(root, load_config(root), jobs)
+    return load_vault(root, _config(root, overrides, pick_rules=False), jobs)
+
+
+def _config(root: Path, overrides: Overrides | None, *, pick_rules: bool = True) -> Config:
+    if overrides is None:
+        return load_config(root)
+    from conceptgraph.settings import resolve
+
+    return resolve(root, overrides, pick_rules=pick_rules).config
 
 
 def lint_paths(
-    paths: Sequence[Path], jobs: int | None = None, *, cache: bool = False
+    paths: Sequence[Path],
+    jobs: int | None = None,
+    *,
+    cache: bool = False,
+    overrides: Overrides | None = None,
 ) -> LintResult:
     """Lint whole vaults (folders) and single notes (files, resolved against their vault).
 
     With ``cache``, each vault's ``.conceptgraph-cache/`` keeps what this run learnt, and the
     next run reads and checks only what changed since; the findings are the same either way.
+    ``overrides`` are the command line's settings over each vault's configuration file.
     """
     from conceptgraph.lint.engine import RAISE_RULE_ERRORS
     from conceptgraph.lint.run import lint_vault
@@ -68,6 +84,47 @@ def lint_paths(
     # --traceback is for reproducing a rule's crash: the rules must run, not be remembered.
     cache = cache and not RAISE_RULE_ERRORS.get()
 
+    wanted = _targets(paths)
+    findings: list[Finding] = []
+    vaults: list[Vault] = []
+    roots: list[Path] = []
+    notes = 0
+    for root, only in wanted.items():
+        config = _config(root, overrides)
+        found, vault = lint_vault(root, config, only, jobs, cache)
+        findings.extend(found)
+        roots.extend([root] * len(found))
+        vaults.append(vault)
+        notes += len(only) if only is not None else len(vault.notes)
+    return LintResult(findings, vaults, notes, roots, wanted)
+
+
+def lint_settings(
+    paths: Sequence[Path], overrides: Overrides, *, pick_rules: bool = True
+) -> list[Resolved]:
+    """The configuration each vault of a run would use, and where each value came from.
+
+    ``pick_rules``: whether the run is of the lint rules (``shacl`` selects its own findings).
+    """
+    from conceptgraph.settings import resolve
+
+    return [resolve(root, overrides, pick_rules=pick_rules) for root in _targets(paths)]
+
+
+def lint_files(paths: Sequence[Path], overrides: Overrides | None = None) -> list[Path]:
+    """The notes a lint run would read, in order: each vault's notes, or the files named."""
+    files: list[Path] = []
+    for root, only in _targets(paths).items():
+        if only is not None:
+            files.extend(root / disk for disk in sorted(only))
+            continue
+        found = discover(root, _config(root, overrides, pick_rules=False))
+        files.extend(root / disk for _, disk in sorted(found.notes))
+    return files
+
+
+def _targets(paths: Sequence[Path]) -> dict[Path, set[str] | None]:
+    """Each vault root to lint, with the disk paths of the notes named in it (None: all)."""
     wanted: dict[Path, set[str] | None] = {}
     for path in paths:
         if not path.exists():
@@ -82,18 +139,7 @@ def lint_paths(
         current = wanted.setdefault(root, set())
         if current is not None:
             current.add(disk)
-    findings: list[Finding] = []
-    vaults: list[Vault] = []
-    roots: list[Path] = []
-    notes = 0
-    for root, only in wanted.items():
-        config = load_config(root)
-        found, vault = lint_vault(root, config, only, jobs, cache)
-        findings.extend(found)
-        roots.extend([root] * len(found))
-        vaults.append(vault)
-        notes += len(only) if only is not None else len(vault.notes)
-    return LintResult(findings, vaults, notes, roots)
+    return wanted
 
 
 def query_vault(
@@ -152,11 +198,25 @@ def shacl_vault(
     *,
     base: str | None = None,
     jobs: int | None = None,
+    overrides: Overrides | None = None,
 ) -> ShaclResult:
-    """Validate the vault at a folder against the shipped SHACL shapes and ``shapes``."""
-    from conceptgraph.rdf.shacl import load_shapes, validate
+    """Validate the vault at a folder against the shipped SHACL shapes and ``shapes``.
+
+    The rule selection of ``overrides`` picks among the ``shacl-*`` findings (family ``shacl``).
+    """
+    import dataclasses
+
+    from conceptgraph.rdf.shacl import FAMILY, load_shapes, rule_names, validate
     from conceptgraph.rdf.triples import vault_rdf
 
+    if overrides is not None:
+        overrides.selection.check(dict.fromkeys(rule_names(), FAMILY), "shacl-min-count, ...")
     graph = load_shapes(shapes)  # bad shapes fail before the vault is read
-    vault = open_vault(path, jobs)
-    return validate(vault, vault_rdf(vault, base), graph)
+    vault = open_vault(path, jobs, overrides)
+    result = validate(vault, vault_rdf(vault, base), graph)
+    if overrides is None:
+        return result
+    from conceptgraph.settings import keep_chosen
+
+    kept = keep_chosen(result.findings, overrides.selection, FAMILY)
+    return dataclasses.replace(result, findings=kept)

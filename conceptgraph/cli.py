@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,6 +21,7 @@ from conceptgraph.note.markdown.engine import PARSERS, use_parser
 if TYPE_CHECKING:
     from conceptgraph.lint.rule import Rule
     from conceptgraph.model import Finding
+    from conceptgraph.settings import Overrides
     from conceptgraph.vault.load import Vault
 
 
@@ -42,6 +44,11 @@ LEVELS = ("error", "warning", "info", "never")
 def _report_options(command: Callable[..., None]) -> Callable[..., None]:
     """The --format and --fail-on options of every command that reports findings."""
     command = click.option(
+        "--exit-zero",
+        is_flag=True,
+        help="Exit 0 even when there are findings (2 still means an error).",
+    )(command)
+    command = click.option(
         "--fail-on",
         type=click.Choice(LEVELS),
         default=None,
@@ -56,6 +63,87 @@ def _report_options(command: Callable[..., None]) -> Callable[..., None]:
         show_default=True,
         help="Output format.",
     )(command)
+
+
+def _selection_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options that pick rules and set configuration over the file (ruff's spelling).
+
+    The command gets them as one ``overrides`` (a ``conceptgraph.settings.Overrides``).
+    """
+
+    @functools.wraps(command)
+    def read(**params: Any) -> None:
+        from conceptgraph.settings import Overrides
+
+        select = params.pop("select")
+        params["overrides"] = Overrides.from_options(
+            config=params.pop("config"),
+            isolated=params.pop("isolated"),
+            select=select or None,
+            extend_select=params.pop("extend_select"),
+            ignore=params.pop("ignore") + params.pop("extend_ignore"),
+            per_file_ignores=params.pop("per_file_ignores"),
+        )
+        command(**params)
+
+    rules = "rule names or families, comma-separated; repeatable"
+    options = [
+        click.option(
+            "--select",
+            multiple=True,
+            metavar="RULES",
+            help=f"Run only these rules, instead of those the config picks ({rules}).",
+        ),
+        click.option(
+            "--extend-select",
+            multiple=True,
+            metavar="RULES",
+            help=f"Run these rules too, on top of those picked ({rules}).",
+        ),
+        click.option(
+            "--ignore",
+            multiple=True,
+            metavar="RULES",
+            help=f"Do not run these rules; an ignore wins over a select ({rules}).",
+        ),
+        click.option(
+            "--extend-ignore",
+            multiple=True,
+            metavar="RULES",
+            help="The same as --ignore (ruff's older name for it).",
+        ),
+        click.option(
+            "--per-file-ignores",
+            multiple=True,
+            metavar="GLOB:RULES",
+            help="Ignore RULES in notes whose vault path matches GLOB (repeatable); replaces "
+            "the config's per-path-ignores.",
+        ),
+        click.option(
+            "--config",
+            multiple=True,
+            metavar="FILE|'KEY = VALUE'",
+            help="A configuration file to use instead of the vault's, or one TOML setting "
+            "over it (repeatable), e.g. --config 'fail-on = \"error\"'.",
+        ),
+        click.option(
+            "--isolated", is_flag=True, help="Read no configuration file: defaults and options."
+        ),
+        click.option(
+            "--show-settings",
+            is_flag=True,
+            help="Print each vault's resolved configuration, where each value came from "
+            "(default, the file, an option), and the rules that run; lint nothing.",
+        ),
+        click.option(
+            "--show-files",
+            is_flag=True,
+            help="Print the notes that would be linted, one path a line; lint nothing.",
+        ),
+    ]
+    for option in reversed(options):
+        read = option(read)
+    return read
 
 
 def _use_parser(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -150,10 +238,26 @@ def cli(ctx: click.Context, traceback: bool) -> None:
     "Keep parsed notes and findings in VAULT/.conceptgraph-cache/ and check only what "
     "changed since the last run (same findings; --fix and --diff never use it)."
 )
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Report only findings this baseline file does not hold; say how many it "
+    "suppressed and how many of its entries no longer match.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Record today's findings in this file (sorted JSON, atomically; stale entries "
+    "pruned) and exit 0.",
+)
+@_selection_options
 def lint(
     paths: tuple[Path, ...],
     fmt: str,
     fail_on: str | None,
+    exit_zero: bool,
     jobs: int | None,
     quiet: bool,
     statistics: bool,
@@ -163,6 +267,11 @@ def lint(
     show_diff: bool,
     watch: bool,
     use_cache: bool,
+    baseline: Path | None,
+    write_baseline: Path | None,
+    show_settings: bool,
+    show_files: bool,
+    overrides: Overrides,
 ) -> None:
     """Check a vault (a folder) or single notes for broken links and damaged text.
 
@@ -176,11 +285,16 @@ def lint(
 
     if statistics and fmt not in STATISTICS:
         raise UsageError(f"--statistics needs --format {' or '.join(STATISTICS)}, not {fmt}")
+    if baseline is not None and write_baseline is not None:
+        raise UsageError("--baseline reads a baseline, --write-baseline writes one: give one")
     targets = list(paths) or [Path(".")]
+    if show_settings or show_files:
+        raise SystemExit(_show(targets, overrides, show_settings, show_files, lint=True))
     if watch:
         _watch(click.get_current_context(), targets)
     if show_diff:
-        raise SystemExit(_diff(targets, jobs, quiet))
+        code = _diff(targets, jobs, quiet, overrides)
+        raise SystemExit(ExitCode.CLEAN if exit_zero else code)
     from conceptgraph import progress
 
     # A bar for a long run on a terminal, in the text format only: JSON, SARIF and the rest
@@ -190,29 +304,66 @@ def lint(
         if apply_fix:
             from conceptgraph.lint.fix import fix_paths
 
-            fixes, result = fix_paths(targets, jobs)
+            fixes, result = fix_paths(targets, jobs, overrides)
         else:
-            result = lint_paths(targets, jobs=jobs, cache=use_cache)
+            result = lint_paths(targets, jobs=jobs, cache=use_cache, overrides=overrides)
     if apply_fix:
         for skip in fixes.skipped:
             click.echo(f"conceptgraph: {skip}", err=True)
         if not quiet:
             click.echo(fixes.describe("Fixed"), err=True)
-    raise SystemExit(
-        _report_findings(
-            result.findings,
-            result.roots,
-            result.vaults,
-            result.notes,
-            rules=all_rules(),
-            fmt=fmt,
-            statistics=statistics,
-            output=output,
-            color_mode=color_mode,
-            quiet=quiet,
-            fail_on=fail_on,
-        )
+    if write_baseline is not None:
+        from conceptgraph.lint import baseline as baselines
+
+        written = baselines.write_baseline(result, write_baseline)
+        if not quiet:
+            click.echo(baselines.describe_written(written, write_baseline), err=True)
+        raise SystemExit(ExitCode.CLEAN)
+    findings, roots, held = result.findings, result.roots, None
+    if baseline is not None:
+        from conceptgraph.lint import baseline as baselines
+
+        applied = baselines.apply_baseline(result, baseline)
+        findings, roots = applied.findings, applied.roots
+        held = {"file": str(baseline), "suppressed": applied.suppressed, "stale": applied.stale}
+    code = _report_findings(
+        findings,
+        roots,
+        result.vaults,
+        result.notes,
+        rules=all_rules(),
+        fmt=fmt,
+        statistics=statistics,
+        output=output,
+        color_mode=color_mode,
+        quiet=quiet,
+        fail_on=fail_on,
+        baseline=held,
     )
+    if baseline is not None:
+        click.echo(baselines.summary(applied, baseline), err=True)
+    raise SystemExit(ExitCode.CLEAN if exit_zero else code)
+
+
+def _show(
+    targets: list[Path], overrides: Overrides, settings: bool, files: bool, *, lint: bool
+) -> ExitCode:
+    """Print the resolved settings (--show-settings) or the notes to lint (--show-files)."""
+    from conceptgraph.api import lint_files, lint_settings
+    from conceptgraph.errors import UsageError
+
+    if settings and files:
+        raise UsageError("--show-settings and --show-files: give one")
+    if settings:
+        from conceptgraph.settings import describe
+
+        sys.stdout.write(describe(lint_settings(targets, overrides, pick_rules=lint)))
+        return ExitCode.CLEAN
+    cwd = Path.cwd().resolve()
+    for path in lint_files(targets, overrides):
+        shown = path.relative_to(cwd) if path.is_relative_to(cwd) else path
+        click.echo(shown.as_posix())
+    return ExitCode.CLEAN
 
 
 def _report_findings(
@@ -228,6 +379,7 @@ def _report_findings(
     color_mode: str,
     quiet: bool,
     fail_on: str | None,
+    baseline: Mapping[str, object] | None = None,
 ) -> ExitCode:
     """Print findings in a lint format (and the summary); the exit status they call for.
 
@@ -245,7 +397,7 @@ def _report_findings(
 
     color = fmt == "text" and color_wanted(color_mode, output is None and sys.stdout.isatty())
     context = ReportContext.create(
-        findings, roots, rules=rules, cwd=Path.cwd().resolve(), color=color
+        findings, roots, rules=rules, cwd=Path.cwd().resolve(), color=color, baseline=baseline
     )
     report = (STATISTICS if statistics else REPORTERS)[fmt](findings, context)
     if output is None:
@@ -281,12 +433,12 @@ def _write_report(path: Path, report: str) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
-def _diff(paths: list[Path], jobs: int | None, quiet: bool) -> ExitCode:
+def _diff(paths: list[Path], jobs: int | None, quiet: bool, overrides: Overrides) -> ExitCode:
     """Print what --fix would change as a unified diff; write nothing."""
     from conceptgraph.api import lint_paths
     from conceptgraph.lint.fix import plan_fixes, unified_diff
 
-    plan = plan_fixes(lint_paths(paths, jobs=jobs))
+    plan = plan_fixes(lint_paths(paths, jobs=jobs, overrides=overrides))
     sys.stdout.write(unified_diff(plan))
     for skip in plan.skipped:
         click.echo(f"conceptgraph: {skip}", err=True)
@@ -537,40 +689,47 @@ def query(
     show_default=True,
     help="Colour the text format; auto: only on a terminal and when NO_COLOR is unset.",
 )
+@_selection_options
 def shacl(
     vault: Path,
     shapes: tuple[Path, ...],
     fmt: str,
     fail_on: str | None,
+    exit_zero: bool,
     base: str | None,
     output: Path | None,
     quiet: bool,
     color_mode: str,
+    show_settings: bool,
+    show_files: bool,
+    overrides: Overrides,
 ) -> None:
     """Validate a vault's RDF against SHACL shapes: the shipped ones and --shapes.
 
     Each violation is a finding `shacl-<constraint>` (shacl-min-count, shacl-datatype, ...) at
-    the note it came from, in any lint format. Exit status as for lint.
+    the note it came from, in any lint format; --select and the other rule options pick among
+    them (their family is `shacl`). Exit status as for lint.
     """
     from conceptgraph.api import shacl_vault
 
-    result = shacl_vault(vault, shapes, base=base)
+    if show_settings or show_files:
+        raise SystemExit(_show([vault], overrides, show_settings, show_files, lint=False))
+    result = shacl_vault(vault, shapes, base=base, overrides=overrides)
     findings = result.findings
-    raise SystemExit(
-        _report_findings(
-            findings,
-            [result.vault.root] * len(findings),
-            [result.vault],
-            len(result.vault.notes),
-            rules={},
-            fmt=fmt,
-            statistics=False,
-            output=output,
-            color_mode=color_mode,
-            quiet=quiet,
-            fail_on=fail_on,
-        )
+    code = _report_findings(
+        findings,
+        [result.vault.root] * len(findings),
+        [result.vault],
+        len(result.vault.notes),
+        rules={},
+        fmt=fmt,
+        statistics=False,
+        output=output,
+        color_mode=color_mode,
+        quiet=quiet,
+        fail_on=fail_on,
     )
+    raise SystemExit(ExitCode.CLEAN if exit_zero else code)
 
 
 @cli.command()

@@ -159,7 +159,11 @@ def load_config(root: Path) -> Config:
     The property types Obsidian keeps in the vault's ``.obsidian/types.json`` are part of it:
     the types a run checks against, so a cache keyed on the configuration follows that file.
     """
-    config = _load_settings(root)
+    return with_vault_types(_load_settings(root), root)
+
+
+def with_vault_types(config: Config, root: Path) -> Config:
+    """``config`` with the types of the vault's ``.obsidian/types.json`` under its own."""
     from_file = read_types_file(root, config.allow_symlinks_to)
     if not from_file.types and from_file.problem is None:
         return config
@@ -172,6 +176,12 @@ def _load_settings(root: Path) -> Config:
     if found is None:
         return Config()
     path, is_pyproject = found
+    data, text = read_config_table(path, is_pyproject)
+    return parse_config(data, str(path), text)
+
+
+def read_config_table(path: Path, is_pyproject: bool) -> tuple[dict[str, object], str]:
+    """The settings table of a config file (unchecked), and the file's text."""
     text = _read(path)
     try:
         data = tomllib.loads(text)
@@ -180,7 +190,7 @@ def _load_settings(root: Path) -> Config:
         raise ConfigError(f"not valid TOML: {exc}", str(path), line) from exc
     if is_pyproject:
         data = data.get("tool", {}).get("conceptgraph", {})
-    return parse_config(data, str(path), text)
+    return data, text
 
 
 def parse_config(data: Mapping[str, object], source: str, text: str = "") -> Config:

@@ -9,10 +9,11 @@ and path, silenced where a ``conceptgraph-disable`` directive says so, sorted.
 from __future__ import annotations
 
 import contextvars
+import difflib
 import os
 import sys
 import traceback
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from fnmatch import fnmatchcase
 
 from conceptgraph import progress
@@ -41,10 +42,11 @@ def selected_rules(config: Config) -> list[Rule]:
     """The rules the configuration turns on, by name or family in ``select``/``ignore``."""
     rules = all_rules()
     families = {r.family for r in rules.values()}
-    path_ignored = [name for names in config.per_path_ignores.values() for name in names]
-    for key in (*config.select, *config.ignore, *config.severity, *path_ignored):
+    by_path = [name for names in config.per_path_ignores.values() for name in names]
+    for key in (*config.select, *config.ignore, *config.severity, *by_path):
         if key not in rules and (key not in families or key in config.severity):
-            raise ConfigError(f"unknown rule {key!r}", config.source)
+            hint = nearest_hint(key, [*rules, *families])
+            raise ConfigError(f"unknown rule {key!r}{hint}", config.source)
 
     def named(r: Rule, names: Collection[str]) -> bool:
         return r.name in names or r.family in names
@@ -54,6 +56,12 @@ def selected_rules(config: Config) -> list[Rule]:
         for r in rules.values()
         if (not config.select or named(r, config.select)) and not named(r, config.ignore)
     ]
+
+
+def nearest_hint(name: str, known: Iterable[str]) -> str:
+    """A hint naming the known rule or family names closest to a misspelt one, if any are."""
+    near = difflib.get_close_matches(name, sorted(set(known)), n=3, cutoff=0.6)
+    return f" (did you mean {', '.join(near)}?)" if near else ""
 
 
 def lint(
@@ -180,9 +188,8 @@ def finish(vault: Vault, rules: Iterable[Rule], findings: Iterable[Finding]) -> 
 def _silenced(finding: Finding, family: str, vault: Vault) -> bool:
     """Whether config per-path ignores or an inline directive turn this finding off."""
     names = (finding.rule, family)
-    for pattern, ignored in vault.config.per_path_ignores.items():
-        if fnmatchcase(finding.path, pattern) and any(n in ignored for n in names):
-            return True
+    if path_ignored(finding.path, names, vault.config.per_path_ignores):
+        return True
     note = vault.notes.get(finding.path)
     if note is None or not note.directives:
         return False
@@ -204,6 +211,15 @@ def _silenced(finding: Finding, family: str, vault: Vault) -> bool:
         if line <= finding.line and kind in ("disable", "enable"):
             off = kind == "disable"
     return off
+
+
+def path_ignored(path: str, names: Iterable[str], table: Mapping[str, Collection[str]]) -> bool:
+    """Whether a per-path-ignores table turns off any of ``names`` (rule, family) at ``path``."""
+    wanted = tuple(names)
+    return any(
+        fnmatchcase(path, pattern) and any(n in ignored for n in wanted)
+        for pattern, ignored in table.items()
+    )
 
 
 def gathered(vault: Vault, active: Rule) -> dict[str, object]:

@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from conceptgraph.api import LintResult, lint_paths
 from conceptgraph.atomic import write_atomic
@@ -28,6 +29,9 @@ from conceptgraph.model import LINE_BREAK, Finding, Fix, NoteRecord, ProblemKind
 from conceptgraph.note.decode import decode
 from conceptgraph.vault.load import Vault
 from conceptgraph.vault.read import read_bytes
+
+if TYPE_CHECKING:
+    from conceptgraph.settings import Overrides
 
 # Text read with replacement characters, or not read at all, would be written back damaged.
 _UNFIXABLE = frozenset(
@@ -139,13 +143,15 @@ def apply_fixes(result: LintResult) -> FixReport:
     return FixReport(tuple(written), tuple(skipped))
 
 
-def fix_paths(paths: Sequence[Path], jobs: int | None = None) -> tuple[FixReport, LintResult]:
+def fix_paths(
+    paths: Sequence[Path], jobs: int | None = None, overrides: Overrides | None = None
+) -> tuple[FixReport, LintResult]:
     """Lint, apply the safe fixes, and lint again until no pass changes anything.
 
     Returns every change made (per note: the text first linted, the text last written, and the
     findings fixed over all passes) and the lint result of what is left.
     """
-    result = lint_paths(paths, jobs)
+    result = lint_paths(paths, jobs, overrides=overrides)
     changes: dict[tuple[Path, str], FileFix] = {}
     skipped: dict[tuple[str, str], Skip] = {}
     for _ in range(MAX_PASSES):
@@ -164,7 +170,7 @@ def fix_paths(paths: Sequence[Path], jobs: int | None = None) -> tuple[FixReport
             changes[key] = change
         if not report.files:
             break
-        result = lint_paths(paths, jobs)
+        result = lint_paths(paths, jobs, overrides=overrides)
     return FixReport(tuple(changes.values()), tuple(skipped.values())), result
 
 

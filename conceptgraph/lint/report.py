@@ -48,6 +48,8 @@ class ReportContext:
     cwd: Path | None = None
     color: bool = False
     roots: Mapping[int, tuple[Finding, Path]] = field(default_factory=dict)
+    # With lint --baseline: the file, and how many findings it suppressed and entries went stale.
+    baseline: Mapping[str, object] | None = None
 
     @classmethod
     def create(
@@ -58,6 +60,7 @@ class ReportContext:
         rules: Mapping[str, Rule] | None = None,
         cwd: Path | None = None,
         color: bool = False,
+        baseline: Mapping[str, object] | None = None,
     ) -> ReportContext:
         """A context for ``findings``, where ``roots[i]`` is the vault root of ``findings[i]``.
 
@@ -67,7 +70,7 @@ class ReportContext:
             raise ValueError(f"{len(findings)} findings but {len(roots)} vault roots")
         # Equal lengths were checked above; no roots at all means none are known.
         located = {id(f): (f, root) for f, root in zip(findings, roots, strict=False)}
-        return cls(rules or {}, cwd, color, located)
+        return cls(rules or {}, cwd, color, located, baseline)
 
     def root(self, finding: Finding) -> Path | None:
         """The vault root the finding's path is relative to, if known."""
@@ -306,6 +309,8 @@ def sarif_report(findings: Sequence[Finding], context: ReportContext = _NO_CONTE
         if f.rule in index:
             result["ruleIndex"] = index[f.rule]
         result |= {"level": _SARIF_LEVEL[f.severity], "message": {"text": f.message}}
+        if context.baseline is not None:
+            result["baselineState"] = "new"  # what the baseline accounts for is left out
         where = context.location(f)
         if where is not None:
             artifact = bases.artifact(where)
@@ -330,6 +335,8 @@ def sarif_report(findings: Sequence[Finding], context: ReportContext = _NO_CONTE
     }
     if bases.ids:
         run["originalUriBaseIds"] = bases.original()
+    if context.baseline is not None:
+        run["properties"] = {"baseline": dict(context.baseline)}
     return _dump({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]})
 
 

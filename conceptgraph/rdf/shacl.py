@@ -162,6 +162,18 @@ def _guarded() -> Iterator[None]:
         setattr(processor.SPARQLUpdateProcessor, "update", update)  # noqa: B010
 
 
+FAMILY = "shacl"
+
+
+def rule_names() -> list[str]:
+    """The name of every SHACL core constraint component's findings, for rule selection."""
+    # dir() of rdflib's closed namespace gives its terms as IRIs.
+    local = [str(term).rsplit("#", 1)[-1] for term in dir(SH)]
+    components = [n for n in local if n.endswith("ConstraintComponent") and n[0].isupper()]
+    names = {rule_name(SH[n]) for n in components if n != "ConstraintComponent"}
+    return sorted(names | {"shacl-violation"})
+
+
 def rule_name(component: Node | None) -> str:
     """``shacl-`` and the constraint component's name in kebab case (``shacl-min-count``)."""
     if component is None:
