@@ -16,12 +16,13 @@ window as small as the platform allows and catches what still slips through:
    cannot swap, the note is hard-linked to a second temp name and the temp file renamed over
    it, which leaves a window of two system calls; where it cannot link either, only the
    opened file is kept.
-4. Once the rest of the batch is written (so that a writer that had the note open at the
-   swap has had time to finish), the replaced file is looked at again: still the file that
-   was read (same inode), with the same size, mtime and bytes? Then it is removed. If not,
-   another writer got in between the check and the swap: its file is put back at the note's
-   name (swapped back), bytes written since to the new file by an appender are added to it,
-   and the note is reported as not fixed.
+4. The replaced file is looked at at once, and again once the rest of the batch is written
+   (so that a writer that had the note open at the swap has had time to finish): still the
+   file that was read (same inode), with the same size, mtime and bytes? Then it is removed.
+   If not, another writer got in between the check and the swap: its file is put back at
+   the note's name (swapped back), bytes appended to the new file meanwhile (by a writer
+   that opened the note after the swap) are added to it, and the note is reported as not
+   fixed.
 
 What is not guaranteed: a writer that keeps the note open and writes to it after step 4
 (its bytes go to a file no longer in the vault), and, where the file system cannot swap or
@@ -204,11 +205,26 @@ class Guard:
         if not _HOLDS:
             fsync_folder(target.parent)
             return None
+        one = _Held(path, target, fd, expected, before, hold, ours, time.monotonic())
+        # At once, then again later: an editor's save that landed just before the swap is put
+        # back before anyone can read the new file in its place.
+        try:
+            reason = None if _unchanged(one) else _put_back(one)
+        except OSError as exc:
+            reason = f"cannot check it after writing: {exc.strerror or exc}"
+        if reason is not None:
+            os.close(fd)  # the lock goes with it
+            return reason
+        if hold is not None:
+            # The open descriptor is enough to look at it again; a name would be one more
+            # file for a kill to leave behind.
+            os.unlink(hold)
+            one.hold = None
         # The lock keeps out other runs only until the swap: after it, they find a new file.
         if fcntl is not None:
             with contextlib.suppress(OSError):
                 fcntl.flock(fd, fcntl.LOCK_UN)
-        self._held.append(_Held(path, target, fd, expected, before, hold, ours, time.monotonic()))
+        self._held.append(one)
         if len(self._held) >= _MAX_HELD:
             self.finish()
         return None
@@ -318,20 +334,19 @@ def _swap(temp: Path, target: Path) -> Path | None:
     return hold
 
 
-def _settle(one: _Held) -> str | None:
-    """Remove the replaced file if no one wrote to it; else put it back. The reason, if so."""
-    same = True
-    if one.hold is not None:
-        same = os.lstat(one.hold).st_ino == one.before.ino
-    if (
-        same
-        and _Stamp.of(os.fstat(one.fd)) == one.before
+def _unchanged(one: _Held) -> bool:
+    """Whether the file the swap replaced is the one that was read, as it was read."""
+    if one.hold is not None and os.lstat(one.hold).st_ino != one.before.ino:
+        return False
+    return (
+        _Stamp.of(os.fstat(one.fd)) == one.before
         and _read(one.fd, len(one.expected) + 1) == one.expected
-    ):
-        if one.hold is not None:
-            os.unlink(one.hold)
-        return None
-    return _put_back(one)
+    )
+
+
+def _settle(one: _Held) -> str | None:
+    """Whether the replaced file was written to after the swap: if so, put it back; why."""
+    return None if _unchanged(one) else _put_back(one)
 
 
 def _put_back(one: _Held) -> str:
@@ -339,27 +354,31 @@ def _put_back(one: _Held) -> str:
     try:
         current = os.open(one.target, _OPEN)
     except FileNotFoundError:
-        current = -1
+        return OVERTAKEN
     try:
-        if current < 0 or os.fstat(current).st_ino != one.ours.ino:
+        if os.fstat(current).st_ino != one.ours.ino:
             # Our file was replaced already (an editor saved again): that save is the newest
             # and stands. What the other writer put in the file we replaced is not in it.
             if one.hold is not None:
                 os.unlink(one.hold)
             return OVERTAKEN
-        if one.hold is None:
+        hold = one.hold
+        if hold is None:
             theirs = _read(one.fd, os.fstat(one.fd).st_size)
-            temp = write_temp(one.target, theirs, stat.S_IMODE(os.fstat(current).st_mode))
-            os.replace(temp, one.target)
-        elif exchange(one.hold, one.target):
-            os.unlink(one.hold)  # now ours
+            hold = write_temp(one.target, theirs, stat.S_IMODE(os.fstat(current).st_mode))
+        if exchange(hold, one.target):
+            if os.lstat(hold).st_ino != one.ours.ino:
+                # Saved again in the instant since the look: that save is put back, and stands.
+                exchange(hold, one.target)
+                os.unlink(hold)
+                return OVERTAKEN
+            os.unlink(hold)
         else:
-            os.replace(one.hold, one.target)
+            os.replace(hold, one.target)
         _carry_appends(current, one.ours.size, one.target)
         return RESTORED
     finally:
-        if current >= 0:
-            os.close(current)
+        os.close(current)
 
 
 def _carry_appends(ours: int, size: int, target: Path) -> None:
