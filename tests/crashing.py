@@ -57,6 +57,10 @@ def strays(root: Path) -> list[Path]:
     return sorted(set(found))
 
 
+def _all_strays(*roots: Path) -> list[Path]:
+    return sorted({path for root in roots for path in strays(root)})
+
+
 def cli(*args: str | Path) -> list[str]:
     """The command line that runs conceptgraph with these arguments."""
     return [sys.executable, "-m", "conceptgraph", *map(str, args)]
@@ -189,7 +193,7 @@ def crash_trials(
                 counts.problems.append(f"trial {counts.trials}: {path.name} is neither old nor new")
         if states == {"old", "new"}:
             counts.killed_mid_write += 1
-        left = strays(setup.root) + strays(work / "vault")
+        left = _all_strays(setup.root, work / "vault")
         counts.strays_left += len(left)
         again = subprocess.run(setup.run, capture_output=True, text=True, env=env, check=False)
         if again.returncode not in (0, 1):
@@ -197,7 +201,7 @@ def crash_trials(
         said = again.stderr.count("temporary file")
         if left and said != 1:
             counts.problems.append(f"trial {counts.trials}: {len(left)} left, said {said} times")
-        remaining = strays(setup.root) + strays(work / "vault")
+        remaining = _all_strays(setup.root, work / "vault")
         if remaining:
             counts.problems.append(f"trial {counts.trials}: still there: {remaining}")
         for path, (_, new) in setup.files.items():
