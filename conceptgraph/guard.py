@@ -16,17 +16,18 @@ window as small as the platform allows and catches what still slips through:
    cannot swap, the note is hard-linked to a second temp name and the temp file renamed over
    it, which leaves a window of two system calls; where it cannot link either, only the
    opened file is kept.
-4. The replaced file is looked at at once, and again once the rest of the batch is written
-   (so that a writer that had the note open at the swap has had time to finish): still the
-   file that was read (same inode), with the same size, mtime and bytes? Then it is removed.
-   If not, another writer got in between the check and the swap: its file is put back at
-   the note's name (swapped back), bytes appended to the new file meanwhile (by a writer
-   that opened the note after the swap) are added to it, and the note is reported as not
-   fixed.
+4. The replaced file is looked at at once: still the file that was read (same inode), with
+   the same size, mtime and bytes? Then its name is removed (the open descriptor keeps it
+   readable), and it is looked at again once the rest of the batch is written, so that a
+   writer that had the note open at the swap has had time to finish. If either look finds
+   it changed, another writer got in: its bytes are put back at the note's name, bytes
+   appended to the new file meanwhile (by a writer that opened the note after the swap)
+   are added after them, and the note is reported as not fixed.
 
-What is not guaranteed: a writer that keeps the note open and writes to it after step 4
-(its bytes go to a file no longer in the vault), and, where the file system cannot swap or
-link, an editor's atomic save that lands in the instant between steps 2 and 3.
+What is not guaranteed (docs/reliability.md): a writer that keeps the note open and writes
+to it after the last look (its bytes go to a file no longer in the vault), and, where the
+file system cannot swap, an editor's atomic save that lands in the instant between the link
+and the rename (or, with no hard links either, between steps 2 and 3).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from types import TracebackType
 from typing import NamedTuple
@@ -78,8 +80,10 @@ class _Refused(Exception):
     """A note that is not written: the reason is the message."""
 
 
+@cache
 def _renameat2() -> Callable[[int, bytes, int, bytes, int], int] | None:
-    if not hasattr(os, "uname") or os.uname().sysname != "Linux":
+    # Looked up on the first swap, not at import: ctypes costs a few milliseconds to load.
+    if not _HOLDS or not hasattr(os, "uname") or os.uname().sysname != "Linux":
         return None
     try:
         import ctypes
@@ -104,17 +108,15 @@ def _renameat2() -> Callable[[int, bytes, int, bytes, int], int] | None:
     return call
 
 
-_exchange_call = _renameat2() if _HOLDS else None
-
-
 def exchange(one: Path, other: Path) -> bool:
     """Swap two names in one step; False where the platform or file system cannot.
 
     Raises ``OSError`` for any other failure (a name missing, no permission).
     """
-    if _exchange_call is None:
+    call = _renameat2()
+    if call is None:
         return False
-    result = _exchange_call(_AT_FDCWD, os.fsencode(one), _AT_FDCWD, os.fsencode(other), 2)
+    result = call(_AT_FDCWD, os.fsencode(one), _AT_FDCWD, os.fsencode(other), _RENAME_EXCHANGE)
     if result == 0:
         return True
     if -result in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
