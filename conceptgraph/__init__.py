@@ -14,9 +14,9 @@ The package by stage, each folder's docstring saying what goes in and what comes
   push).
 
 Shared by all: :mod:`.model` (the records), :mod:`.config` and :mod:`.settings` (the file
-and the command line), :mod:`.errors`, :mod:`.names`, :mod:`.atomic` and :mod:`.boundary`
-(writing inside the vault), :mod:`.pool`, :mod:`.progress`, :mod:`.watch`. :mod:`.api` is the
-library's entry points; :mod:`.cli` a thin layer over it.
+and the command line), :mod:`.errors`, :mod:`.names`, :mod:`.atomic`, :mod:`.guard` and
+:mod:`.boundary` (writing inside the vault), :mod:`.pool`, :mod:`.progress`, :mod:`.watch`.
+:mod:`.api` is the library's entry points; :mod:`.cli` a thin layer over it.
 """
 
 from conceptgraph import _moved

@@ -1,14 +1,134 @@
-"""Writing a file so that readers see the old bytes or the new ones, never half of either."""
+"""Writing a file so that readers see the old bytes or the new ones, never half of either.
+
+Each write goes through a temp file beside its target, named so that conceptgraph knows it
+again: ``.NAME.conceptgraph-HOST-PID-RANDOM.tmp`` (hidden, so no vault walk takes it for a
+note). A process killed between making it and renaming it cannot remove it; the next run
+that walks the folder does (``sweep``): only names of that shape, only regular files, and
+only once the process that made them is gone (or, for one made on another machine of a
+synced vault, once it has not been touched for an hour). A user's file, or the temp file of
+a write still going on, is never removed.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import re
 import secrets
 import stat
+import sys
+import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from conceptgraph.boundary import check_inside
+
+# Fixed text around the writer's identity: nothing but conceptgraph names a file like this.
+_TEMP = re.compile(
+    r"\.(?P<name>.*)\.conceptgraph-(?P<host>[0-9a-f]{4})-(?P<pid>[0-9]{1,10})-[0-9a-f]{8}\.tmp",
+    re.DOTALL,
+)
+# A name longer than the file system allows would fail the write: the target's name is only
+# there for people, so it is shortened to leave room for the rest.
+_NAME_BYTES = 160
+# No write of ours takes this long: a temp file untouched for it was left by a dead process,
+# even one whose pid cannot be asked about (another machine, another pid namespace).
+ABANDONED_S = 3600.0
+# Folders swept in this process: each is looked at once, however many files are written there.
+_swept: set[str] = set()
+
+
+def _host() -> str:
+    node = os.uname().nodename if hasattr(os, "uname") else os.environ.get("COMPUTERNAME", "")
+    return hashlib.blake2b(node.encode("utf-8", "replace"), digest_size=2).hexdigest()
+
+
+def temp_path(target: Path) -> Path:
+    """A fresh temp file name beside ``target``, of the shape ``sweep`` recognises."""
+    name = target.name
+    while len(os.fsencode(name)) > _NAME_BYTES:
+        name = name[:-1]
+    return target.parent / (
+        f".{name}.conceptgraph-{_host()}-{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    )
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether ``name`` (a file name, no folder) is one of conceptgraph's temp files."""
+    return name.startswith(".") and _TEMP.fullmatch(name) is not None
+
+
+def _abandoned(path: str) -> bool:
+    """Whether the temp file at ``path`` was left by a writer that is gone."""
+    match = _TEMP.fullmatch(os.path.basename(path))
+    if match is None:
+        return False
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    if not stat.S_ISREG(info.st_mode):
+        return False
+    if time.time() - info.st_mtime > ABANDONED_S:
+        return True
+    if match["host"] != _host() or os.name != "posix":
+        return False  # its pid names a process elsewhere; only its age tells
+    return not _running(int(match["pid"]))
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid() or pid <= 0:
+        return pid > 0
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process (EPERM): alive
+    # A killed child its parent has not waited for yet is a zombie: it writes nothing more.
+    with contextlib.suppress(OSError, IndexError), open(f"/proc/{pid}/stat", "rb") as proc:
+        return proc.read().rpartition(b")")[2].split()[0] != b"Z"
+    return True
+
+
+def sweep(paths: Iterable[str], root: Path | None = None) -> list[str]:
+    """Remove the temp files among ``paths`` whose writer is gone; say so once on stderr.
+
+    ``paths`` are candidates (names of the temp shape, as a folder walk finds them); the
+    removed ones are returned. ``root`` is what the message names them relative to.
+    """
+    removed = []
+    for path in paths:
+        if _abandoned(path):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+                removed.append(path)
+    if removed:
+        shown = [os.path.relpath(p, root) if root is not None else p for p in removed[:3]]
+        more = f" and {len(removed) - 3} more" if len(removed) > 3 else ""
+        print(
+            f"conceptgraph: removed {len(removed)} temporary "
+            f"file{'s' if len(removed) != 1 else ''} left by a run that was killed: "
+            f"{', '.join(shown)}{more}",
+            file=sys.stderr,
+            flush=True,
+        )
+    return removed
+
+
+def sweep_folder(folder: Path) -> None:
+    """``sweep`` the temp files directly in ``folder``, once per process; errors are ignored."""
+    key = os.path.realpath(folder)
+    if key in _swept:
+        return
+    _swept.add(key)
+    try:
+        with os.scandir(key) as entries:
+            found = [entry.path for entry in entries if is_temp_name(entry.name)]
+    except OSError:
+        return
+    sweep(found)
 
 
 def write_atomic(path: Path, data: bytes, inside: Path | None = None) -> None:
@@ -26,11 +146,32 @@ def write_atomic(path: Path, data: bytes, inside: Path | None = None) -> None:
         check_inside(path, inside)
     target = Path(os.path.realpath(path))
     folder = target.parent
+    mode = file_mode(target)
+    sweep_folder(folder)
+    temp = write_temp(target, data, mode)
     try:
-        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    fsync_folder(folder)
+
+
+def file_mode(target: Path) -> int | None:
+    """The permission bits of the file at ``target``; None if there is none."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
-        mode = None
-    temp = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"
+        return None
+
+
+def write_temp(target: Path, data: bytes, mode: int | None) -> Path:
+    """A new temp file beside ``target`` holding ``data``, fsynced, with ``mode`` if given.
+
+    On any failure it is removed and the error propagates.
+    """
+    temp = temp_path(target)
     # O_EXCL: never write through a file or link someone else put at the temp name.
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
@@ -43,15 +184,15 @@ def write_atomic(path: Path, data: bytes, inside: Path | None = None) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
-    _fsync_folder(folder)
+    return temp
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
+    """Make the renames in ``folder`` durable, where the platform allows it."""
     # The rename is durable only once the folder entry is on disk; Windows cannot open a folder
     # for fsync, and the new file's bytes are already safe, so a failure here is not an error.
     if not hasattr(os, "O_DIRECTORY"):

@@ -194,9 +194,11 @@ def test_killing_a_fix_mid_write_keeps_the_old_file_whole(tmp_path: Path) -> Non
     assert _mode(note) == 0o640
 
 
+@pytest.mark.parametrize("swap", ["exchange", "link and rename", "rename"])
 def test_a_failed_rename_during_fix_keeps_the_old_file_whole(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, swap: str
 ) -> None:
+    from conceptgraph import guard
     from conceptgraph.api import lint_paths
     from conceptgraph.lint.fix import fix_paths
 
@@ -208,7 +210,14 @@ def test_a_failed_rename_during_fix_keeps_the_old_file_whole(
     def fail(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(atomic.os, "replace", fail)
+    if swap == "exchange":
+        monkeypatch.setattr(guard, "exchange", fail)
+    else:
+        # A file system that cannot swap two names (or, then, link one).
+        monkeypatch.setattr(guard, "exchange", lambda one, other: False)
+        monkeypatch.setattr(atomic.os, "replace", fail)
+    if swap == "rename":
+        monkeypatch.setattr(guard.os, "link", fail)
     report, left = fix_paths([tmp_path], jobs=1)
     assert [str(skip) for skip in report.skipped] == [
         "a.md: not fixed: cannot write it: No space left on device"

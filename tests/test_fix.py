@@ -472,12 +472,12 @@ def test_a_failed_write_is_reported_and_leaves_the_note(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Tests run as root in CI, where a read-only folder does not stop a write: fail it here.
-    def refuse(path: Path, data: bytes, inside: Path | None = None) -> None:
-        raise PermissionError(13, "Permission denied", str(path))
+    def refuse(target: Path, data: bytes, mode: int | None) -> Path:
+        raise PermissionError(13, "Permission denied", str(target))
 
     damaged = "# A\n\nA â†’ B\n".encode()
     vault = vault_with(tmp_path, {"a.md": damaged})
-    monkeypatch.setattr("conceptgraph.lint.fix.write_atomic", refuse)
+    monkeypatch.setattr("conceptgraph.guard.write_temp", refuse)
     report = apply_fixes(lint_paths([vault], jobs=1))
     assert report.files == ()
     assert [str(s) for s in report.skipped] == [

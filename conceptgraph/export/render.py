@@ -21,16 +21,17 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from markdown_it import MarkdownIt
 
 from conceptgraph.api import find_vault_root, open_vault
-from conceptgraph.atomic import write_atomic
+from conceptgraph.atomic import sweep_folder
 from conceptgraph.boundary import is_within
 from conceptgraph.errors import ConceptgraphError, UsageError
 from conceptgraph.export import ExportOptions, export
+from conceptgraph.guard import CHANGED, Guard
 from conceptgraph.model import split_lines
 from conceptgraph.vault.load import Vault
 
@@ -219,33 +220,40 @@ def render_files(
     """Fill the diagram blocks of Markdown files; with ``check``, only say which are stale.
 
     Each file is written atomically, and only when a block changed. A file whose bytes changed
-    on disk while it was being rendered is left alone and reported.
+    on disk while it was being rendered is left alone and reported; one another program wrote
+    at the moment it was replaced gets that program's bytes back (``conceptgraph.guard``).
     """
     vaults = _Vaults(vault)
     result = RenderResult()
-    for path in paths:
-        raw = _read(path)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise UsageError(f"not UTF-8 text (byte {exc.start})", str(path)) from exc
-        new, stale, count = render_text(text, path, vaults)
-        if not stale:
-            result.files.append(FileRender(path, count))
-            continue
-        if check:
-            result.files.append(FileRender(path, count, tuple(stale)))
-            continue
-        if _read(path) != raw:
-            skipped = "changed on disk while it was rendered; run again"
-            result.files.append(FileRender(path, count, tuple(stale), skipped=skipped))
-            continue
-        try:
-            write_atomic(path, new.encode("utf-8"))
-        except OSError as exc:
-            raise UsageError(f"cannot write: {exc.strerror or exc}", str(path)) from exc
-        result.files.append(FileRender(path, count, tuple(stale), written=True))
+    with Guard() as guard:
+        for path in paths:
+            result.files.append(_render_file(path, vaults, check, guard))
+    for number, done in enumerate(result.files):
+        reason = guard.refused.get(done.path)
+        if reason is not None:
+            result.files[number] = replace(done, written=False, skipped=reason)
     return result
+
+
+def _render_file(path: Path, vaults: _Vaults, check: bool, guard: Guard) -> FileRender:
+    # Files rendered need not be in a vault: the temp files a killed render left beside
+    # them are looked for here, even by --check.
+    sweep_folder(path.parent)
+    raw = _read(path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"not UTF-8 text (byte {exc.start})", str(path)) from exc
+    new, stale, count = render_text(text, path, vaults)
+    if not stale or check:
+        return FileRender(path, count, tuple(stale))
+    try:
+        skipped = guard.replace(path, raw, new.encode("utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot write: {exc.strerror or exc}", str(path)) from exc
+    if skipped == CHANGED:
+        skipped = "changed on disk while it was rendered; run again"
+    return FileRender(path, count, tuple(stale), written=skipped is None, skipped=skipped)
 
 
 def _read(path: Path) -> bytes:

@@ -8,7 +8,9 @@ atomically. Only the bytes inside the edits change: the text is re-encoded as UT
 what it was decoded from, and a UTF-8 byte order mark is written back when the file had one.
 
 Before writing, the file is read again; if its text is no longer what was linted, it is left
-alone and reported, so an editor's save between lint and fix is never clobbered.
+alone and reported, so an editor's save between lint and fix is never clobbered. The check and
+the swap are guarded (``conceptgraph.guard``): a save that lands between them is put back and
+the note reported as not fixed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from conceptgraph.api import LintResult, lint_paths
-from conceptgraph.atomic import write_atomic
+from conceptgraph.guard import CHANGED, Guard
 from conceptgraph.model import LINE_BREAK, Finding, Fix, NoteRecord, ProblemKind
 from conceptgraph.note.decode import decode
 from conceptgraph.vault.load import Vault
@@ -134,11 +136,18 @@ def apply_fixes(result: LintResult) -> FixReport:
     plan = plan_fixes(result)
     written: list[FileFix] = []
     skipped = list(plan.skipped)
-    for change in plan.files:
-        reason = _write(change)
-        if reason is None:
-            written.append(change)
-        else:
+    with Guard() as guard:
+        for change in plan.files:
+            reason = _write(change, guard)
+            if reason is None:
+                written.append(change)
+            else:
+                skipped.append(Skip(change.path, reason))
+    # Found once the batch is written: another program wrote the note while it was replaced.
+    for change in list(written):
+        reason = guard.refused.get(change.disk)
+        if reason is not None:
+            written.remove(change)
             skipped.append(Skip(change.path, reason))
     return FixReport(tuple(written), tuple(skipped))
 
@@ -327,7 +336,7 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
     return "".join(parts)
 
 
-def _write(change: FileFix) -> str | None:
+def _write(change: FileFix, guard: Guard) -> str | None:
     """Write one change if the file still holds the text that was linted; else say why not."""
     try:
         # Not Path.read_bytes: a FIFO put in the note's place since the lint would block it.
@@ -336,10 +345,13 @@ def _write(change: FileFix) -> str | None:
         return f"cannot read it again: {exc.strerror or exc}"
     text, problems = decode(data)
     if text != change.before or problems:
-        return "changed on disk since it was linted; run again"
+        return CHANGED
     bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b""
     try:
-        write_atomic(change.disk, bom + change.after.encode("utf-8"), inside=change.root)
+        # The read above only spares a temp file; the guard checks these bytes again, locked,
+        # at the moment of the swap.
+        return guard.replace(
+            change.disk, data, bom + change.after.encode("utf-8"), inside=change.root
+        )
     except OSError as exc:
         return f"cannot write it: {exc.strerror or exc}"
-    return None

@@ -17,6 +17,7 @@ from fnmatch import fnmatchcase
 from functools import cached_property
 from pathlib import Path
 
+from conceptgraph.atomic import is_temp_name, sweep
 from conceptgraph.boundary import Boundary
 from conceptgraph.config import Config
 from conceptgraph.model import NoteRecord, Problem, ProblemKind, Span
@@ -63,12 +64,14 @@ def discover(root: Path, config: Config) -> Discovery:
     vault cannot make a run read the whole disk or echo a file from elsewhere.
     A folder named like a note (``x.md/``) is a folder, as in Obsidian. Where two names on disk
     are one name once NFC-normalised, the one already in NFC (else the first) is the file.
+    The temp files a killed write left (``atomic.sweep``) are removed on the way.
     """
     files: dict[str, str] = {}
     broken: list[NoteRecord] = []
     shadowed: dict[str, list[str]] = {}
     seen_dirs: set[tuple[int, int]] = set()
     boundary = Boundary.of(root, config.allow_symlinks_to)
+    temps: list[str] = []
 
     def entries(folder: Path, prefix: str) -> Iterator[os.DirEntry[str]]:
         try:
@@ -94,6 +97,8 @@ def discover(root: Path, config: Config) -> Discovery:
             stack.pop()
             continue
         if entry.name.startswith("."):
+            if is_temp_name(entry.name):
+                temps.append(entry.path)
             continue
         rel = prefix + unicodedata.normalize("NFC", entry.name)
         disk = disk_prefix + entry.name
@@ -124,6 +129,7 @@ def discover(root: Path, config: Config) -> Discovery:
                 files[rel], disk = disk, kept
             shadowed.setdefault(rel, []).append(disk)
 
+    sweep(temps, root)
     return Discovery(files, broken, {rel: tuple(names) for rel, names in shadowed.items()})
 
 
