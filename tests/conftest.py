@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +19,20 @@ from conceptgraph.model import Finding
 from conceptgraph.rdf.store import STORE_DIR
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def run_conceptgraph(
+    *args: str | Path, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """``python -m conceptgraph ARGS`` in a process of its own, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "conceptgraph", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def write_vault(root: Path, files: dict[str, str]) -> Path:

@@ -8,24 +8,16 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from benchmarks.generate_vault import generate_vault
-from tests.conftest import write_vault
+from tests.conftest import run_conceptgraph, write_vault
 
 
 def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "conceptgraph", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-        check=False,
-    )
+    return run_conceptgraph(*args, cwd=cwd)
 
 
 def findings(*args: str | Path) -> list[dict[str, object]]:

@@ -10,7 +10,7 @@ import pytest
 
 import conceptgraph
 from conceptgraph.lint.engine import all_rules
-from tests.conftest import FIXTURES, write_vault
+from tests.conftest import FIXTURES, run_conceptgraph, write_vault
 
 REPO = Path(__file__).parent.parent
 NOTES = REPO / "notes"
@@ -26,14 +26,7 @@ HEAVY_IMPORTS = (
 
 
 def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "conceptgraph", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-        check=False,
-    )
+    return run_conceptgraph(*args, cwd=cwd, timeout=120)
 
 
 @pytest.fixture

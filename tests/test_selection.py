@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import write_vault
+from tests.conftest import run_conceptgraph, write_vault
 from tests.test_shacl import VIOLATING
 
 # a.md: a broken link and mojibake; b.md: a broken link; c.md: nothing links here.
@@ -24,14 +23,7 @@ FILES = {
 
 
 def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "conceptgraph", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-        check=False,
-    )
+    return run_conceptgraph(*args, cwd=cwd)
 
 
 def found(*args: str | Path) -> set[tuple[str, str]]:

@@ -16,7 +16,6 @@ the same whichever way the run went.
 
 from __future__ import annotations
 
-import gc
 import unicodedata
 from collections.abc import Collection
 from pathlib import Path
@@ -55,7 +54,6 @@ def lint_vault(
                 raw = [*linted.note_findings, *linted.vault_findings]
                 return finish(linted.vault, rules, raw), linted.later
         vault = load_vault(root, config, jobs, found)
-        gc.freeze()
         named = None
         if only is not None:
             named = {unicodedata.normalize("NFC", disk) for disk in only}
