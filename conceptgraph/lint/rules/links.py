@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator, Mapping
 from urllib.parse import quote
 
@@ -15,9 +16,12 @@ from conceptgraph.model import (
     PlainSpan,
     Severity,
     Span,
+    name_of,
 )
+from conceptgraph.names import fold
 from conceptgraph.vault.discovery import is_note_path
 from conceptgraph.vault.load import Vault
+from conceptgraph.vault.suggest import did_you_mean
 
 
 def _rewrite(
@@ -61,9 +65,15 @@ def broken_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     Why: a dead link drops an edge from the graph, and the reader lands on an empty new note.
     Example:  See [[Tomatoe]].
     Instead:  See [[Tomato]].
-    Fix: none. Guessing the nearest name rewrites the wrong link too often. A link that only
-    matches an alias is reported as link-by-alias instead, with a fix; a dead ``canonical_of``
-    as bad-canonical-of.
+    The message names up to three existing note names or aliases nearest the target (by edit
+    distance, case not counted: one edit for names of up to 4 characters, else two), "did you
+    mean: propagation, propagate?"; none for a target with a suffix other than ``.md`` (an
+    attachment).
+    Fix: unsafe, only where a name is near: points the link at the nearest (an alias becomes
+    the text shown). ``--fix`` never applies it: the nearest name is often not the one meant
+    (a link written before its note, or "cat" for "car"). A link that only matches an alias
+    is reported as link-by-alias instead, with a safe fix; a dead ``canonical_of`` as
+    bad-canonical-of.
     """
     for link, found in vault.resolved(note):
         if not link.target or found.path is not None:
@@ -73,7 +83,22 @@ def broken_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
         if link.kind is LinkKind.WIKI and vault.alias_owners(link.target):
             continue
         what = "embed" if link.embed else "link"
-        yield Hit(link.span, f"{what} target {link.target!r} matches no note or file")
+        message = f"{what} target {link.target!r} matches no note or file"
+        near = vault.near_names(link.target) if _names_a_note(link.target) else []
+        fix = None
+        if near:
+            name, path = near[0]
+            display = link.display
+            if display is None and fold(name) != fold(name_of(path)):
+                display = name  # an alias: Obsidian's suggestion writes it as the text shown
+            fix = _rewrite(note, link, vault.linktext(path, note.path), display, safe=False)
+        yield Hit(link.span, message + did_you_mean(name for name, _ in near), fix)
+
+
+def _names_a_note(target: str) -> bool:
+    """Whether a link target is written as a note's name (no suffix, or ``.md``)."""
+    base = posixpath.basename(target.strip())
+    return "." not in base or is_note_path(base)
 
 
 @rule("ambiguous-link", family="links", severity=Severity.WARNING, fixable=True)
@@ -121,7 +146,10 @@ def broken_heading(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     Why: Obsidian still opens the note but at the top, and the reader has to hunt.
     Example:  [[migration#Residual]]
     Instead:  [[migration#Residuals]]
-    Fix: none. The intended heading cannot be told from a typo with certainty.
+    The message names up to three of the note's headings nearest the one written (as
+    broken-link measures names), "did you mean: Residuals?"; none for a chain ``A#B``.
+    Fix: unsafe, only for a wikilink with a heading near: writes the nearest heading.
+    ``--fix`` never applies it: the intended heading cannot be told from a typo with certainty.
     """
     for link, found in vault.resolved(note):
         heading = link.heading
@@ -130,8 +158,16 @@ def broken_heading(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
         target = vault.note_at(found.path)
         if target is None or not is_note_path(target.path):
             continue
-        if not vault.find_subpath(target, heading):
-            yield Hit(link.span, f"{target.path} has no heading {heading!r}")
+        if vault.find_subpath(target, heading):
+            continue
+        message = f"{target.path} has no heading {heading!r}"
+        # A chain (``A#B``) may fail at any of its parts: which one to respell is not known.
+        near = vault.near_headings(target, heading) if "#" not in heading.strip("#") else []
+        fix = None
+        if near and link.kind is LinkKind.WIKI:
+            respelt = link._replace(subpath=near[0])
+            fix = _rewrite(note, respelt, link.target, link.display, safe=False)
+        yield Hit(link.span, message + did_you_mean(near), fix)
 
 
 @rule("broken-block-ref", family="links", severity=Severity.WARNING)
