@@ -33,6 +33,8 @@ def _rewrite(
     text and gets the target's file name, percent-encoded; one with a title or an angle-bracket
     destination is left to the author.
     """
+    if link.kind not in (LinkKind.WIKI, LinkKind.MARKDOWN):
+        return None  # a canvas node's link is JSON, with no text of its own to rewrite
     if link.span.line != link.span.end_line:
         # A Markdown link over several lines: rewriting it would have to keep its line breaks.
         return None
@@ -61,7 +63,9 @@ def broken_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     """Flag a link or embed whose target matches no file of the vault.
 
     Matching is Obsidian's: by base name or path, case-insensitive, ``.md`` optional, any file
-    (not only notes) a target. Links in code, HTML comments and math are not links.
+    (not only notes) a target. Links in code, HTML comments and math are not links. A canvas's
+    file cards and the ``[[links]]`` of its text cards are links too, reported at the card's
+    ``{`` in the ``.canvas`` file.
     Why: a dead link drops an edge from the graph, and the reader lands on an empty new note.
     Example:  See [[Tomatoe]].
     Instead:  See [[Tomato]].
@@ -293,7 +297,8 @@ def orphan_note(vault: Vault, gathered: Mapping[str, LinksOut]) -> Iterator[Hit]
     """Flag a note no other note links to and that links to no other file.
 
     This is Obsidian's graph-view "orphan": a note standing alone. Notes that only link out, or
-    are only linked to, are not orphans.
+    are only linked to, are not orphans; a card on a canvas (``.canvas``) is a link to its
+    note.
     Why: in a concept vault an unconnected note is a concept nothing stands on; often a
     forgotten draft or a misspelt file name.
     Example:  drafts/untitled.md with no links in or out
@@ -302,5 +307,5 @@ def orphan_note(vault: Vault, gathered: Mapping[str, LinksOut]) -> Iterator[Hit]
     """
     linked = {path for _, _, reached in gathered.values() for path in reached}
     for path, (decoded, place, reached) in gathered.items():
-        if decoded and not reached and path not in linked:
+        if decoded and not reached and path not in linked and is_note_path(path):
             yield Hit(Span(*place), "no note links here and this note links nowhere", path=path)
