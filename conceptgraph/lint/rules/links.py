@@ -58,7 +58,7 @@ def _rewrite(
     return Fix(f"write {new}", (Edit(link.span, new),), safe)
 
 
-@rule("broken-link", family="links", severity=Severity.ERROR)
+@rule("broken-link", family="links", severity=Severity.ERROR, fixable=True)
 def broken_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     """Flag a link or embed whose target matches no file of the vault.
 
@@ -140,7 +140,7 @@ def ambiguous_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
         )
 
 
-@rule("broken-heading", family="links", severity=Severity.WARNING)
+@rule("broken-heading", family="links", severity=Severity.WARNING, fixable=True)
 def broken_heading(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     """Flag ``[[note#Heading]]`` when the note has no such heading.
 
