@@ -3,7 +3,8 @@
 Nodes, by ``kind``: ``note`` (a Markdown file, with its properties), ``file`` (an attachment),
 ``alias``, ``residual`` (a bullet of a Residuals section) and ``concept`` (named by a link or a
 negation, with no note). Edges, by ``kind``: ``dependency``, ``residual``, ``negation``,
-``alias``, ``canonical``, ``link`` and ``embed``. Every node and edge records where it came from:
+``alias``, ``canonical``, ``link``, ``embed`` and ``canvas`` (from a ``.canvas`` file, a
+``file`` node, to what its cards show). Every node and edge records where it came from:
 ``path``, ``line`` and ``column``.
 
 Node ids are stable strings: ``note:<path>``, ``file:<path>``, ``alias:<alias>``,
@@ -19,14 +20,23 @@ from typing import TYPE_CHECKING, Any
 from conceptgraph.model import Link, NoteRecord, Span
 from conceptgraph.names import concept_key, fold
 from conceptgraph.vault.concepts import note_aliases
-from conceptgraph.vault.discovery import is_note_path
+from conceptgraph.vault.discovery import is_canvas_path, is_note_path
 from conceptgraph.vault.load import Vault
 
 if TYPE_CHECKING:
     import networkx as nx
 
 NOTE_PROPERTIES = ("type", "layer", "role", "note_kind", "canonical")
-EDGE_KINDS = ("dependency", "residual", "negation", "alias", "canonical", "link", "embed")
+EDGE_KINDS = (
+    "dependency",
+    "residual",
+    "negation",
+    "alias",
+    "canonical",
+    "link",
+    "embed",
+    "canvas",
+)
 NODE_KINDS = ("note", "file", "alias", "residual", "concept")
 
 
@@ -80,6 +90,10 @@ class _Builder:
         return self.graph
 
     def _add_note(self, note: NoteRecord) -> None:
+        if is_canvas_path(note.path):
+            name = note.path.rsplit("/", 1)[-1]
+            self.graph.add_node(f"file:{note.path}", kind="file", name=name, path=note.path)
+            return
         title = note.title
         attrs: dict[str, Any] = {
             "kind": "note",
@@ -111,6 +125,12 @@ class _Builder:
         return node
 
     def _note_edges(self, note: NoteRecord) -> None:
+        if is_canvas_path(note.path):
+            source = f"file:{note.path}"
+            for link in note.links:
+                target = self._target(note, link)
+                self.graph.add_edge(source, target, kind="canvas", **_where(note.path, link.span))
+            return
         source = f"note:{note.path}"
         for alias in note_aliases(note):
             node = f"alias:{fold(alias)}"

@@ -84,6 +84,7 @@ class LinkKind(enum.Enum):
     WIKI = "wiki"  # [[target]] and ![[target]]
     MARKDOWN = "markdown"  # [text](target.md): Obsidian indexes these as links too
     FRONTMATTER = "frontmatter"  # a "[[target]]" string in a property
+    CANVAS = "canvas"  # a file node of a .canvas, or a [[link]] in one of its text nodes
 
 
 class Link(NamedTuple):
@@ -173,6 +174,7 @@ class ProblemKind(enum.Enum):
     UNREADABLE = "unreadable"
     OUTSIDE = "outside"  # a symbolic link that leads out of the vault, not followed
     NESTING = "nesting"
+    CANVAS = "canvas"  # a .canvas file that is not JSON Canvas
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,9 @@ def test_every_kind_appears(tmp_path: Path) -> None:
         '---\ncanonical: false\ncanonical_of: "[[a]]"\n---\n# B\n', encoding="utf-8"
     )
     (tmp_path / "pic.png").write_bytes(b"\x89PNG")
+    (tmp_path / "board.canvas").write_text(
+        '{"nodes": [{"id": "1", "type": "file", "file": "a.md"}]}', encoding="utf-8"
+    )
     graph = build_graph(load_vault(tmp_path, Config()))
     assert set(Counter(d["kind"] for _, d in graph.nodes(data=True))) == set(NODE_KINDS)
     assert set(Counter(d["kind"] for *_, d in graph.edges(data=True))) == set(EDGE_KINDS)

@@ -70,6 +70,7 @@ EDGE_STYLES: Mapping[str, EdgeStyle] = {
     "canonical": EdgeStyle("#1565c0", "solid", 2.4, "empty", "is a variant of"),
     "link": EdgeStyle("#90a4ae", "solid", 0.7, "vee", "mentions"),
     "embed": EdgeStyle("#8e24aa", "dashed", 1.0, "odiamond", "embeds"),
+    "canvas": EdgeStyle("#00897b", "dotted", 1.0, "vee", "shows on canvas"),
     "alias": EdgeStyle("#bdbdbd", "solid", 0.8, "none", "is also called"),
 }
 

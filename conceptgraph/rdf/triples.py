@@ -123,6 +123,7 @@ EDGE_PREDICATES: Mapping[str, str] = {
     "canonical": CG + "canonicalOf",
     "link": CG + "linksTo",
     "embed": CG + "embeds",
+    "canvas": CG + "showsOnCanvas",
 }
 # Note properties (frontmatter keys) and their predicates.
 PROPERTY_PREDICATES: Mapping[str, str] = {
@@ -331,7 +332,7 @@ class _Builder:
         graph = graph_parts(self.vault, paths)
         self.add(self.scheme, _TYPE, _CONCEPT_SCHEME)
         self.add(self.scheme, _TITLE, text_literal(self.vault.root.name))
-        # Notes come first among the nodes, and every edge starts at a note.
+        # Notes come first among the nodes, and every edge starts at a note or a canvas.
         for node, data in graph.nodes.items():
             if concepts is not None and data["kind"] == "concept":
                 concepts[node] = data
@@ -353,6 +354,7 @@ class _Builder:
             self.add(subject, _TYPE, _ATTACHMENT)
             self.add(subject, _LABEL, text_literal(data["name"]))
             self.add(subject, _PATH, text_literal(data["path"]))
+            self._edges(node, edges)  # a canvas's cards
         elif kind == "residual":
             subject = self.node_iri(node)
             self.add(subject, _TYPE, _RESIDUAL)

@@ -23,6 +23,7 @@ from conceptgraph.config import Config
 from conceptgraph.model import NoteRecord, Problem, ProblemKind, Span
 
 NOTE_SUFFIX = ".md"
+CANVAS_SUFFIX = ".canvas"
 
 
 @dataclass(frozen=True)  # not slots: the cached properties below keep what they work out
@@ -41,8 +42,12 @@ class Discovery:
 
     @cached_property
     def notes(self) -> list[tuple[str, str]]:
-        """The Markdown notes among the files: (vault path, path on disk), in walk order."""
-        return [(path, disk) for path, disk in self.files.items() if is_note_path(path)]
+        """The files read into records: (vault path, path on disk), in walk order.
+
+        The Markdown notes, and the canvases (``.canvas``), whose records hold only the
+        links their nodes make (:mod:`.canvas`).
+        """
+        return [(path, disk) for path, disk in self.files.items() if is_read_path(path)]
 
     @cached_property
     def unreadable(self) -> list[NoteRecord]:
@@ -196,6 +201,16 @@ def _outside(path: str, target: str) -> NoteRecord:
 def _unreadable(path: str, reason: str) -> NoteRecord:
     problem = Problem(ProblemKind.UNREADABLE, Span.point(1), f"cannot read: {reason}")
     return NoteRecord(path=path, text="", problems=(problem,), decoded=False)
+
+
+def is_read_path(path: str) -> bool:
+    """Whether a file is read into a record: a Markdown note or a canvas."""
+    return path.lower().endswith((NOTE_SUFFIX, CANVAS_SUFFIX))
+
+
+def is_canvas_path(path: str) -> bool:
+    """Whether a file is an Obsidian canvas (JSON Canvas) by its name."""
+    return path.lower().endswith(CANVAS_SUFFIX)
 
 
 def is_note_path(path: str) -> bool:

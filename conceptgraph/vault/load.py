@@ -18,10 +18,10 @@ from typing import NamedTuple
 
 from conceptgraph.config import Config
 from conceptgraph.model import Link, NoteRecord, name_of
-from conceptgraph.names import concept_key, fold
+from conceptgraph.names import concept_key, fold, heading_key
 from conceptgraph.note.negation import Negation, negations
 from conceptgraph.vault.concepts import concept_index, concept_keys, is_variant, note_aliases
-from conceptgraph.vault.discovery import NOTE_SUFFIX, Discovery, discover
+from conceptgraph.vault.discovery import NOTE_SUFFIX, Discovery, discover, is_note_path
 from conceptgraph.vault.read import read_notes
 from conceptgraph.vault.resolve import (
     _RANKED_DIRECTLY,
@@ -31,6 +31,7 @@ from conceptgraph.vault.resolve import (
     _ranked,
     _Ranking,
 )
+from conceptgraph.vault.suggest import Suggestions
 
 
 class NamedNegation(NamedTuple):
@@ -61,6 +62,9 @@ class Vault:
     _resolved: dict[str, list[tuple[Link, Resolution]]] = field(default_factory=dict, repr=False)
     _negations: dict[str, list[NamedNegation]] = field(default_factory=dict, repr=False)
     _subpaths: dict[str, tuple[NoteRecord, SubpathIndex]] = field(default_factory=dict, repr=False)
+    _heading_names: dict[str, tuple[NoteRecord, Suggestions]] = field(
+        default_factory=dict, repr=False
+    )
     # For each vault rule that gathers (see ``lint.rule.rule``): what it gathered of each
     # note, by path. Filled by the engine, or beforehand by the lint cache.
     gathered: dict[str, dict[str, object]] = field(default_factory=dict, repr=False)
@@ -188,6 +192,7 @@ class Vault:
         self._resolved.pop(path, None)
         self._negations.pop(path, None)
         self._subpaths.pop(path, None)
+        self._heading_names.pop(path, None)
 
     def canonical_of(self, note: NoteRecord) -> tuple[Link | None, str | None]:
         """A variant note's ``canonical_of`` link, and the note it resolves to."""
@@ -203,6 +208,31 @@ class Vault:
             kept = (note, SubpathIndex.of(note))
             self._subpaths[note.path] = kept
         return kept[1].finds(subpath)
+
+    @cached_property
+    def _note_names(self) -> Suggestions:
+        # From the list of files and the folded aliases alone, which workers and the cache
+        # keep, so that a cached run need not read every note for their aliases as written.
+        names = [(name_of(path), path) for path in self.files if is_note_path(path)]
+        for alias, paths in sorted(self.aliases.items()):
+            names.extend((alias, path) for path in paths)
+        return Suggestions(names)
+
+    def near_names(self, written: str) -> list[tuple[str, str]]:
+        """The note names and aliases nearest a link target that names nothing, with their notes.
+
+        Up to three, by edit distance without case (:mod:`.suggest`); the target's folder and
+        ``.md`` are not compared.
+        """
+        return self._note_names.nearest(name_of(written.strip()))
+
+    def near_headings(self, note: NoteRecord, heading: str) -> list[str]:
+        """The headings of ``note`` nearest ``heading``, which it does not have, as written."""
+        kept = self._heading_names.get(note.path)
+        if kept is None or kept[0] is not note:
+            names = [(heading_key(h.text), h.text) for h in note.headings]
+            kept = self._heading_names[note.path] = (note, Suggestions(names))
+        return [text for _, text in kept[1].nearest(heading_key(heading))]
 
     def resolved(self, note: NoteRecord) -> list[tuple[Link, Resolution]]:
         """Every link of a note with where it leads; worked out once per note for all rules."""

@@ -68,9 +68,12 @@ def read_stamped_note(
     except OSError as exc:
         return _unreadable(path, _reason(exc)), None
     # Imported here: a warm cached run reads no note, and need not load the Markdown engines.
-    from conceptgraph.note.parse import parse_note
+    from conceptgraph.note.parse import content_digest, parse_note
+    from conceptgraph.vault.canvas import is_canvas_path, parse_canvas
 
     try:
+        if is_canvas_path(path):
+            return parse_canvas(path, data, content_digest(data)), info
         return parse_note(path, data, parser), info
     except Exception as exc:
         reason = f"internal error while parsing ({type(exc).__name__}: {exc}); please report it"

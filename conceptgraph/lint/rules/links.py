@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator, Mapping
 from urllib.parse import quote
 
@@ -15,9 +16,12 @@ from conceptgraph.model import (
     PlainSpan,
     Severity,
     Span,
+    name_of,
 )
+from conceptgraph.names import fold
 from conceptgraph.vault.discovery import is_note_path
 from conceptgraph.vault.load import Vault
+from conceptgraph.vault.suggest import did_you_mean
 
 # The lines of the note a fix was last written for: the rules write fixes for many links of one
 # note in a row, and splitting a long note again for each made them quadratic in its links.
@@ -42,6 +46,8 @@ def _rewrite(
     text and gets the target's file name, percent-encoded; one with a title or an angle-bracket
     destination is left to the author.
     """
+    if link.kind not in (LinkKind.WIKI, LinkKind.MARKDOWN):
+        return None  # a canvas node's link is JSON, with no text of its own to rewrite
     if link.span.line != link.span.end_line:
         # A Markdown link over several lines: rewriting it would have to keep its line breaks.
         return None
@@ -65,18 +71,26 @@ def _rewrite(
     return Fix(f"write {new}", (Edit(link.span, new),), safe)
 
 
-@rule("broken-link", family="links", severity=Severity.ERROR)
+@rule("broken-link", family="links", severity=Severity.ERROR, fixable=True)
 def broken_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     """Flag a link or embed whose target matches no file of the vault.
 
     Matching is Obsidian's: by base name or path, case-insensitive, ``.md`` optional, any file
-    (not only notes) a target. Links in code, HTML comments and math are not links.
+    (not only notes) a target. Links in code, HTML comments and math are not links. A canvas's
+    file cards and the ``[[links]]`` of its text cards are links too, reported at the card's
+    ``{`` in the ``.canvas`` file.
     Why: a dead link drops an edge from the graph, and the reader lands on an empty new note.
     Example:  See [[Tomatoe]].
     Instead:  See [[Tomato]].
-    Fix: none. Guessing the nearest name rewrites the wrong link too often. A link that only
-    matches an alias is reported as link-by-alias instead, with a fix; a dead ``canonical_of``
-    as bad-canonical-of.
+    The message names up to three existing note names or aliases nearest the target (by edit
+    distance, case not counted: one edit for names of up to 4 characters, else two), "did you
+    mean: propagation, propagate?"; none for a target with a suffix other than ``.md`` (an
+    attachment).
+    Fix: unsafe, only where a name is near: points the link at the nearest (an alias becomes
+    the text shown). ``--fix`` never applies it: the nearest name is often not the one meant
+    (a link written before its note, or "cat" for "car"). A link that only matches an alias
+    is reported as link-by-alias instead, with a safe fix; a dead ``canonical_of`` as
+    bad-canonical-of.
     """
     for link, found in vault.resolved(note):
         if not link.target or found.path is not None:
@@ -86,7 +100,22 @@ def broken_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
         if link.kind is LinkKind.WIKI and vault.alias_owners(link.target):
             continue
         what = "embed" if link.embed else "link"
-        yield Hit(link.span, f"{what} target {link.target!r} matches no note or file")
+        message = f"{what} target {link.target!r} matches no note or file"
+        near = vault.near_names(link.target) if _names_a_note(link.target) else []
+        fix = None
+        if near:
+            name, path = near[0]
+            display = link.display
+            if display is None and fold(name) != fold(name_of(path)):
+                display = name  # an alias: Obsidian's suggestion writes it as the text shown
+            fix = _rewrite(note, link, vault.linktext(path, note.path), display, safe=False)
+        yield Hit(link.span, message + did_you_mean(name for name, _ in near), fix)
+
+
+def _names_a_note(target: str) -> bool:
+    """Whether a link target is written as a note's name (no suffix, or ``.md``)."""
+    base = posixpath.basename(target.strip())
+    return "." not in base or is_note_path(base)
 
 
 @rule("ambiguous-link", family="links", severity=Severity.WARNING, fixable=True)
@@ -124,7 +153,7 @@ def ambiguous_link(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
         )
 
 
-@rule("broken-heading", family="links", severity=Severity.WARNING)
+@rule("broken-heading", family="links", severity=Severity.WARNING, fixable=True)
 def broken_heading(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     """Flag ``[[note#Heading]]`` when the note has no such heading.
 
@@ -134,7 +163,10 @@ def broken_heading(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     Why: Obsidian still opens the note but at the top, and the reader has to hunt.
     Example:  [[migration#Residual]]
     Instead:  [[migration#Residuals]]
-    Fix: none. The intended heading cannot be told from a typo with certainty.
+    The message names up to three of the note's headings nearest the one written (as
+    broken-link measures names), "did you mean: Residuals?"; none for a chain ``A#B``.
+    Fix: unsafe, only for a wikilink with a heading near: writes the nearest heading.
+    ``--fix`` never applies it: the intended heading cannot be told from a typo with certainty.
     """
     for link, found in vault.resolved(note):
         heading = link.heading
@@ -143,8 +175,16 @@ def broken_heading(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
         target = vault.note_at(found.path)
         if target is None or not is_note_path(target.path):
             continue
-        if not vault.find_subpath(target, heading):
-            yield Hit(link.span, f"{target.path} has no heading {heading!r}")
+        if vault.find_subpath(target, heading):
+            continue
+        message = f"{target.path} has no heading {heading!r}"
+        # A chain (``A#B``) may fail at any of its parts: which one to respell is not known.
+        near = vault.near_headings(target, heading) if "#" not in heading.strip("#") else []
+        fix = None
+        if near and link.kind is LinkKind.WIKI:
+            respelt = link._replace(subpath=near[0])
+            fix = _rewrite(note, respelt, link.target, link.display, safe=False)
+        yield Hit(link.span, message + did_you_mean(near), fix)
 
 
 @rule("broken-block-ref", family="links", severity=Severity.WARNING)
@@ -270,7 +310,8 @@ def orphan_note(vault: Vault, gathered: Mapping[str, LinksOut]) -> Iterator[Hit]
     """Flag a note no other note links to and that links to no other file.
 
     This is Obsidian's graph-view "orphan": a note standing alone. Notes that only link out, or
-    are only linked to, are not orphans.
+    are only linked to, are not orphans; a card on a canvas (``.canvas``) is a link to its
+    note.
     Why: in a concept vault an unconnected note is a concept nothing stands on; often a
     forgotten draft or a misspelt file name.
     Example:  drafts/untitled.md with no links in or out
@@ -279,5 +320,5 @@ def orphan_note(vault: Vault, gathered: Mapping[str, LinksOut]) -> Iterator[Hit]
     """
     linked = {path for _, _, reached in gathered.values() for path in reached}
     for path, (decoded, place, reached) in gathered.items():
-        if decoded and not reached and path not in linked:
+        if decoded and not reached and path not in linked and is_note_path(path):
             yield Hit(Span(*place), "no note links here and this note links nowhere", path=path)

@@ -85,6 +85,22 @@ def unreadable_file(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
             yield Hit(problem.span, problem.message)
 
 
+@rule("invalid-canvas", family="text", severity=Severity.ERROR)
+def invalid_canvas(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
+    """Flag a ``.canvas`` file that is not JSON Canvas: not JSON, or not an object of nodes.
+
+    Reported where the JSON parser stopped. Links of a canvas that reads as JSON are checked
+    like a note's (broken-link, at the node's ``{``).
+    Why: Obsidian shows such a canvas empty, and none of its cards count as links here.
+    Example:  board.canvas holding {"nodes": [{"type": "file", "file": "a.md"},]}
+    Instead:  {"nodes": [{"type": "file", "file": "a.md"}]}
+    Fix: none. Where the JSON was cut or mistyped cannot be known.
+    """
+    for problem in note.problems:
+        if problem.kind is ProblemKind.CANVAS:
+            yield Hit(problem.span, problem.message)
+
+
 @rule("symlink-out-of-vault", family="text", severity=Severity.WARNING)
 def symlink_out_of_vault(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     """Flag a symbolic link in the vault that leads out of it: it is not followed.
