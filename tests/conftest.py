@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -19,6 +20,12 @@ from conceptgraph.model import Finding
 from conceptgraph.rdf.store import STORE_DIR
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# A suite started in the background of a non-interactive shell (`pytest &`, some CI runners)
+# has SIGINT ignored, and every process it starts inherits that: the tests that press Ctrl-C
+# on a command would wait for it in vain. A user's terminal delivers SIGINT; so do these tests.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def run_conceptgraph(

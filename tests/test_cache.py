@@ -292,6 +292,33 @@ def test_a_damaged_cache_is_started_afresh(tmp_path: Path) -> None:
     assert _run(root).read == 0  # it works again
 
 
+def test_a_busy_cache_is_not_taken_for_a_damaged_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process that holds the database for longer than a run waits (a checkpoint, a
+    # recovery, a user's sqlite3 shell) leaves this run without a cache, and the rows whole.
+    from conceptgraph.lint import cache as cache_module
+
+    folder = tmp_path / "c"
+    assert LintCache.open(folder, "key").write_apart([_entry("a.md")], [], {})
+    written = LintCache.open(folder, "key")
+    assert sorted(written.rows()) == ["a.md"]
+    written.close()
+    monkeypatch.setattr(cache_module, "_BUSY_TIMEOUT_S", 0.1)
+    # Waits for the writer that write_apart started to let go of the file.
+    holder = sqlite3.connect(folder / "lint.sqlite3", timeout=30, isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("COMMIT")  # the exclusive lock stays with this connection
+    try:
+        busy = LintCache.open(folder, "key")
+        assert busy.rows() == {}
+        busy.close()
+    finally:
+        holder.close()
+    assert sorted(LintCache.open(folder, "key").rows()) == ["a.md"]
+
+
 @pytest.mark.parametrize("forgery", ["code", "clean"])
 @pytest.mark.usefixtures("own_cache")
 def test_a_cache_written_by_someone_else_is_never_believed(tmp_path: Path, forgery: str) -> None:

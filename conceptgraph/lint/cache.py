@@ -59,6 +59,9 @@ _BUSY_TIMEOUT_S = 2.0
 # How long a run waits for the rows a first run left a process of its own to write: longer
 # than for SQLite's lock, as they take 2 s to write at 100,000 notes.
 _WRITER_WAIT_S = 60.0
+# What SQLite says of a file that is no database, or a damaged one (SQLITE_CORRUPT,
+# SQLITE_NOTADB): the only errors on opening that start the cache afresh.
+_DAMAGED = frozenset({11, 26})
 # Locked (flock) by that process while it writes, and by no one else.
 _WRITING = "writing.lock"
 _MAC_BYTES = 32
@@ -643,9 +646,11 @@ def _connect(path: Path, key: str) -> tuple[sqlite3.Connection, bool]:
             # A database file put there by someone else runs no SQL functions of its schema.
             db.execute("PRAGMA trusted_schema=OFF")
             return db, _prepare(db, key)
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as exc:
             db.close()
-            if attempt:
+            # Busy or locked (another run checkpointing, a writer recovering the log) is no
+            # damage: that database holds rows another run is writing or reading.
+            if attempt or getattr(exc, "sqlite_errorcode", None) not in _DAMAGED:
                 raise
             # Not a database any more (a crash mid-copy, a disk error): it is only a cache.
             for suffix in ("", "-wal", "-shm"):
