@@ -51,6 +51,7 @@ from conceptgraph.errors import ConfigError
 from conceptgraph.model import Severity
 from conceptgraph.names import heading_key
 from conceptgraph.note.properties import TYPES, DeclaredTypes, read_types_file
+from conceptgraph.obsidian import in_folders, template_folders
 
 EDGE_KINDS = ("dependency", "residual", "negation", "link")
 LINE_ENDINGS = ("consistent", "lf", "crlf")
@@ -107,6 +108,12 @@ class Config:
     )
     # Obsidian's property types: .obsidian/types.json, then [properties] over it.
     property_types: DeclaredTypes = field(default_factory=DeclaredTypes)
+    # The folders of Obsidian's Templates and Templater plugins (see conceptgraph.obsidian).
+    templates: tuple[str, ...] = ()
+
+    def is_template(self, path: str) -> bool:
+        """Whether a vault path is a template's, whose placeholders no rule but text's judges."""
+        return in_folders(path, self.templates)
 
     def sections_required(self, note_type: object) -> tuple[str, ...]:
         """The headings a concept note of this type must have."""
@@ -163,8 +170,15 @@ def load_config(root: Path) -> Config:
 
 
 def with_vault_types(config: Config, root: Path) -> Config:
-    """``config`` with the types of the vault's ``.obsidian/types.json`` under its own."""
+    """``config`` with what the vault's ``.obsidian/`` declares.
+
+    That is the property types of ``types.json`` (under the config's own) and the template
+    folders of the Templates and Templater plugins.
+    """
     from_file = read_types_file(root, config.allow_symlinks_to)
+    templates = template_folders(root, config.allow_symlinks_to)
+    if templates:
+        config = dataclasses.replace(config, templates=templates)
     if not from_file.types and from_file.problem is None:
         return config
     types = {**from_file.types, **config.property_types.types}

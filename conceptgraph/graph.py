@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from conceptgraph.model import Link, NoteRecord, Span
 from conceptgraph.names import concept_key, fold
+from conceptgraph.obsidian import holds_placeholder
 from conceptgraph.vault.concepts import note_aliases
 from conceptgraph.vault.discovery import is_canvas_path, is_note_path
 from conceptgraph.vault.load import Vault
@@ -144,6 +145,7 @@ class _Builder:
             return kinds[section] if section is not None else None
 
         negation_links = set()
+        template = self.vault.config.is_template(note.path)
         for named in self.vault.negations(note):
             negation = named.negation
             if negation.name is None:
@@ -165,6 +167,8 @@ class _Builder:
         for link in note.links:
             if link in negation_links:
                 continue
+            if template and holds_placeholder(link.target):
+                continue  # a template's [[{{title}}]]: names a note once the template is used
             if link.frontmatter_key == "canonical_of":
                 kind = "canonical"
             elif link.embed:

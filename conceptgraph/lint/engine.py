@@ -190,6 +190,8 @@ def _silenced(finding: Finding, family: str, vault: Vault) -> bool:
     names = (finding.rule, family)
     if path_ignored(finding.path, names, vault.config.per_path_ignores):
         return True
+    if family != "text" and vault.config.is_template(finding.path):
+        return True
     note = vault.notes.get(finding.path)
     if note is None or not note.directives:
         return False

@@ -15,8 +15,6 @@ https://help.obsidian.md/tags (tag characters, "at least one non-numerical chara
 from __future__ import annotations
 
 import datetime
-import json
-import os
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -51,30 +49,13 @@ class DeclaredTypes:
 
 def read_types_file(root: Path, allowed: tuple[str, ...] = ()) -> DeclaredTypes:
     """The types in the vault's ``.obsidian/types.json``, or none when it has no such file."""
-    from conceptgraph.boundary import Boundary
+    from conceptgraph.obsidian import read_settings
 
-    path = root / TYPES_FILE
-    if not os.path.lexists(path):
+    parsed, problem = read_settings(root, TYPES_FILE, allowed, MAX_TYPES_BYTES)
+    if problem is not None:
+        return DeclaredTypes(problem=problem)
+    if parsed is None:
         return DeclaredTypes()
-    if not Boundary.of(root, allowed).allows(os.path.realpath(path)):
-        outside = "a symbolic link that leads out of the vault; not read"
-        return DeclaredTypes(problem=(1, 1, outside))
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_TYPES_BYTES + 1)
-    except OSError as exc:
-        return DeclaredTypes(problem=(1, 1, f"cannot be read: {exc.strerror or exc}"))
-    if len(data) > MAX_TYPES_BYTES:
-        limit = f"{MAX_TYPES_BYTES // 1024} KB"
-        return DeclaredTypes(problem=(1, 1, f"larger than {limit}; not read"))
-    try:
-        parsed = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        return DeclaredTypes(problem=(1, 1, "not UTF-8 text; not read"))
-    except json.JSONDecodeError as exc:
-        return DeclaredTypes(problem=(exc.lineno, exc.colno, f"not valid JSON: {exc.msg}"))
-    except RecursionError:
-        return DeclaredTypes(problem=(1, 1, "nested too deep to be Obsidian's; not read"))
     table = parsed.get("types") if isinstance(parsed, dict) else None
     if not isinstance(table, dict):
         return DeclaredTypes(problem=(1, 1, 'not {"types": {"property": "type", ...}}; not read'))
