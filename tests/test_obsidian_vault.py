@@ -138,3 +138,38 @@ def test_the_command_line_says_the_same(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     got = {(f["path"], f["line"], f["rule"]) for f in json.loads(done.stdout)}
     assert got == expected_markers(CORPUS)
+
+
+@pytest.mark.parametrize(
+    ("written", "folders"),
+    [
+        ('{"folder": "./Templates/"}', ("Templates",)),
+        ('{"folder": "Meta\\\\Templates"}', ("Meta/Templates",)),
+        ('{"folder": ""}', ()),
+        ('{"folder": "../elsewhere"}', ()),
+        ('{"folder": 3}', ()),
+        ('{"folder": "Templates"', ()),  # not JSON: Obsidian uses no folder either
+        ("[]", ()),
+    ],
+)
+def test_template_folder_settings_as_obsidian_writes_them(
+    tmp_path: Path, written: str, folders: tuple[str, ...]
+) -> None:
+    from conceptgraph.obsidian import template_folders
+
+    (tmp_path / ".obsidian").mkdir()
+    (tmp_path / ".obsidian" / "templates.json").write_text(written, encoding="utf-8")
+    assert template_folders(tmp_path) == folders
+
+
+def test_a_settings_file_linked_from_outside_the_vault_is_not_read(tmp_path: Path) -> None:
+    from conceptgraph.obsidian import read_settings, template_folders
+
+    outside = tmp_path / "outside.json"
+    outside.write_text('{"folder": "templates"}', encoding="utf-8")
+    vault = tmp_path / "v"
+    (vault / ".obsidian").mkdir(parents=True)
+    (vault / ".obsidian" / "templates.json").symlink_to(outside)
+    assert template_folders(vault) == ()
+    value, problem = read_settings(vault, ".obsidian/templates.json")
+    assert value is None and problem is not None and "out of the vault" in problem[2]
