@@ -288,10 +288,12 @@ class LintCache:
         try:
             signing = signing_key()
             prepare_folder(folder)
+            # The writer first: its last step, closing the database, takes a lock that a
+            # connection made meanwhile could find busy.
+            _wait_for_writer(folder)
             db, used_before = _connect(folder / _DB_NAME, key)
         except (OSError, sqlite3.Error):
             return cls(None)
-        _wait_for_writer(folder)
         return cls(db, signing, used_before, folder / _DB_NAME, key)
 
     def close(self) -> None:
