@@ -12,6 +12,10 @@ Generates (or reuses) a synthetic vault and runs two rounds, each against a fres
 2. fairness: ``--clients`` clients send a simple query back to back; after ``--before``
    seconds, 10 runaway queries (a four-way cross join) are sent at once, and the simple
    queries answered in the next ``--during`` seconds are counted.
+3. attack (``--round attack``, issue 29): ``--clients`` clients back to back for ``--during``
+   seconds while ``--slow`` sockets send headers a byte a second (slowloris) and
+   ``--runaways`` runaway queries run; prints queries per second, p50/p99 latency, the
+   answers that were not 200, and when the server let the slow sockets go.
 
 Only 127.0.0.1 is ever contacted; every loop is bounded in time. Options after ``--`` go to
 ``serve`` (``-- --workers 4 --worker-memory 512``).
@@ -24,6 +28,7 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -182,6 +187,73 @@ def fairness_round(vault: Path, extra: list[str], clients: int, before: float, d
         print(f"    {status} {text}")
 
 
+def attack_round(
+    vault: Path, extra: list[str], clients: int, slow: int, runaways: int, during: float
+) -> None:
+    """``clients`` back-to-back clients while ``slow`` slowloris sockets and runaways run."""
+    with serving(vault, extra) as (_, url):
+        parts = urllib.parse.urlsplit(url)
+        address = (parts.hostname or "127.0.0.1", parts.port or 80)
+        began = time.monotonic()
+        stop = began + during
+        answered: list[tuple[float, int]] = []  # (latency, status)
+        held: list[float] = []  # seconds the server held each slow socket
+
+        def simple() -> None:
+            while time.monotonic() < stop:
+                sent = time.monotonic()
+                status, _ = ask(url, SIMPLE, timeout=60)
+                answered.append((time.monotonic() - sent, status))
+
+        def slowloris() -> None:
+            # Headers a byte a second, until the server lets go or the round ends.
+            opened = time.monotonic()
+            line = b"GET /sparql?query=ASK%20%7B%7D HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
+            try:
+                with socket.create_connection(address, timeout=5) as sock:
+                    for byte in line + b"y" * 10_000:
+                        if time.monotonic() > stop:
+                            return
+                        sock.send(bytes([byte]))
+                        time.sleep(1.0)
+            except OSError:
+                held.append(time.monotonic() - opened)
+
+        threads = [threading.Thread(target=slowloris, daemon=True) for _ in range(slow)]
+        threads += [
+            threading.Thread(target=lambda: ask(url, RUNAWAY), daemon=True) for _ in range(runaways)
+        ]
+        threads += [threading.Thread(target=simple, daemon=True) for _ in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=during + 90)
+    latencies = sorted(latency for latency, status in answered if status == 200)
+    errors: dict[int, int] = {}
+    for _, status in answered:
+        if status != 200:
+            errors[status] = errors.get(status, 0) + 1
+    print(
+        f"attack: {clients} clients back to back for {during:g} s, {slow} slowloris sockets,"
+        f" {runaways} runaway queries"
+    )
+    if latencies:
+        p50 = latencies[len(latencies) // 2]
+        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        rate = len(latencies) / during
+        print(
+            f"  answered: {len(latencies)} ({rate:.1f}/s), p50 {p50 * 1000:.0f} ms,"
+            f" p99 {p99 * 1000:.0f} ms"
+        )
+    print(f"  not answered 200, by status (0: no answer): {dict(sorted(errors.items()))}")
+    if held:
+        print(
+            f"  slow sockets let go: {len(held)} of {slow}, after {min(held):.1f}-{max(held):.1f} s"
+        )
+    else:
+        print(f"  slow sockets let go: 0 of {slow} (held for the whole round)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=1000)
@@ -189,7 +261,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--before", type=float, default=5.0)
     parser.add_argument("--during", type=float, default=10.0)
-    parser.add_argument("--round", choices=("memory", "fairness", "both"), default="both")
+    parser.add_argument("--slow", type=int, default=100, help="slowloris sockets (attack)")
+    parser.add_argument("--runaways", type=int, default=10, help="runaway queries (attack)")
+    parser.add_argument("--round", choices=("memory", "fairness", "attack", "both"), default="both")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "cgbench")
     parser.add_argument("serve", nargs="*", help="options for serve, after --")
     args = parser.parse_args()
@@ -203,6 +277,8 @@ def main() -> None:
         memory_round(vault, args.serve, args.rss_cap << 20)
     if args.round in ("fairness", "both"):
         fairness_round(vault, args.serve, args.clients, args.before, args.during)
+    if args.round == "attack":
+        attack_round(vault, args.serve, args.clients, args.slow, args.runaways, args.during)
 
 
 if __name__ == "__main__":

@@ -818,6 +818,21 @@ def render(files: tuple[Path, ...], vault: Path | None, check: bool, quiet: bool
     help="Let pages of ORIGIN (e.g. https://app.example) query the endpoint (repeatable); other"
     " sites' pages are refused.",
 )
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds a client has to send a whole request (and to read on in an answer); a slow"
+    " client is let go.",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=256,
+    show_default=True,
+    help="Connections served at once; one more is answered 503.",
+)
 @click.option("--base", default=None, help="Base IRI of the vault's resources.")
 def serve(
     vault: Path,
@@ -830,6 +845,8 @@ def serve(
     worker_memory: int | None,
     allow_hosts: tuple[str, ...],
     cors: tuple[str, ...],
+    request_timeout: float,
+    max_connections: int,
     base: str | None,
 ) -> None:
     """Serve a vault as a read-only SPARQL 1.1 endpoint at /sparql, with a query page at /."""
@@ -854,6 +871,8 @@ def serve(
         worker_memory=None if worker_memory is None else worker_memory << 20,
         allowed_hosts=allow_hosts,
         cors=tuple(origin.rstrip("/") for origin in cors),
+        request_timeout=request_timeout,
+        max_connections=max_connections,
     )
     if workers is not None:
         options = dataclasses.replace(options, workers=workers)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import io
 import ipaddress
 import json
 import multiprocessing
@@ -41,6 +42,7 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from conceptgraph.errors import ConceptgraphError, QueryError
+from conceptgraph.rdf.slowclients import ConnectionBound, DeadlineReader
 
 SELECT_TYPES = {
     "json": "application/sparql-results+json",
@@ -79,6 +81,9 @@ class ServeOptions:
     long_after: float = 0.5  # seconds after which a query counts as long (WorkerPool)
     allowed_hosts: tuple[str, ...] = ()  # Host names served besides loopback and the bound one
     cors: tuple[str, ...] = ()  # origins whose pages may query the endpoint
+    # Seconds a client has to send a whole request, or to read on (see rdf/slowclients.py).
+    request_timeout: float = 10.0
+    max_connections: int = 256  # served at once; one more gets a 503
 
     def memory_bound(self) -> int | None:
         """Bytes each worker may hold, or None for no bound."""
@@ -778,6 +783,20 @@ def make_handler(endpoint: Endpoint, log: Callable[[str], None]) -> type[BaseHTT
                 },
             )
 
+        def setup(self) -> None:
+            super().setup()
+            self._reader = DeadlineReader(self.connection, endpoint.options.request_timeout)
+            self.rfile = io.BufferedReader(self._reader)
+
+        def handle_one_request(self) -> None:
+            self._reader.arm()
+            super().handle_one_request()
+
+        def log_error(self, format: str, *args: Any) -> None:
+            if format.startswith("Request timed out") and not self._reader.started:
+                return  # a kept-alive connection left idle: closed without a word
+            super().log_error(format, *args)
+
         def handle(self) -> None:
             try:
                 super().handle()
@@ -790,6 +809,8 @@ def make_handler(endpoint: Endpoint, log: Callable[[str], None]) -> type[BaseHTT
             self, status: int, content_type: str, body: bytes, extra: dict[str, str] | None = None
         ) -> None:
             try:
+                # A client that stops reading its answer is let go as one that stops writing.
+                self.connection.settimeout(endpoint.options.request_timeout)
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
@@ -798,8 +819,8 @@ def make_handler(endpoint: Endpoint, log: Callable[[str], None]) -> type[BaseHTT
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                # The client left; the answer has nowhere to go and the server goes on.
+            except (BrokenPipeError, ConnectionResetError, TimeoutError):
+                # The client left (or stopped reading); the answer has nowhere to go.
                 self.close_connection = True
 
         def _fail(self, status: HTTPStatus | int, message: str) -> None:
@@ -928,6 +949,28 @@ class _HTTPServer(ThreadingHTTPServer):
     # the SYNs of a burst of clients, which then wait out TCP's retransmission (1 s, 3 s, 7 s).
     request_queue_size = 128
 
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], most: int
+    ) -> None:
+        super().__init__(address, handler)
+        self.bound = ConnectionBound(most)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.bound.take(request):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.bound.give_back()  # no thread was started to give it back
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.bound.give_back()
+
 
 def serve(
     root: Path,
@@ -939,7 +982,9 @@ def serve(
 ) -> None:
     """Serve the vault at ``root`` until interrupted."""
     endpoint = Endpoint(root, options, base)
-    server = _HTTPServer((options.host, options.port), make_handler(endpoint, log))
+    server = _HTTPServer(
+        (options.host, options.port), make_handler(endpoint, log), options.max_connections
+    )
     host, port = str(server.server_address[0]), int(server.server_address[1])
     url = f"http://{host}:{port}/sparql"
     if ready is not None:
