@@ -135,6 +135,19 @@ CORNERS = {
     # pulldown-cmark, and Obsidian) does not.
     "destination-over-two-lines": "[](\\\n<)\n",
     "escape-in-destination": "[](\\ )\n",
+    # Found by benchmarks/fuzz_parsers.py (issue 29), each shrunk to its few bytes:
+    # a reference definition as a list item's first block ("1. [r]: x");
+    "reference-definition-in-item": "1. [r]:n\no\n",
+    # "<!--x--->" is a comment to CommonMark 0.31 (pulldown-cmark), not to 0.30 (markdown-it);
+    "comment-of-commonmark-0.31": "a<!--[[f]]--->\n",
+    # "- |-" is a delimiter row to pulldown-cmark, a list item to markdown-it;
+    "delimiter-row-or-list-item": "a||\n- |-\n",
+    # a line indented four columns under a quote: lazy continuation, or code;
+    "indented-under-a-quote": ">>2\n    - [[i]]\n",
+    # a tab under an indented list item;
+    "tab-under-an-indented-item": "  2. ]\n\t<!--[[0]]\n",
+    # and a line indented four columns after a table: a row to pulldown-cmark, code to the other.
+    "indented-after-a-table": "a||\n-|-\n    [[n]]\n",
 }
 
 
@@ -146,6 +159,14 @@ def test_corners_go_to_the_reference(text: str) -> None:
     assert record.links == tuple(reference.links)
     assert record.list_items == tuple(reference.list_items)
     assert record == parse_note("n.md", text.encode("utf-8"), "markdown-it")
+
+
+@pytest.mark.parametrize("parser", ["pyromark", "markdown-it"])
+def test_an_id_on_the_line_under_a_paragraph_ends_it(parser: str) -> None:
+    # Obsidian reads "text\n^id" as the paragraph's id, as it reads "text ^id" (found where the
+    # engines parted ways: the reference looked for the id only after a space).
+    record = parse_note("n.md", b"Some text\n^the-id\n", parser)
+    assert [(b.id, b.span.line, b.span.column) for b in record.block_ids] == [("the-id", 2, 1)]
 
 
 def test_table_escaped_pipe_is_read_as_the_reference_reads_it() -> None:

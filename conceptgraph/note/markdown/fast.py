@@ -57,7 +57,20 @@ WIKILINK_BYTES = re.compile(rb"(!?)\[\[([^\[\]\n]*)\]\]")
 # differently, and (at line starts) reference definitions, lines indented or quoted this deep,
 # quote marks indented four columns or more.
 _REFUSED_CHARACTERS = ("$", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
-_REFUSED_LINES = re.compile(r"\n(?: {0,3}\[[^\]\n]*\]:|[ \t>*+\-0-9.)]{64}| {0,3}\t[ \t]*>| {4,}>)")
+_REFUSED_LINES = re.compile(
+    # A reference definition, also as a list item's or a quote's first block.
+    r"\n(?:[ \t>*+\-0-9.)]*\[[^\]\n]*\]:"
+    r"|[ \t>*+\-0-9.)]{64}| {0,3}\t[ \t]*>| {4,}>"
+    # A line indented four columns under a quote's line, or a tab under an indented item: lazy
+    # continuation against indented code, which the engines tell apart differently.
+    r"| {0,3}>[^\n]*\n(?: {4}| {0,3}\t)"
+    r"| {1,3}(?:[*+\-]|[0-9]{1,9}[.)])[ \t][^\n]*\n {0,3}\t)"
+)
+# Lines indented four columns: after a table, a row to pulldown-cmark, code to markdown-it.
+_INDENTED = re.compile(r"\n(?: {4}| {0,3}\t)")
+# markdown-it-py's inline HTML comment (CommonMark 0.30); pulldown-cmark takes 0.31's, where
+# "<!--x--->" is a comment too.
+_COMMENT = re.compile(r"<!---?>|<!--(?:[^-]|-[^-]|--[^>])*-->")
 # A GFM table's delimiter row, and the header line before it that holds a pipe: markdown-it and
 # pulldown-cmark disagree on some of these (a table against an HTML block, say), so each one must
 # be a table to pulldown-cmark too.
@@ -295,6 +308,9 @@ class _Reader:
             raise Unsure("math")
         self._extend_run(start, end)
         if kind in ("Code", "InlineHtml"):
+            comment = kind == "InlineHtml" and self.data.startswith(b"<!--", start)
+            if comment and not _COMMENT.fullmatch(self._text(start, end)):
+                raise Unsure("an HTML comment that only CommonMark 0.31 takes as one")
             self.covered.append((start, end))
             if kind == "InlineHtml" and b"conceptgraph-" in self.data[start:end]:
                 html = self._text(start, end)
@@ -387,6 +403,11 @@ class _Reader:
         headers = [index + self.offset + 1 for index in table_header_lines(self.body)]
         if headers != self.tables:
             raise Unsure("a table one engine sees and the other does not")
+        if headers and _INDENTED.search(self.body):
+            raise Unsure("a table and a line indented four columns")
+        for row in _TABLE_DELIMITER.finditer(self.body):
+            if row.group().lstrip(" ")[:1] in "-*+" and row.group().lstrip(" ")[1:2] in " \t":
+                raise Unsure("a delimiter row that is also a list item")
 
     def _check_links(self, start: int, end: int) -> None:
         holds = spans_holding(self.links + self.covered + self.wikilinks)

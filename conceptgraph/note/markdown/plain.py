@@ -96,6 +96,9 @@ def parse_plain(body: str, lines: list[str], first_line: int) -> MarkdownParts:
                 marker, info = opening.groups()
                 if marker[0] == "`" and "`" in info:
                     raise Unsure("a backtick fence's info string with a backtick")
+                if "|" in info:
+                    # markdown-it tries a table before a fence: "```|" over "--" is a table.
+                    raise Unsure("a fence's info string with a |")
                 fence, depth, previous, blank = (marker[0], len(marker)), 0, "fence", False
                 continue
         scan = _masked(line) if "`" in line else line

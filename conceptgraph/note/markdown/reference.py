@@ -333,11 +333,12 @@ class _Walker:
         if "^" not in content:
             return
         last_line_start = content.rfind("\n") + 1
-        match = BLOCK_ID.search(content, last_line_start)
+        # The last line alone: "text\n^id" ends its paragraph with an id, as Obsidian reads it.
+        match = BLOCK_ID.search(content[last_line_start:])
         if match is None:
             return
-        offset = match.start(1) - 1
-        span = self._locate(inline, offset, content[offset : match.end(1)])
+        offset = last_line_start + match.start(1) - 1
+        span = self._locate(inline, offset, content[offset : last_line_start + match.end(1)])
         self.parts.block_ids.append(BlockId(match.group(1), span))
 
     def _locate_first_line(self, inline: Token, text: str) -> Span:
