@@ -144,8 +144,13 @@ CORNERS = {
     "delimiter-row-or-list-item": "a||\n- |-\n",
     # a line indented four columns under a quote: lazy continuation, or code;
     "indented-under-a-quote": ">>2\n    - [[i]]\n",
-    # a tab under an indented list item;
+    # a tab under an indented list item, or under an empty one;
     "tab-under-an-indented-item": "  2. ]\n\t<!--[[0]]\n",
+    "tab-under-an-empty-item": "1.\n\t<!--\n",
+    "indented-under-an-indented-item": "  2. ]\n    <!--conceptgraph-disable -->\n",
+    "indented-under-an-item-of-html": "- <!--\n\tn\n",
+    # a line indented four columns anywhere below a quote, lazily continued;
+    "indented-below-a-quote": ">>]\n4\n    - [[n]]\n",
     # and a line indented four columns after a table: a row to pulldown-cmark, code to the other.
     "indented-after-a-table": "a||\n-|-\n    [[n]]\n",
 }

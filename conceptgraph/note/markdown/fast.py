@@ -64,8 +64,14 @@ _REFUSED_LINES = re.compile(
     # A line indented four columns under a quote's line, or a tab under an indented item: lazy
     # continuation against indented code, which the engines tell apart differently.
     r"| {0,3}>[^\n]*\n(?: {4}| {0,3}\t)"
-    r"| {1,3}(?:[*+\-]|[0-9]{1,9}[.)])[ \t][^\n]*\n {0,3}\t)"
+    r"| {1,3}(?:[*+\-]|[0-9]{1,9}[.)])[ \t][^\n]*\n(?: {4}| {0,3}\t)"
+    # A list item that starts with HTML, over an indented line.
+    r"| {0,3}(?:[*+\-]|[0-9]{1,9}[.)])[ \t]+<[^\n]*\n(?: {4}| {0,3}\t)"
+    # An empty list item over a line indented four columns.
+    r"| {0,3}(?:[*+\-]|[0-9]{1,9}[.)])[ \t]*\n(?: {4}| {0,3}\t))"
 )
+# A quote anywhere: a line indented four columns below it may continue it lazily.
+_QUOTE = re.compile(r"\n {0,3}>")
 # Lines indented four columns: after a table, a row to pulldown-cmark, code to markdown-it.
 _INDENTED = re.compile(r"\n(?: {4}| {0,3}\t)")
 # markdown-it-py's inline HTML comment (CommonMark 0.30); pulldown-cmark takes 0.31's, where
@@ -107,6 +113,7 @@ def parse_markdown_fast(body: str, lines: list[str], first_line: int) -> Markdow
         any(character in body for character in _REFUSED_CHARACTERS)
         or (not body.isascii() and REFUSED_SPACES.search(body))
         or _REFUSED_LINES.search("\n" + body)
+        or (_QUOTE.search("\n" + body) and _INDENTED.search(body))
     ):
         raise Unsure("construct left to the reference engine")
     return _Reader(body, lines, first_line).read()
