@@ -151,6 +151,7 @@ CORNERS = {
     "indented-under-an-item-of-html": "- <!--\n\tn\n",
     # a line indented four columns anywhere below a quote, lazily continued;
     "indented-below-a-quote": ">>]\n4\n    - [[n]]\n",
+    "tab-after-nested-quote-marks": ">>> \t[[d]]\n",
     # and a line indented four columns after a table: a row to pulldown-cmark, code to the other.
     "indented-after-a-table": "a||\n-|-\n    [[n]]\n",
 }

@@ -61,6 +61,8 @@ _REFUSED_LINES = re.compile(
     # A reference definition, also as a list item's or a quote's first block.
     r"\n(?:[ \t>*+\-0-9.)]*\[[^\]\n]*\]:"
     r"|[ \t>*+\-0-9.)]{64}| {0,3}\t[ \t]*>| {4,}>"
+    # A tab after nested quote marks: the columns it stands for are counted two ways.
+    r"| {0,3}>[ \t]*>[ \t>]*\t"
     # A line indented four columns under a quote's line, or a tab under an indented item: lazy
     # continuation against indented code, which the engines tell apart differently.
     r"| {0,3}>[^\n]*\n(?: {4}| {0,3}\t)"
