@@ -8,7 +8,8 @@ Example ``conceptgraph.toml``::
     exclude = ["templates/**", "archive/*.md"]
     fail-on = "warning"          # error | warning | info | never
     line-endings = "consistent"  # consistent | lf | crlf
-    select = []                  # rule names or families; empty means all
+    select = []                  # rule names or families; empty means all on by default
+    extend-select = ["quality"]  # more rules, on top of select (rules off by default too)
     ignore = ["orphan-note"]
 
     [sections]                   # heading -> edge kind
@@ -35,6 +36,9 @@ Example ``conceptgraph.toml``::
 
     [properties]                 # property -> Obsidian type, over .obsidian/types.json
     status = "text"
+
+    [inverses]                   # link property -> its inverse (missing-inverse)
+    broader = "narrower"
 """
 
 from __future__ import annotations
@@ -93,6 +97,7 @@ class Config:
     allow_symlinks_to: tuple[str, ...] = ()
     sections: Mapping[str, str] = field(default_factory=lambda: DEFAULT_SECTIONS)
     select: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     severity: Mapping[str, Severity] = field(default_factory=dict)
     fail_on: Severity | None = Severity.WARNING
@@ -107,6 +112,9 @@ class Config:
     )
     # Obsidian's property types: .obsidian/types.json, then [properties] over it.
     property_types: DeclaredTypes = field(default_factory=DeclaredTypes)
+    # Link properties that state a relation and its converse ("broader" = "narrower"), both
+    # ways round; a property may be its own inverse ("related" = "related").
+    inverses: Mapping[str, str] = field(default_factory=dict)
 
     def sections_required(self, note_type: object) -> tuple[str, ...]:
         """The headings a concept note of this type must have."""
@@ -127,6 +135,7 @@ _KEYS = {
     "allow-symlinks-to",
     "sections",
     "select",
+    "extend-select",
     "ignore",
     "severity",
     "fail-on",
@@ -138,6 +147,7 @@ _KEYS = {
     "allowed-values",
     "required-sections",
     "properties",
+    "inverses",
 }
 
 
@@ -205,6 +215,7 @@ def parse_config(data: Mapping[str, object], source: str, text: str = "") -> Con
             raise fail(key, f"unknown setting (known: {known})")
     exclude = _strings(data, "exclude", fail)
     select = _strings(data, "select", fail)
+    extend_select = _strings(data, "extend-select", fail)
     ignore = _strings(data, "ignore", fail)
     sections = dict(DEFAULT_SECTIONS)
     raw_sections = data.get("sections", {})
@@ -245,6 +256,7 @@ def parse_config(data: Mapping[str, object], source: str, text: str = "") -> Con
         allow_symlinks_to=_strings(data, "allow-symlinks-to", fail),
         sections=MappingProxyType(sections),
         select=select,
+        extend_select=extend_select,
         ignore=ignore,
         severity=MappingProxyType(severity),
         fail_on=fail_on,
@@ -256,7 +268,30 @@ def parse_config(data: Mapping[str, object], source: str, text: str = "") -> Con
         allowed_values=MappingProxyType(_string_lists(data, "allowed-values", fail)),
         required_sections=MappingProxyType(required_sections),
         property_types=DeclaredTypes(_property_types(data, fail)),
+        inverses=MappingProxyType(_inverses(data, fail)),
     )
+
+
+def _inverses(
+    data: Mapping[str, object], fail: Callable[[str, str], ConfigError]
+) -> dict[str, str]:
+    table = data.get("inverses", {})
+    if not isinstance(table, dict):
+        raise fail("inverses", "must be a table of property = inverse property")
+    pairs: dict[str, str] = {}
+    for name, inverse in table.items():
+        if not isinstance(inverse, str) or not inverse or not str(name):
+            raise fail(str(name), "the inverse must be a property name")
+        # Declared once, checked both ways: "broader" = "narrower" also makes narrower's
+        # inverse broader. Property names compare without case, as Obsidian's do.
+        for one, other in (
+            (str(name).lower(), inverse.lower()),
+            (inverse.lower(), str(name).lower()),
+        ):
+            if pairs.get(one, other) != other:
+                raise fail(str(name), f"{one!r} is already the inverse of {pairs[one]!r}")
+            pairs[one] = other
+    return pairs
 
 
 def _property_types(
