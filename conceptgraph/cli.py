@@ -512,6 +512,18 @@ def rules(name: str | None, fmt: str) -> None:
 
 
 @cli.command()
+def schema() -> None:
+    """Print the JSON Schema of conceptgraph.toml, for editors (Taplo, Even Better TOML).
+
+    Save it beside the vault (`conceptgraph schema > conceptgraph.schema.json`) and put
+    `#:schema ./conceptgraph.schema.json` on the first line of conceptgraph.toml.
+    """
+    from conceptgraph.schema import PACKAGED
+
+    sys.stdout.write(PACKAGED.read_text(encoding="utf-8"))
+
+
+@cli.command()
 @click.argument("vault", type=click.Path(path_type=Path))
 @click.option(
     "--format",

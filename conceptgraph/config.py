@@ -12,6 +12,13 @@ Example ``conceptgraph.toml``::
     extend-select = ["quality"]  # more rules, on top of select (rules off by default too)
     ignore = ["orphan-note"]
 
+    # Concept notes: the notes that declare the concept key. Only they are held to required
+    # keys, allowed values, sections and negations; plain Obsidian notes are not.
+    concept-key = "type"
+    required-keys = ["aliases", "type", "layer", "role", "canonical", "note_kind"]
+    known-keys = ["source"]      # more keys that unknown-key accepts
+
+    # Tables last: in TOML, every key after a [table] line belongs to that table.
     [sections]                   # heading -> edge kind
     "Structural dependencies" = "dependency"
 
@@ -20,12 +27,6 @@ Example ``conceptgraph.toml``::
 
     [per-path-ignores]           # glob -> rules or families
     "templates/*.md" = ["structure", "frontmatter"]
-
-    # Concept notes: the notes that declare the concept key. Only they are held to required
-    # keys, allowed values, sections and negations; plain Obsidian notes are not.
-    concept-key = "type"
-    required-keys = ["aliases", "type", "layer", "role", "canonical", "note_kind"]
-    known-keys = ["source"]      # more keys that unknown-key accepts
 
     [allowed-values]
     layer = ["substrate", "mechanism", "dynamics", "accounting"]
