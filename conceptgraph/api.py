@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from conceptgraph.rdf.shacl import ShaclResult
     from conceptgraph.rdf.sparql import QueryResult
     from conceptgraph.settings import Overrides, Resolved
+    from conceptgraph.stats import VaultStats
 
 ROOT_MARKERS = (".obsidian", "conceptgraph.toml", ".git")
 
@@ -97,6 +98,22 @@ def lint_paths(
         vaults.append(vault)
         notes += len(only) if only is not None else len(vault.notes)
     return LintResult(findings, vaults, notes, roots, wanted)
+
+
+def stats_vault(
+    path: Path,
+    jobs: int | None = None,
+    *,
+    cache: bool = False,
+    overrides: Overrides | None = None,
+) -> VaultStats:
+    """The health of the vault at a folder: its shape, and the findings of a lint run."""
+    from conceptgraph.stats import vault_stats
+
+    if not path.is_dir():
+        raise UsageError(f"not a vault folder: {path}")
+    result = lint_paths([path], jobs, cache=cache, overrides=overrides)
+    return vault_stats(result.vaults[0], result.findings)
 
 
 def lint_settings(

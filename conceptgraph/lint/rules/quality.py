@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from conceptgraph.lint.rule import Hit, Scope, rule
 from conceptgraph.lint.rules.links import LinksOut, _links_out
@@ -102,25 +102,12 @@ def disconnected_cluster(vault: Vault, gathered: Mapping[str, LinksOut]) -> Iter
     Instead:  link the cluster from the notes it belongs with, or move it out of the vault.
     Fix: none.
     """
-    parent = {path: path for path in gathered}
-
-    def root(path: str) -> str:
-        while parent[path] != path:
-            parent[path] = parent[parent[path]]  # path halving keeps the trees flat
-            path = parent[path]
-        return path
-
-    for path, (_, _, reached) in gathered.items():
-        for target in reached:
-            if target in parent:
-                one, other = root(path), root(target)
-                if one != other:
-                    parent[max(one, other)] = min(one, other)
-    clusters: dict[str, list[str]] = defaultdict(list)
-    for path in sorted(gathered):
-        if is_note_path(path) and gathered[path][0]:
-            clusters[root(path)].append(path)
-    groups = sorted(clusters.values(), key=lambda notes: (-len(notes), notes[0]))
+    groups = [
+        notes
+        for group in clusters({path: reached for path, (_, _, reached) in gathered.items()})
+        if (notes := [p for p in group if is_note_path(p) and gathered[p][0]])
+    ]
+    groups.sort(key=lambda notes: (-len(notes), notes[0]))
     total = sum(len(notes) for notes in groups)
     for notes in groups[1:]:
         if len(notes) < 2:
@@ -131,6 +118,32 @@ def disconnected_cluster(vault: Vault, gathered: Mapping[str, LinksOut]) -> Iter
             f"{_listed(notes)}"
         )
         yield Hit(Span(*gathered[notes[0]][1]), message, path=notes[0])
+
+
+def clusters(reached: Mapping[str, Iterable[str]]) -> list[list[str]]:
+    """The groups of files linked to each other, links taken both ways round.
+
+    ``reached``: each file, with the files it links to (those not among the keys are left
+    out). Each group is in path order; a union-find, so linear in the links.
+    """
+    parent = {path: path for path in reached}
+
+    def root(path: str) -> str:
+        while parent[path] != path:
+            parent[path] = parent[parent[path]]  # path halving keeps the trees flat
+            path = parent[path]
+        return path
+
+    for path, targets in reached.items():
+        for target in targets:
+            if target in parent:
+                one, other = root(path), root(target)
+                if one != other:
+                    parent[max(one, other)] = min(one, other)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for path in sorted(reached):
+        groups[root(path)].append(path)
+    return list(groups.values())
 
 
 # ----------------------------------------------------------------- hierarchical-redundancy
