@@ -101,19 +101,21 @@ def lint_paths(
 
 
 def stats_vault(
-    path: Path,
-    jobs: int | None = None,
-    *,
-    cache: bool = False,
-    overrides: Overrides | None = None,
+    path: Path, jobs: int | None = None, *, overrides: Overrides | None = None
 ) -> VaultStats:
-    """The health of the vault at a folder: its shape, and the findings of a lint run."""
+    """The health of the vault at a folder: its shape, and the findings of a lint run.
+
+    The run reads and checks the whole vault in this process (no cache): the statistics
+    read every note after it, and a run in workers would leave them to be read twice.
+    """
+    from conceptgraph.lint.run import lint_vault
     from conceptgraph.stats import vault_stats
 
     if not path.is_dir():
         raise UsageError(f"not a vault folder: {path}")
-    result = lint_paths([path], jobs, cache=cache, overrides=overrides)
-    return vault_stats(result.vaults[0], result.findings)
+    root = path.resolve()
+    findings, vault = lint_vault(root, _config(root, overrides), None, jobs, False, whole=True)
+    return vault_stats(vault, findings)
 
 
 def lint_settings(

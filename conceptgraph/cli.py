@@ -536,14 +536,12 @@ def rules(name: str | None, fmt: str) -> None:
     default=None,
     help="Worker processes for parsing [default: one per core].",
 )
-@_cache_option("Use and keep the lint cache in VAULT/.conceptgraph-cache/, as lint does.")
 @_selection_options
 def stats(
     vault: Path,
     fmt: str,
     output: Path | None,
     jobs: int | None,
-    use_cache: bool,
     show_settings: bool,
     show_files: bool,
     overrides: Overrides,
@@ -559,7 +557,7 @@ def stats(
 
     if show_settings or show_files:
         raise SystemExit(_show([vault], overrides, show_settings, show_files, lint=True))
-    found = stats_vault(vault, jobs, cache=use_cache, overrides=overrides)
+    found = stats_vault(vault, jobs, overrides=overrides)
     report = {"text": stats_text, "json": stats_json, "html": stats_html}[fmt](found)
     if output is not None:
         _write_report(output, report)

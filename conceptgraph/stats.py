@@ -22,6 +22,7 @@ from conceptgraph.lint.rules.structure import _dependencies
 from conceptgraph.model import Finding
 from conceptgraph.vault.discovery import is_note_path
 from conceptgraph.vault.load import Vault
+from conceptgraph.vault.read import NotesOnDemand
 
 TOP = 10  # notes listed in each ranking
 CHAINS = 5  # dependency chains listed
@@ -51,6 +52,10 @@ class VaultStats:
 
 def vault_stats(vault: Vault, findings: Sequence[Finding]) -> VaultStats:
     """The statistics of a vault, with the findings a lint run gave for it."""
+    if isinstance(vault.notes, NotesOnDemand):
+        # A run that left notes unread (cached, or in workers): read them in parallel rather
+        # than one by one as the loop below asks for them.
+        vault.notes.read_all(vault.notes.unread())
     notes = {path: note for path, note in vault.notes.items() if is_note_path(path)}
     links = broken = 0
     reached: dict[str, tuple[str, ...]] = {}

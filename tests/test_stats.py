@@ -95,12 +95,12 @@ def test_bridges_are_networkx_articulation_points(edges: list[tuple[int, int]]) 
 
 def test_stats_command_text_and_json(tmp_path: Path) -> None:
     vault = _shaped_vault(tmp_path)
-    text = run_conceptgraph("stats", vault, "--no-cache")
+    text = run_conceptgraph("stats", vault)
     assert text.returncode == 0, text.stderr
     assert "links" in text.stdout and "(3 broken)" in text.stdout
     assert "clusters       3, sizes 8, 2, 1" in text.stdout
     assert "c.md -> d.md -> e.md -> f.md" in text.stdout
-    result = run_conceptgraph("stats", vault, "--format", "json", "--no-cache")
+    result = run_conceptgraph("stats", vault, "--format", "json")
     data = json.loads(result.stdout)
     assert data["orphans"] == ["alone.md"]
     assert data["most_linked"][0] == {"path": "b.md", "linked_from": 2}
@@ -159,7 +159,7 @@ def test_the_html_page_draws_its_charts_in_a_real_browser(tmp_path: Path) -> Non
         pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
     vault = _shaped_vault(tmp_path / "vault")
     page = tmp_path / "stats.html"
-    result = run_conceptgraph("stats", vault, "--format", "html", "-o", page, "--no-cache")
+    result = run_conceptgraph("stats", vault, "--format", "html", "-o", page)
     assert result.returncode == 0, result.stderr
     text = page.read_text(encoding="utf-8")
     # One file, nothing fetched: no scripts, styles or images from anywhere.

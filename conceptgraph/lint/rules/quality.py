@@ -247,6 +247,8 @@ def _labels(note: NoteRecord, vault: Vault) -> Labels | None:
 
 def _loose_key(label: str) -> str:
     """A label without case, accents or compatibility forms (full-width letters, ligatures)."""
+    if label.isascii():
+        return concept_key(label)  # nothing to decompose: most labels of most vaults
     decomposed = unicodedata.normalize("NFKD", label)
     return concept_key("".join(c for c in decomposed if not unicodedata.combining(c)))
 
