@@ -98,7 +98,7 @@ def _selection_options(command: Callable[..., None]) -> Callable[..., None]:
             "--extend-select",
             multiple=True,
             metavar="RULES",
-            help=f"Run these rules too, on top of those picked ({rules}).",
+            help=f"Run these rules too, on top of those picked, even if off by default ({rules}).",
         ),
         click.option(
             "--ignore",
