@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from conceptgraph.rdf.shacl import ShaclResult
     from conceptgraph.rdf.sparql import QueryResult
     from conceptgraph.settings import Overrides, Resolved
+    from conceptgraph.stats import VaultStats
 
 ROOT_MARKERS = (".obsidian", "conceptgraph.toml", ".git")
 
@@ -97,6 +98,24 @@ def lint_paths(
         vaults.append(vault)
         notes += len(only) if only is not None else len(vault.notes)
     return LintResult(findings, vaults, notes, roots, wanted)
+
+
+def stats_vault(
+    path: Path, jobs: int | None = None, *, overrides: Overrides | None = None
+) -> VaultStats:
+    """The health of the vault at a folder: its shape, and the findings of a lint run.
+
+    The run reads and checks the whole vault in this process (no cache): the statistics
+    read every note after it, and a run in workers would leave them to be read twice.
+    """
+    from conceptgraph.lint.run import lint_vault
+    from conceptgraph.stats import vault_stats
+
+    if not path.is_dir():
+        raise UsageError(f"not a vault folder: {path}")
+    root = path.resolve()
+    findings, vault = lint_vault(root, _config(root, overrides), None, jobs, False, whole=True)
+    return vault_stats(vault, findings)
 
 
 def lint_settings(

@@ -98,7 +98,7 @@ def _selection_options(command: Callable[..., None]) -> Callable[..., None]:
             "--extend-select",
             multiple=True,
             metavar="RULES",
-            help=f"Run these rules too, on top of those picked ({rules}).",
+            help=f"Run these rules too, on top of those picked, even if off by default ({rules}).",
         ),
         click.option(
             "--ignore",
@@ -509,6 +509,72 @@ def rules(name: str | None, fmt: str) -> None:
     from conceptgraph.lint.engine import all_rules
 
     sys.stdout.write(describe_rules(all_rules(), name, fmt))
+
+
+@cli.command()
+@click.argument("vault", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(("text", "json", "html")),
+    default="text",
+    show_default=True,
+    help="text: one screen; json: one object; html: one self-contained page with charts.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file (atomically) instead of stdout.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for parsing [default: one per core].",
+)
+@_selection_options
+def stats(
+    vault: Path,
+    fmt: str,
+    output: Path | None,
+    jobs: int | None,
+    show_settings: bool,
+    show_files: bool,
+    overrides: Overrides,
+) -> None:
+    """Print a vault's health: notes, links, orphans, clusters, hubs, bridges, findings.
+
+    Also the most linked notes, the deepest chains of structural dependencies and the
+    findings per rule (of the rules lint runs; the rule options pick them, as for lint).
+    `--format html` writes one page with charts that opens offline.
+    """
+    from conceptgraph.api import stats_vault
+    from conceptgraph.stats import stats_html, stats_json, stats_text
+
+    if show_settings or show_files:
+        raise SystemExit(_show([vault], overrides, show_settings, show_files, lint=True))
+    found = stats_vault(vault, jobs, overrides=overrides)
+    report = {"text": stats_text, "json": stats_json, "html": stats_html}[fmt](found)
+    if output is not None:
+        _write_report(output, report)
+    else:
+        sys.stdout.write(report)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of conceptgraph.toml, for editors (Taplo, Even Better TOML).
+
+    Save it beside the vault (`conceptgraph schema > conceptgraph.schema.json`) and put
+    `#:schema ./conceptgraph.schema.json` on the first line of conceptgraph.toml.
+    """
+    from conceptgraph.schema import PACKAGED
+
+    sys.stdout.write(PACKAGED.read_text(encoding="utf-8"))
 
 
 @cli.command()

@@ -8,9 +8,17 @@ Example ``conceptgraph.toml``::
     exclude = ["templates/**", "archive/*.md"]
     fail-on = "warning"          # error | warning | info | never
     line-endings = "consistent"  # consistent | lf | crlf
-    select = []                  # rule names or families; empty means all
+    select = []                  # rule names or families; empty means all on by default
+    extend-select = ["quality"]  # more rules, on top of select (rules off by default too)
     ignore = ["orphan-note"]
 
+    # Concept notes: the notes that declare the concept key. Only they are held to required
+    # keys, allowed values, sections and negations; plain Obsidian notes are not.
+    concept-key = "type"
+    required-keys = ["aliases", "type", "layer", "role", "canonical", "note_kind"]
+    known-keys = ["source"]      # more keys that unknown-key accepts
+
+    # Tables last: in TOML, every key after a [table] line belongs to that table.
     [sections]                   # heading -> edge kind
     "Structural dependencies" = "dependency"
 
@@ -19,12 +27,6 @@ Example ``conceptgraph.toml``::
 
     [per-path-ignores]           # glob -> rules or families
     "templates/*.md" = ["structure", "frontmatter"]
-
-    # Concept notes: the notes that declare the concept key. Only they are held to required
-    # keys, allowed values, sections and negations; plain Obsidian notes are not.
-    concept-key = "type"
-    required-keys = ["aliases", "type", "layer", "role", "canonical", "note_kind"]
-    known-keys = ["source"]      # more keys that unknown-key accepts
 
     [allowed-values]
     layer = ["substrate", "mechanism", "dynamics", "accounting"]
@@ -35,6 +37,9 @@ Example ``conceptgraph.toml``::
 
     [properties]                 # property -> Obsidian type, over .obsidian/types.json
     status = "text"
+
+    [inverses]                   # link property -> its inverse (missing-inverse)
+    broader = "narrower"
 """
 
 from __future__ import annotations
@@ -94,6 +99,7 @@ class Config:
     allow_symlinks_to: tuple[str, ...] = ()
     sections: Mapping[str, str] = field(default_factory=lambda: DEFAULT_SECTIONS)
     select: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     severity: Mapping[str, Severity] = field(default_factory=dict)
     fail_on: Severity | None = Severity.WARNING
@@ -108,6 +114,9 @@ class Config:
     )
     # Obsidian's property types: .obsidian/types.json, then [properties] over it.
     property_types: DeclaredTypes = field(default_factory=DeclaredTypes)
+    # Link properties that state a relation and its converse ("broader" = "narrower"), both
+    # ways round; a property may be its own inverse ("related" = "related").
+    inverses: Mapping[str, str] = field(default_factory=dict)
     # The folders of Obsidian's Templates and Templater plugins (see conceptgraph.obsidian).
     templates: tuple[str, ...] = ()
 
@@ -134,6 +143,7 @@ _KEYS = {
     "allow-symlinks-to",
     "sections",
     "select",
+    "extend-select",
     "ignore",
     "severity",
     "fail-on",
@@ -145,6 +155,7 @@ _KEYS = {
     "allowed-values",
     "required-sections",
     "properties",
+    "inverses",
 }
 
 
@@ -219,6 +230,7 @@ def parse_config(data: Mapping[str, object], source: str, text: str = "") -> Con
             raise fail(key, f"unknown setting (known: {known})")
     exclude = _strings(data, "exclude", fail)
     select = _strings(data, "select", fail)
+    extend_select = _strings(data, "extend-select", fail)
     ignore = _strings(data, "ignore", fail)
     sections = dict(DEFAULT_SECTIONS)
     raw_sections = data.get("sections", {})
@@ -259,6 +271,7 @@ def parse_config(data: Mapping[str, object], source: str, text: str = "") -> Con
         allow_symlinks_to=_strings(data, "allow-symlinks-to", fail),
         sections=MappingProxyType(sections),
         select=select,
+        extend_select=extend_select,
         ignore=ignore,
         severity=MappingProxyType(severity),
         fail_on=fail_on,
@@ -270,7 +283,30 @@ def parse_config(data: Mapping[str, object], source: str, text: str = "") -> Con
         allowed_values=MappingProxyType(_string_lists(data, "allowed-values", fail)),
         required_sections=MappingProxyType(required_sections),
         property_types=DeclaredTypes(_property_types(data, fail)),
+        inverses=MappingProxyType(_inverses(data, fail)),
     )
+
+
+def _inverses(
+    data: Mapping[str, object], fail: Callable[[str, str], ConfigError]
+) -> dict[str, str]:
+    table = data.get("inverses", {})
+    if not isinstance(table, dict):
+        raise fail("inverses", "must be a table of property = inverse property")
+    pairs: dict[str, str] = {}
+    for name, inverse in table.items():
+        if not isinstance(inverse, str) or not inverse or not str(name):
+            raise fail(str(name), "the inverse must be a property name")
+        # Declared once, checked both ways: "broader" = "narrower" also makes narrower's
+        # inverse broader. Property names compare without case, as Obsidian's do.
+        for one, other in (
+            (str(name).lower(), inverse.lower()),
+            (inverse.lower(), str(name).lower()),
+        ):
+            if pairs.get(one, other) != other:
+                raise fail(str(name), f"{one!r} is already the inverse of {pairs[one]!r}")
+            pairs[one] = other
+    return pairs
 
 
 def _property_types(

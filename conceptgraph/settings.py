@@ -40,6 +40,7 @@ _KEYS = {
     "fail_on": "fail-on",
     "line_endings": "line-endings",
     "select": "select",
+    "extend_select": "extend-select",
     "ignore": "ignore",
     "severity": "severity",
     "per_path_ignores": "per-path-ignores",
@@ -49,6 +50,7 @@ _KEYS = {
     "known_keys": "known-keys",
     "allowed_values": "allowed-values",
     "required_sections": "required-sections",
+    "inverses": "inverses",
 }
 
 
@@ -251,7 +253,7 @@ def _pick(config: Config, selection: Selection) -> tuple[Config, tuple[str, ...]
     if not chosen:
         raise UsageError("the rule selection leaves no rule to run")
     # Named one by one: an empty select would mean every rule.
-    return dataclasses.replace(config, select=chosen, ignore=()), chosen
+    return dataclasses.replace(config, select=chosen, extend_select=(), ignore=()), chosen
 
 
 def keep_chosen(findings: Iterable[Finding], selection: Selection, family: str) -> list[Finding]:

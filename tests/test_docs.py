@@ -104,7 +104,10 @@ def test_rules_json() -> None:
     listed = {r["name"]: r for r in json.loads(result.stdout)}
     assert set(listed) == set(all_rules())
     assert listed["mojibake"]["fixable"] is True
-    assert set(listed["mojibake"]) == {"name", "family", "severity", "fixable", "summary", "doc"}
+    fields = {"name", "family", "severity", "fixable", "summary", "doc", "default"}
+    assert set(listed["mojibake"]) == fields
+    assert listed["mojibake"]["default"] is True
+    assert listed["disconnected-cluster"]["default"] is False
 
 
 def test_rules_name_prints_the_whole_doc_with_a_header() -> None:

@@ -333,7 +333,7 @@ def test_shapes_parse_and_use_only_the_vocabulary() -> None:
 
 
 def test_data_files_are_package_data(tmp_path: Path) -> None:
-    """pyproject ships conceptgraph/data/*.ttl in the wheel: build one and look inside."""
+    """pyproject ships conceptgraph/data/ (RDF, the config schema) in the wheel: look inside."""
     try:
         import setuptools
     except ImportError:  # pragma: no cover - the test extra installs it
@@ -362,7 +362,8 @@ def test_data_files_are_package_data(tmp_path: Path) -> None:
     wheel = next(out.glob("conceptgraph-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-    assert {"conceptgraph/data/vocab.ttl", "conceptgraph/data/shapes.ttl"} <= names
+    shipped = {"vocab.ttl", "shapes.ttl", "conceptgraph.schema.json"}
+    assert {f"conceptgraph/data/{name}" for name in shipped} <= names
 
 
 @pytest.mark.parametrize(

@@ -96,6 +96,7 @@ def rule_json(rule: Rule) -> dict[str, object]:
         "fixable": rule.fixable,
         "summary": rule.summary,
         "doc": rule.doc,
+        "default": rule.default,
     }
 
 
@@ -103,7 +104,7 @@ def rule_text(rule: Rule) -> str:
     """One rule's doc for the terminal: a header line, then the docstring as written."""
     header = (
         f"{rule.name}  (family: {rule.family}, severity: {rule.severity.label}, "
-        f"fixable: {_yes(rule.fixable)})"
+        f"fixable: {_yes(rule.fixable)}{'' if rule.default else ', off by default'})"
     )
     return f"{header}\n\n{rule.doc.strip()}\n"
 
@@ -173,6 +174,7 @@ def rule_markdown(rule: Rule) -> str:
         f"# {rule.name}",
         "| family | default severity | fixable |\n| --- | --- | --- |\n"
         f"| {rule.family} | {rule.severity.label} | {_yes(rule.fixable)} |",
+        *([] if rule.default else [_OFF.format(name=rule.name, family=rule.family)]),
         _markdown(doc.what),
         f"## Why\n\n{_markdown(doc.why[:1].upper() + doc.why[1:])}",
         f"## Example\n\n{_sample(doc.example)}",
@@ -186,6 +188,12 @@ def rule_markdown(rule: Rule) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+_OFF = (
+    "**Off by default.** Turn it on with `--extend-select {name}` (or its family, "
+    '`--extend-select {family}`), or `extend-select = ["{name}"]` in `conceptgraph.toml`.'
+)
+
+
 def index_page(rules: Sequence[Rule]) -> str:
     """``docs/rules/README.md``: a table of every rule, linking to its page."""
 
@@ -194,7 +202,7 @@ def index_page(rules: Sequence[Rule]) -> str:
 
     rows = "".join(
         f"| [`{r.name}`]({r.name}.md) | {r.family} | {r.severity.label} | {_yes(r.fixable)} "
-        f"| {cell(r.summary)} |\n"
+        f"| {cell(r.summary)}{'' if r.default else ' (off by default)'} |\n"
         for r in rules
     )
     return (

@@ -39,11 +39,14 @@ def all_rules() -> dict[str, Rule]:
 
 
 def selected_rules(config: Config) -> list[Rule]:
-    """The rules the configuration turns on, by name or family in ``select``/``ignore``."""
+    """The rules the configuration turns on, by name or family in ``select``/``ignore``.
+
+    An empty ``select`` means every rule on by default; ``extend-select`` adds to either.
+    """
     rules = all_rules()
     families = {r.family for r in rules.values()}
     by_path = [name for names in config.per_path_ignores.values() for name in names]
-    for key in (*config.select, *config.ignore, *config.severity, *by_path):
+    for key in (*config.select, *config.extend_select, *config.ignore, *config.severity, *by_path):
         if key not in rules and (key not in families or key in config.severity):
             hint = nearest_hint(key, [*rules, *families])
             raise ConfigError(f"unknown rule {key!r}{hint}", config.source)
@@ -51,11 +54,14 @@ def selected_rules(config: Config) -> list[Rule]:
     def named(r: Rule, names: Collection[str]) -> bool:
         return r.name in names or r.family in names
 
-    return [
-        r
-        for r in rules.values()
-        if (not config.select or named(r, config.select)) and not named(r, config.ignore)
-    ]
+    def chosen(r: Rule) -> bool:
+        if named(r, config.extend_select):
+            return True
+        if config.select:
+            return named(r, config.select)
+        return r.default
+
+    return [r for r in rules.values() if chosen(r) and not named(r, config.ignore)]
 
 
 def nearest_hint(name: str, known: Iterable[str]) -> str:

@@ -70,6 +70,9 @@ class Rule:
     check: NoteCheck | VaultCheck | GatheredCheck
     doc: str
     gather: Gather | None = None
+    # False: runs only where the configuration or the command line names it or its family,
+    # for rules that would flood an ordinary vault.
+    default: bool = True
 
     @property
     def summary(self) -> str:
@@ -88,11 +91,13 @@ def rule(
     fixable: bool = False,
     scope: Scope = Scope.NOTE,
     gather: Gather | None = None,
+    default: bool = True,
 ) -> Callable[[Callable[..., Iterable[Hit]]], Callable[..., Iterable[Hit]]]:
     """Register the decorated function as the rule ``name``.
 
     With ``gather`` (vault rules only), the function is called as ``check(vault, gathered)``,
-    ``gathered`` holding ``gather(note, vault)`` for every note, by path.
+    ``gathered`` holding ``gather(note, vault)`` for every note, by path. ``default=False``
+    leaves the rule off unless it or its family is selected by name.
     """
     if gather is not None and scope is not Scope.VAULT:
         raise ValueError(f"rule {name!r}: only a vault rule gathers")
@@ -101,7 +106,7 @@ def rule(
         if name in REGISTRY:
             raise ValueError(f"rule {name!r} registered twice")
         doc = inspect.cleandoc(check.__doc__ or "")
-        REGISTRY[name] = Rule(name, family, severity, fixable, scope, check, doc, gather)
+        REGISTRY[name] = Rule(name, family, severity, fixable, scope, check, doc, gather, default)
         return check
 
     return register

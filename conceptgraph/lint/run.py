@@ -30,12 +30,20 @@ from conceptgraph.vault.read import gc_paused, read_note
 
 
 def lint_vault(
-    root: Path, config: Config, only: Collection[str] | None, jobs: int | None, cache: bool
+    root: Path,
+    config: Config,
+    only: Collection[str] | None,
+    jobs: int | None,
+    cache: bool,
+    *,
+    whole: bool = False,
 ) -> tuple[list[Finding], Vault]:
     """The findings in the vault at ``root`` (in the notes at the disk paths ``only``, if given).
 
     ``cache`` keeps what this run learnt in the vault's ``.conceptgraph-cache/`` and reads it
-    back; ``jobs`` is how many processes may share the work (None: one per core).
+    back; ``jobs`` is how many processes may share the work (None: one per core). ``whole``:
+    the caller reads every note of the vault after the run (``stats``), so the notes are read
+    here once, and checked here, rather than in workers that would leave them to read again.
     """
     rules = selected_rules(config)
     found = discover(root, config)
@@ -48,7 +56,7 @@ def lint_vault(
 
             done = lint_cached(root, config, jobs, rules=rules, found=found)
             return [f for f in done.findings if only is None or f.path in only], done.vault
-        if only is None:
+        if only is None and not whole:
             linted = parallel.lint_in_workers(root, config, found, rules, jobs)
             if linted is not None:
                 raw = [*linted.note_findings, *linted.vault_findings]

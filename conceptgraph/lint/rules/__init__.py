@@ -6,8 +6,9 @@ from conceptgraph.lint.rules import (
     links,
     negation,
     properties,
+    quality,
     structure,
     text,
 )
 
-FAMILIES = (frontmatter, properties, links, canonical, negation, structure, text)
+FAMILIES = (frontmatter, properties, links, canonical, negation, structure, text, quality)

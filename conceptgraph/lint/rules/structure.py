@@ -77,6 +77,13 @@ def empty_section(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
     """
     if not vault.is_concept(note):
         return
+    for index in empty_sections(note):
+        section = note.sections[index]
+        yield Hit(section.span, f"section '{section.title}' is empty")
+
+
+def empty_sections(note: NoteRecord) -> Iterator[int]:
+    """The indexes of a note's sections (below the title) with nothing under their heading."""
     # Most sections hold a list or a link, which settles it without reading their lines.
     filled = {item.section for item in note.list_items} | {link.section for link in note.links}
     lines: list[str] = []
@@ -88,7 +95,7 @@ def empty_section(note: NoteRecord, vault: Vault) -> Iterator[Hit]:
         body = range(section.span.line + 1, min(section.end_line, len(lines)) + 1)
         text = "\n".join(lines[n - 1] for n in body if n not in heading_lines)
         if not strip_comments(text).strip():
-            yield Hit(section.span, f"section '{section.title}' is empty")
+            yield index
 
 
 @rule("title-mismatch", family="structure", severity=Severity.WARNING)
