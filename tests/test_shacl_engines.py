@@ -19,7 +19,7 @@ from conceptgraph.api import open_vault, shacl_vault
 from conceptgraph.rdf import shacl_fast
 from conceptgraph.rdf.shacl import load_shapes, packaged, pyshacl_hits, report_hits
 from conceptgraph.rdf.triples import vault_rdf
-from tests.conftest import FIXTURES, write_vault
+from tests.conftest import FIXTURES, run_conceptgraph, write_vault
 from tests.hostile_names import build as build_hostile
 
 REPO = Path(__file__).parent.parent
@@ -112,9 +112,7 @@ def _both(vault: Path, extra: Path) -> tuple[set[Row], set[Row]]:
     vocab = Graph().parse(data=packaged("vocab.ttl"), format="turtle")
     compiled = shacl_fast.Shapes(shacl_fast.Data(shacl_fast.graph_triples(shapes)))
     assert compiled.unsupported == {}
-    import itertools
-
-    data = shacl_fast.Data(itertools.chain(rdf.triples, shacl_fast.graph_triples(vocab)))
+    data = shacl_fast.Data(shacl_fast.graph_triples(vocab), grouped=rdf.triples)
     from conceptgraph.rdf.shacl import _store
 
     data.sparql = shacl_fast.SparqlData(lambda: _store(rdf, vocab))
@@ -384,3 +382,60 @@ def test_core_cases_give_the_same_results(case: str) -> None:
     reference = _norm(report_hits(report))
     assert reference, "each case has data that fails"
     assert fast == reference
+
+
+# ------------------------------------------------------------------ what goes to pySHACL
+
+ADVANCED = """\
+@prefix cg: <https://w3id.org/conceptgraph/vocab#> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix ex: <https://example.org/shapes#> .
+
+ex:Targeted a sh:NodeShape ;
+    sh:target [ a sh:SPARQLTarget ; sh:select \"\"\"
+        PREFIX cg: <https://w3id.org/conceptgraph/vocab#>
+        SELECT ?this WHERE { ?this a cg:Note }\"\"\" ] ;
+    sh:property [ sh:path skos:definition ; sh:minCount 1 ;
+                  sh:message "every note has a Definition section" ] .
+
+ex:Core a sh:NodeShape ;
+    sh:targetClass cg:Note ;
+    sh:property [ sh:path cg:layer ; sh:minCount 1 ; sh:message "a note has a layer" ] .
+"""
+
+
+def test_a_shape_the_fast_engine_cannot_run_goes_to_pyshacl_and_the_run_says_so(
+    tmp_path: Path,
+) -> None:
+    vault = write_vault(
+        tmp_path / "vault",
+        {"a.md": "---\nlayer: core\n---\n# A\n", "b.md": "# B\n\n## Definition\nA b.\n"},
+    )
+    shapes = tmp_path / "advanced.ttl"
+    shapes.write_text(ADVANCED, encoding="utf-8")
+    fast = shacl_vault(vault, [shapes])
+    reference = shacl_vault(vault, [shapes], engine="pyshacl")
+    assert fast.findings == reference.findings
+    assert {(f.path, f.message) for f in fast.findings} == {
+        ("a.md", "skos:definition: every note has a Definition section"),
+        ("b.md", "cg:layer: a note has a layer"),
+    }
+    assert len(fast.notes) == 1
+    assert "pySHACL validated 1 shape(s)" in fast.notes[0]
+    assert "<https://example.org/shapes#Targeted>: sh:target" in fast.notes[0]
+    done = run_conceptgraph("shacl", vault, "--shapes", shapes)
+    assert done.returncode == 1
+    assert "shacl: pySHACL validated 1 shape(s) the fast engine cannot" in done.stderr
+    assert len(done.stdout.splitlines()) == 2
+
+
+def test_the_engine_is_chosen_on_the_command_line(tmp_path: Path) -> None:
+    vault = write_vault(tmp_path / "vault", {"a.md": '---\ncanonical: "yes"\n---\n# A\n'})
+    outputs = {e: run_conceptgraph("shacl", vault, "--engine", e) for e in ("fast", "pyshacl")}
+    assert {done.returncode for done in outputs.values()} == {1}
+    assert outputs["fast"].stdout == outputs["pyshacl"].stdout
+    assert "shacl-datatype" in outputs["fast"].stdout
+    wrong = run_conceptgraph("shacl", vault, "--engine", "jena")
+    assert wrong.returncode == 2
+    assert "'jena' is not one of 'fast', 'pyshacl'" in wrong.stderr
