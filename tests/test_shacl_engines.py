@@ -439,3 +439,22 @@ def test_the_engine_is_chosen_on_the_command_line(tmp_path: Path) -> None:
     wrong = run_conceptgraph("shacl", vault, "--engine", "jena")
     assert wrong.returncode == 2
     assert "'jena' is not one of 'fast', 'pyshacl'" in wrong.stderr
+
+
+def test_a_shape_without_a_message_gets_a_sentence(tmp_path: Path) -> None:
+    vault = write_vault(tmp_path / "vault", {"a.md": "---\nlayer: edge\n---\n# A\n"})
+    shapes = tmp_path / "bare.ttl"
+    shapes.write_text(
+        "@prefix cg: <https://w3id.org/conceptgraph/vocab#> .\n"
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+        "<https://example.org/S> a sh:NodeShape ; sh:targetClass cg:Note ;\n"
+        "  sh:property [ sh:path skos:definition ; sh:minCount 1 ] , "
+        '[ sh:path cg:layer ; sh:in ( "core" ) ] .\n',
+        encoding="utf-8",
+    )
+    found = {(f.rule, f.message) for f in shacl_vault(vault, [shapes]).findings}
+    assert found == {
+        ("shacl-in", "cg:layer: Value is not in ('core') (value 'edge')"),
+        ("shacl-min-count", "skos:definition: Less than 1 values"),
+    }

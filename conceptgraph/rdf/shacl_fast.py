@@ -242,6 +242,10 @@ class Path:
 
 # ------------------------------------------------------------------------------------ shapes
 
+# A constraint's test of a focus node and its value nodes: what fails (a value node, None for
+# the focus node itself, or a whole result).
+Check = Callable[[Data, Node, list[Node]], Iterable["Hit | Node | None"]]
+
 
 @dataclass(slots=True)
 class Shape:
@@ -254,9 +258,8 @@ class Shape:
     messages: tuple[str, ...] = ()
     deactivated: bool = False
     # (component IRI, check) in the order of the components' names; see _compile.
-    checks: list[tuple[str, Callable[[Data, Node, list[Node]], Iterable[Hit | Node | None]]]] = (
-        field(default_factory=list)
-    )
+    # (component IRI, check, the message when the shape gives none), in the shape's order.
+    checks: list[tuple[str, Check, tuple[str, ...]]] = field(default_factory=list)
     properties: list[Shape] = field(default_factory=list)
     targets: list[Callable[[Data], Iterable[Node]]] = field(default_factory=list)
     sparql: list[SparqlCheck] = field(default_factory=list)
@@ -468,8 +471,6 @@ def _true(node: Node) -> bool:
 
 # ------------------------------------------------------------------------------ constraints
 
-Check = Callable[[Data, Node, list[Node]], Iterable["Hit | Node | None"]]
-
 
 def _constraints(shapes: Shapes, shape: Shape) -> None:
     """Fill ``shape.checks`` and ``shape.properties`` from its constraint parameters."""
@@ -477,39 +478,53 @@ def _constraints(shapes: Shapes, shape: Shape) -> None:
     one, every = shapes._one, shapes._all
     node = shape.node
 
-    def add(name: str, check: Check) -> None:
-        checks.append((SH + name + "ConstraintComponent", check))
+    def add(name: str, check: Check, said: str) -> None:
+        checks.append((SH + name + "ConstraintComponent", check, (said,)))
+
+    show = _show_node
 
     for cls in every(node, "class"):
-        add("Class", _each(partial(_of_class, cls)))
+        add("Class", _each(partial(_of_class, cls)), f"Value does not have class {show(cls)}")
     for datatype in every(node, "datatype"):
-        add("Datatype", _each(partial(_of_datatype, datatype)))
+        add(
+            "Datatype",
+            _each(partial(_of_datatype, datatype)),
+            f"Value is not Literal with datatype {show(datatype)}",
+        )
     for kind in every(node, "nodeKind"):
         kinds = _NODE_KINDS.get(_text(kind))
         if kinds is None:
             raise Unsupported(f"sh:nodeKind {_text(kind)}")
-        add("NodeKind", _each(partial(_of_kind, kinds)))
+        add("NodeKind", _each(partial(_of_kind, kinds)), f"Value is not of Node Kind {show(kind)}")
     if shape.path is not None:
         for count in every(node, "minCount"):
-            add("MinCount", _count(_int(count), None))
+            add("MinCount", _count(_int(count), None), f"Less than {_int(count)} values")
         for count in every(node, "maxCount"):
-            add("MaxCount", _count(0, _int(count)))
+            add("MaxCount", _count(0, _int(count)), f"More than {_int(count)} values")
     for name, allowed in _RANGES.items():
         for bound in every(node, name):
-            add(name[0].upper() + name[1:], _each(partial(_in_range, bound, allowed)))
+            add(
+                name[0].upper() + name[1:],
+                _each(partial(_in_range, bound, allowed)),
+                f"Value is not {_RANGE_WORDS[name]} {show(bound)}",
+            )
     for bound in every(node, "minLength"):
-        add("MinLength", _each(partial(_long_enough, _int(bound), None)))
+        said = f"String length not >= {_int(bound)}"
+        add("MinLength", _each(partial(_long_enough, _int(bound), None)), said)
     for bound in every(node, "maxLength"):
-        add("MaxLength", _each(partial(_long_enough, 0, _int(bound))))
+        said = f"String length not <= {_int(bound)}"
+        add("MaxLength", _each(partial(_long_enough, 0, _int(bound))), said)
     for pattern in every(node, "pattern"):
         flags = one(node, "flags")
         regex = _regex(_text(pattern), _text(flags) if flags is not None else "")
-        add("Pattern", _each(partial(_matches, regex)))
+        said = f"Value does not match pattern {_text(pattern)!r}"
+        add("Pattern", _each(partial(_matches, regex)), said)
     for head in every(node, "languageIn"):
         ranges = tuple(_text(r).lower() for r in shapes._list(head))
-        add("LanguageIn", _each(partial(_language_in, ranges)))
+        said = f"String language is not in {list(ranges)}"
+        add("LanguageIn", _each(partial(_language_in, ranges)), said)
     if shape.path is not None and any(_true(v) for v in every(node, "uniqueLang")):
-        add("UniqueLang", _unique_lang)
+        add("UniqueLang", _unique_lang, "More than one String shares the same Language")
     pairs: dict[str, Callable[[IRI], Check]] = {
         "equals": _equals,
         "disjoint": _disjoint,
@@ -522,35 +537,57 @@ def _constraints(shapes: Shapes, shape: Shape) -> None:
                 raise Unsupported(f"sh:{name} of a non-IRI")
             if name.startswith("less") and shape.path is None:
                 continue  # SHACL defines these on property shapes only, and pySHACL skips them
-            add(name[0].upper() + name[1:], pair(other))
+            said = f"Value of the path {_PAIR_WORDS[name]} {show(other)}"
+            add(name[0].upper() + name[1:], pair(other), said)
     for inner in every(node, "not"):
-        add("Not", _each(partial(_conforms_to, (shapes.shape(inner),), "not")))
+        said = f"Value must not conform to shape {show(inner)}"
+        add("Not", _each(partial(_conforms_to, (shapes.shape(inner),), "not")), said)
     for name in ("and", "or", "xone"):
         for head in every(node, name):
             members = tuple(shapes.shape(m) for m in shapes._list(head))
-            add(name[0].upper() + name[1:], _each(partial(_conforms_to, members, name)))
+            said = f"Value must conform to {_LOGIC_WORDS[name]} of {len(members)} shapes"
+            add(name[0].upper() + name[1:], _each(partial(_conforms_to, members, name)), said)
     for inner in every(node, "node"):
-        add("Node", _each(partial(_conforms_to, (shapes.shape(inner),), "and")))
+        said = f"Value does not conform to Shape {show(inner)}"
+        add("Node", _each(partial(_conforms_to, (shapes.shape(inner),), "and")), said)
     for inner in every(node, "property"):
         shape.properties.append(shapes.shape(inner))
     for inner in every(node, "qualifiedValueShape"):
         # Its results name sh:qualifiedMinCount's or sh:qualifiedMaxCount's component.
-        add("QualifiedValueShape", _qualified(shapes, shape, inner))
+        said = f"Focus node has the wrong number of values conforming to {show(inner)}"
+        add("QualifiedValueShape", _qualified(shapes, shape, inner), said)
     if any(_true(v) for v in every(node, "closed")):
         declared: set[Node] = {
             p for prop in every(node, "property") for p in every(prop, "path") if isinstance(p, IRI)
         }
         for head in every(node, "ignoredProperties"):
             declared.update(shapes._list(head))
-        add("Closed", _closed(declared))
+        add("Closed", _closed(declared), "Node is closed: it cannot have this property")
     for value in every(node, "hasValue"):
-        add("HasValue", _has_value(value))
+        add("HasValue", _has_value(value), f"Node does not have value {show(value)}")
     for head in every(node, "in"):
-        add("In", _each(partial(_among, frozenset(shapes._list(head)))))
+        members_in = shapes._list(head)
+        said = f"Value is not in ({', '.join(show(m) for m in members_in)})"
+        add("In", _each(partial(_among, frozenset(members_in))), said)
     for sparql in every(node, "sparql"):
         check = SparqlCheck(shapes, shape, sparql)
         shape.sparql.append(check)
-        add("SPARQL", check)
+        add("SPARQL", check, "Value does not satisfy a SPARQL constraint")
+
+
+_RANGE_WORDS = {
+    "minExclusive": ">",
+    "minInclusive": ">=",
+    "maxExclusive": "<",
+    "maxInclusive": "<=",
+}
+_PAIR_WORDS = {
+    "equals": "!= the values of",
+    "disjoint": "is also a value of",
+    "lessThan": "is not < the values of",
+    "lessThanOrEquals": "is not <= the values of",
+}
+_LOGIC_WORDS = {"and": "each", "or": "one or more", "xone": "exactly one"}
 
 
 def _of_class(cls: Node, data: Data, value: Node) -> bool:
@@ -1062,7 +1099,7 @@ def _collect(shape: Shape, data: Data, focus: Node, out: list[Hit]) -> None:
         values = by_subject.get(focus, _NONE) if by_subject is not None else _NONE
     else:
         values = path.values(data, focus)
-    for component, check in shape.checks:
+    for component, check, default in shape.checks:
         for found in check(data, focus, values):
             if isinstance(found, Hit):
                 out.append(
@@ -1072,12 +1109,12 @@ def _collect(shape: Shape, data: Data, focus: Node, out: list[Hit]) -> None:
                         found.value,
                         found.component,
                         shape.severity,
-                        found.messages or shape.messages,
+                        found.messages or shape.messages or default,
                     )
                 )
                 continue
             value = found if found is not None else (focus if path is None else None)
-            said = shape.messages
+            said = shape.messages or default
             out.append(Hit(focus, shape.path_node, value, component, shape.severity, said))
     for prop in shape.properties:
         for value in values:
