@@ -218,10 +218,12 @@ def shacl_vault(
     base: str | None = None,
     jobs: int | None = None,
     overrides: Overrides | None = None,
+    engine: str = "fast",
 ) -> ShaclResult:
     """Validate the vault at a folder against the shipped SHACL shapes and ``shapes``.
 
     The rule selection of ``overrides`` picks among the ``shacl-*`` findings (family ``shacl``).
+    ``engine``: ``fast`` or ``pyshacl`` (the reference); see ``conceptgraph.rdf.shacl``.
     """
     import dataclasses
 
@@ -232,7 +234,7 @@ def shacl_vault(
         overrides.selection.check(dict.fromkeys(rule_names(), FAMILY), "shacl-min-count, ...")
     graph = load_shapes(shapes)  # bad shapes fail before the vault is read
     vault = open_vault(path, jobs, overrides)
-    result = validate(vault, vault_rdf(vault, base), graph)
+    result = validate(vault, vault_rdf(vault, base), graph, engine)
     if overrides is None:
         return result
     from conceptgraph.settings import keep_chosen

@@ -737,6 +737,14 @@ def query(
     type=click.Path(dir_okay=False, path_type=Path),
     help="More SHACL shapes (Turtle, N-Triples, N3 or RDF/XML); repeat for several files.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["fast", "pyshacl"]),
+    default="fast",
+    show_default=True,
+    help="The validator: fast (SHACL Core and SHACL-SPARQL in memory; what it cannot do goes "
+    "to pySHACL, and the run says so) or pyshacl, the reference.",
+)
 @_report_options
 @click.option("--base", default=None, help="Base IRI of the vault's resources (as for export).")
 @click.option(
@@ -759,6 +767,7 @@ def query(
 def shacl(
     vault: Path,
     shapes: tuple[Path, ...],
+    engine: str,
     fmt: str,
     fail_on: str | None,
     exit_zero: bool,
@@ -780,7 +789,9 @@ def shacl(
 
     if show_settings or show_files:
         raise SystemExit(_show([vault], overrides, show_settings, show_files, lint=False))
-    result = shacl_vault(vault, shapes, base=base, overrides=overrides)
+    result = shacl_vault(vault, shapes, base=base, overrides=overrides, engine=engine)
+    for note in result.notes:
+        click.echo(f"shacl: {note}", err=True)
     findings = result.findings
     code = _report_findings(
         findings,

@@ -22,12 +22,12 @@ from __future__ import annotations
 import re
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdflib import Graph, URIRef
 from rdflib import Literal as RdfLiteral
@@ -36,8 +36,14 @@ from rdflib.term import Node
 
 from conceptgraph.errors import QueryError, UsageError
 from conceptgraph.model import Finding, Severity, Span
-from conceptgraph.rdf.triples import IRI, PREFIXES, XSD_STRING, Term, VaultRdf
+from conceptgraph.rdf.shacl_fast import BNode, Hit, LangLiteral, term
+from conceptgraph.rdf.shacl_fast import Node as FastNode
+from conceptgraph.rdf.triples import IRI, PREFIXES, XSD_STRING, Literal, Term, VaultRdf
 from conceptgraph.vault.load import Vault
+from conceptgraph.vault.read import gc_paused
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
 
 # Where a shapes file's format is told by its name. No JSON-LD: a remote @context would be
 # fetched while parsing.
@@ -183,68 +189,167 @@ def rule_name(component: Node | None) -> str:
     return "shacl-" + "-".join(w.lower() for w in words) if words else "shacl-violation"
 
 
-def _show(node: Node, graph: Graph) -> str:
-    if isinstance(node, URIRef):
+def _show(node: FastNode) -> str:
+    if isinstance(node, IRI):
         for prefix, namespace in PREFIXES.items():
-            if str(node).startswith(namespace) and len(node) > len(namespace):
-                return f"{prefix}:{node[len(namespace) :]}"
-        return f"<{node}>"
-    if isinstance(node, RdfLiteral):
-        return (
-            repr(str(node))
-            if node.datatype is None
-            else f"{str(node)!r}^^{_show(node.datatype, graph)}"
-        )
-    return str(node)
+            if node.value.startswith(namespace) and len(node.value) > len(namespace):
+                return f"{prefix}:{node.value[len(namespace) :]}"
+        return f"<{node.value}>"
+    if isinstance(node, Literal):
+        if node.datatype == XSD_STRING:
+            return repr(node.value)
+        return f"{node.value!r}^^{_show(IRI(node.datatype))}"
+    if isinstance(node, LangLiteral):
+        return repr(node.value)
+    return node.label
 
 
 @dataclass(frozen=True, slots=True)
 class ShaclResult:
-    """The findings of one validation, and the vault validated."""
+    """The findings of one validation, and the vault validated.
+
+    ``notes``: what the user should know of the run (a shape left to pySHACL, and why).
+    """
 
     findings: list[Finding]
     vault: Vault
     conforms: bool
+    notes: tuple[str, ...] = ()
+
+
+def report_hits(report: Graph) -> list[Hit]:
+    """PySHACL's validation report as results: those of the report, not their ``sh:detail``."""
+    hits: list[Hit] = []
+    results = (
+        result
+        for node in report.subjects(RDF.type, SH.ValidationReport)
+        for result in report.objects(node, SH.result)
+    )
+    for result in results:
+        focus, path, value, component, level = (
+            report.value(result, key)
+            for key in (
+                SH.focusNode,
+                SH.resultPath,
+                SH.value,
+                SH.sourceConstraintComponent,
+                SH.resultSeverity,
+            )
+        )
+        hits.append(
+            Hit(
+                term(focus) if focus is not None else BNode(""),
+                term(path) if path is not None else None,
+                term(value) if value is not None else None,
+                str(component) if component is not None else "",
+                str(level) if isinstance(level, URIRef) else str(SH.Violation),
+                tuple(str(m) for m in report.objects(result, SH.resultMessage)),
+            )
+        )
+    return hits
 
 
 def findings_of(report: Graph, rdf: VaultRdf) -> list[Finding]:
     """A SHACL validation report as findings, at the note behind each focus node."""
+    return findings_from(report_hits(report), rdf)
+
+
+def findings_from(hits: Iterable[Hit], rdf: VaultRdf) -> list[Finding]:
+    """Validation results as findings, at the note behind each focus node."""
     found: set[Finding] = set()
-    for result in report.subjects(RDF.type, SH.ValidationResult):
-        focus = report.value(result, SH.focusNode)
-        path = report.value(result, SH.resultPath)
-        value = report.value(result, SH.value)
-        messages = sorted(str(m) for m in report.objects(result, SH.resultMessage))
-        rule = rule_name(report.value(result, SH.sourceConstraintComponent))
-        level = report.value(result, SH.resultSeverity)
-        severity = (
-            _SEVERITY.get(level, Severity.ERROR) if isinstance(level, URIRef) else Severity.ERROR
-        )
-        predicate = str(path) if isinstance(path, URIRef) else ""
-        where = rdf.source(str(focus), predicate) if focus is not None else None
+    for hit in hits:
+        focus, path, value = hit.focus, hit.path, hit.value
+        messages = sorted(hit.messages)
+        rule = rule_name(URIRef(hit.component) if hit.component else None)
+        severity = _SEVERITY.get(URIRef(hit.severity), Severity.ERROR)
+        predicate = path.value if isinstance(path, IRI) else ""
+        where = rdf.source(focus.value, predicate) if isinstance(focus, IRI) else None
         text = messages[0] if messages else rule
-        if isinstance(path, URIRef):
-            text = f"{_show(path, report)}: {text}"
+        if isinstance(path, IRI):
+            text = f"{_show(path)}: {text}"
         if value is not None and value != focus:
-            text += f" (value {_show(value, report)})"
-        if where is None and focus is not None:
-            text = f"{_show(focus, report)}: {text}"
+            text += f" (value {_show(value)})"
+        if where is None:
+            text = f"{_show(focus)}: {text}"
         span = Span.point(where.line, where.column) if where is not None else Span.point(1)
         found.add(Finding.at(where.path if where else "", span, rule, severity, text))
     return sorted(found)
 
 
-def validate(vault: Vault, rdf: VaultRdf, shapes: Graph) -> ShaclResult:
-    """Validate the vault's triples against ``shapes`` (with ``vocab.ttl`` as the ontology)."""
+def conforming(hits: Iterable[Hit]) -> bool:
+    """Whether results leave the data conforming: warnings and infos do (as pySHACL is run)."""
+    allowed = {str(SH.Warning), str(SH.Info)}
+    return all(hit.severity in allowed for hit in hits)
+
+
+ENGINES = ("fast", "pyshacl")
+
+
+def validate(vault: Vault, rdf: VaultRdf, shapes: Graph, engine: str = "fast") -> ShaclResult:
+    """Validate the vault's triples against ``shapes`` (with ``vocab.ttl`` as the ontology).
+
+    ``engine``: ``fast`` (``conceptgraph.rdf.shacl_fast``; a shape it cannot run goes to
+    pySHACL, and ``notes`` say so) or ``pyshacl``, the reference.
+    """
+    if engine not in ENGINES:
+        raise UsageError(f"unknown SHACL engine {engine!r} (known: {', '.join(ENGINES)})")
+    vocab = Graph().parse(data=packaged("vocab.ttl"), format="turtle")
+    if engine == "pyshacl":
+        hits = pyshacl_hits(rdf, shapes, vocab)
+        return ShaclResult(findings_from(hits, rdf), vault, conforming(hits))
+    from conceptgraph.rdf import shacl_fast
+
+    try:
+        compiled = shacl_fast.Shapes(shacl_fast.Data(shacl_fast.graph_triples(shapes)))
+    except QueryError as exc:
+        raise UsageError(f"SPARQL in shapes: {exc}") from None
+    with gc_paused():  # an index of 300,000 lists, and no cycles among them
+        data = shacl_fast.Data(shacl_fast.graph_triples(vocab), grouped=rdf.triples)
+    data.sparql = shacl_fast.SparqlData(lambda: _store(rdf, vocab))
+    notes: list[str] = []
+    try:
+        with _guarded(), gc_paused():
+            hits = shacl_fast.validate(compiled, data)
+    except shacl_fast.Unsupported as exc:
+        notes.append(f"the fast engine cannot validate this ({exc}): pySHACL validated all shapes")
+        hits = pyshacl_hits(rdf, shapes, vocab)
+        return ShaclResult(findings_from(hits, rdf), vault, conforming(hits), tuple(notes))
+    left = compiled.unsupported
+    if left:
+        named = [n for n in left if isinstance(n, IRI)]
+        said = "; ".join(f"{_show(n)}: {why}" for n, why in left.items())
+        if len(named) == len(left):
+            notes.append(f"pySHACL validated {len(left)} shape(s) the fast engine cannot: {said}")
+            hits += pyshacl_hits(rdf, shapes, vocab, [n.value for n in named])
+        else:
+            # pySHACL picks shapes by IRI: a blank-node shape can only go with all of them.
+            notes.append(f"pySHACL validated all shapes, as the fast engine cannot: {said}")
+            hits = pyshacl_hits(rdf, shapes, vocab)
+    return ShaclResult(findings_from(hits, rdf), vault, conforming(hits), tuple(notes))
+
+
+def _store(rdf: VaultRdf, vocab: Graph) -> ox.Store:
+    import pyoxigraph as ox
+
+    from conceptgraph.rdf.sparql import load_store
+
+    store = load_store(rdf)
+    store.load(vocab.serialize(format="nt", encoding="utf-8"), ox.RdfFormat.N_TRIPLES)
+    return store
+
+
+def pyshacl_hits(
+    rdf: VaultRdf, shapes: Graph, vocab: Graph, only: Sequence[str] | None = None
+) -> list[Hit]:
+    """PySHACL's results for the vault's triples, of every shape or of those ``only`` names."""
     import pyshacl
     from rdflib.plugins import sparql
 
-    vocab = Graph().parse(data=packaged("vocab.ttl"), format="turtle")
     # rdflib would fetch the graphs a FROM names; shapes are checked for FROM, and this too.
     sparql.SPARQL_LOAD_GRAPHS = False
     try:
         with _guarded():
-            conforms, report, _ = pyshacl.validate(
+            _, report, _ = pyshacl.validate(
                 to_rdflib(rdf),
                 shacl_graph=shapes,
                 ont_graph=vocab,
@@ -253,8 +358,9 @@ def validate(vault: Vault, rdf: VaultRdf, shapes: Graph) -> ShaclResult:
                 allow_infos=True,
                 allow_warnings=True,
                 do_owl_imports=False,
+                use_shapes=list(only) if only is not None else None,
             )
     except QueryError as exc:
         raise UsageError(f"SPARQL in shapes: {exc}") from None
     assert isinstance(report, Graph)
-    return ShaclResult(findings_of(report, rdf), vault, bool(conforms))
+    return report_hits(report)
