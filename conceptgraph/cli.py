@@ -743,10 +743,12 @@ def shacl(
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if a diagram is out of date.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def render(files: tuple[Path, ...], vault: Path | None, check: bool, quiet: bool) -> None:
-    """Fill the diagram blocks of Markdown files with Mermaid drawn from their vault.
+    """Fill the diagram and query blocks of Markdown files from their vault.
 
     A block is `<!-- conceptgraph:diagram focus=NOTE depth=N kinds=K,... -->`, then
-    `<!-- /conceptgraph -->`: only the lines between the two change. Exit status: 0 current
+    `<!-- /conceptgraph -->`: only the lines between the two change. A query block,
+    `<!-- conceptgraph:query -->`, holds a ```sparql code block, and gets its results as a
+    table below it. Exit status: 0 current
     (or updated), 1 with --check when a block is out of date, 2 on an error.
     """
     from conceptgraph.export.render import render_files
@@ -758,7 +760,7 @@ def render(files: tuple[Path, ...], vault: Path | None, check: bool, quiet: bool
             click.echo(f"conceptgraph: {done.path}: not rendered: {done.skipped}", err=True)
         elif not quiet:
             verb = "out of date" if check else "updated"
-            click.echo(f"{done.path}: {verb} (diagram at line {lines})", err=True)
+            click.echo(f"{done.path}: {verb} (block at line {lines})", err=True)
     failing = any(done.skipped is not None or check for done in result.stale)
     raise SystemExit(ExitCode.FINDINGS if failing else ExitCode.CLEAN)
 
