@@ -821,6 +821,7 @@ def render(files: tuple[Path, ...], vault: Path | None, check: bool, quiet: bool
     " sites' pages are refused.",
 )
 @click.option("--base", default=None, help="Base IRI of the vault's resources.")
+@_cache_option("Serve from the copy of the triples that query keeps, and keep one.")
 def serve(
     vault: Path,
     host: str,
@@ -833,6 +834,7 @@ def serve(
     allow_hosts: tuple[str, ...],
     cors: tuple[str, ...],
     base: str | None,
+    use_cache: bool,
 ) -> None:
     """Serve a vault as a read-only SPARQL 1.1 endpoint at /sparql, with a query page at /."""
     import dataclasses
@@ -856,6 +858,7 @@ def serve(
         worker_memory=None if worker_memory is None else worker_memory << 20,
         allowed_hosts=allow_hosts,
         cors=tuple(origin.rstrip("/") for origin in cors),
+        cache=use_cache,
     )
     if workers is not None:
         options = dataclasses.replace(options, workers=workers)

@@ -59,7 +59,7 @@ from conceptgraph.lint.cache import (
 )
 from conceptgraph.model import NoteRecord
 from conceptgraph.note.markdown.engine import parser_in_use
-from conceptgraph.rdf.sparql import ntriples
+from conceptgraph.rdf.sparql import ntriples, read_ntriples
 from conceptgraph.rdf.triples import CG, RDF, PartTriples
 from conceptgraph.vault.concepts import concept_index, concept_keys, note_aliases
 from conceptgraph.vault.discovery import Discovery, discover, is_note_path
@@ -275,6 +275,36 @@ def copying(root: Path, state: State, graph: str) -> Iterator[Copy]:
     except (OSError, subprocess.CalledProcessError):
         source.unlink(missing_ok=True)
         names.unlink(missing_ok=True)
+
+
+def keep_now(
+    root: Path, config: Config, base: str, state: State, jobs: int | None
+) -> ox.Store | None:
+    """Read the vault, keep a copy of its triples for ``state`` in this process, and open it.
+
+    For ``serve``, whose workers open the copy: unlike a query, it has no use for the
+    triples in memory as well. None where no copy can be kept (then the caller loads them).
+    """
+    assert state.key is not None, "no copy is kept of a vault being written to"
+    folder = store_folder(root)
+    if folder is None:
+        return None
+    source = folder / f"{_TEMP}{os.getpid()}-{secrets.token_hex(4)}.nt"
+    names = source.with_suffix(_NAMES)
+    try:
+        with open(source, "xb") as out:
+            copy = Copy(out)
+            copy.names(read_ntriples(root, config, base, jobs, copy.write))
+        if copy.failed or copy.keys is None:
+            return None
+        _write_manifest(names, state, copy.keys)
+        keep(root, state.key, source, base, names)
+    except OSError:
+        return None
+    finally:
+        source.unlink(missing_ok=True)
+        names.unlink(missing_ok=True)
+    return stored(root, state.key)
 
 
 # What the process ``copying`` starts runs: ``keep`` on the file of triples, then removes it.
