@@ -565,7 +565,12 @@ def export(
         depth=1 if depth is None else depth,
         kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()) if kinds else None,
     )
-    data = make_export(open_vault(vault), fmt, options)
+    from conceptgraph.export.rdfroute import export_rdf_at, is_rdf_format
+
+    if is_rdf_format(fmt) and options == ExportOptions(base=base):
+        data = export_rdf_at(vault, fmt, base)  # the same bytes, by the triples query makes
+    else:
+        data = make_export(open_vault(vault), fmt, options)
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

@@ -81,8 +81,17 @@ def export_turtle(vault: Vault, options: ExportOptions) -> bytes:
 
 def export_ntriples(vault: Vault, options: ExportOptions) -> bytes:
     """N-Triples, one triple a line, lines sorted."""
-    data = _serialize(_rdf(vault, options), ox.RdfFormat.N_TRIPLES)
+    return sorted_lines(_serialize(_rdf(vault, options), ox.RdfFormat.N_TRIPLES))
+
+
+def sorted_lines(data: bytes) -> bytes:
+    """N-Triples as exported: each line once, sorted."""
     return b"".join(line + b"\n" for line in sorted(set(data.splitlines()) - {b""}))
+
+
+def serialized(rdf: VaultRdf, name: str) -> bytes:
+    """Sorted triples in the RDF format ``name`` (``turtle`` or ``rdfxml``), as exported."""
+    return _serialize(rdf, {"turtle": ox.RdfFormat.TURTLE, "rdfxml": ox.RdfFormat.RDF_XML}[name])
 
 
 def export_rdfxml(vault: Vault, options: ExportOptions) -> bytes:
@@ -127,10 +136,27 @@ def jsonld_document(rdf: VaultRdf) -> dict[str, object]:
             properties[_compact(predicate.value)] = values[0] if len(values) == 1 else values
         node.update(properties)
         nodes.append(node)
-    return {"@context": dict(PREFIXES), "@graph": nodes}
+    return {"@context": shipped_context(), "@graph": nodes}
+
+
+def shipped_context() -> dict[str, str]:
+    """The JSON-LD context shipped as ``conceptgraph/data/context.jsonld``: the prefixes.
+
+    Published beside the vocabulary, so a consumer can compact or expand any export with it.
+    """
+    from importlib.resources import files
+
+    text = files("conceptgraph").joinpath("data/context.jsonld").read_text(encoding="utf-8")
+    context: dict[str, str] = json.loads(text)["@context"]
+    return context
 
 
 def export_jsonld(vault: Vault, options: ExportOptions) -> bytes:
     """JSON-LD, compacted with the common prefixes as its context; nodes in IRI order."""
-    text = json.dumps(jsonld_document(_rdf(vault, options)), ensure_ascii=False, indent=2)
+    return jsonld_bytes(_rdf(vault, options))
+
+
+def jsonld_bytes(rdf: VaultRdf) -> bytes:
+    """Sorted triples as the JSON-LD export writes them."""
+    text = json.dumps(jsonld_document(rdf), ensure_ascii=False, indent=2)
     return (text + "\n").encode("utf-8")
