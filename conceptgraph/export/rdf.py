@@ -67,9 +67,14 @@ def oxigraph_triples(triples: Iterable[Triple]) -> Iterator[ox.Triple]:
 
 
 def _serialize(rdf: VaultRdf, fmt: ox.RdfFormat) -> bytes:
+    return write_oxigraph(oxigraph_triples(rdf.triples), rdf.base, fmt)
+
+
+def write_oxigraph(triples: Iterable[ox.Triple], base: str, fmt: ox.RdfFormat) -> bytes:
+    """Triples, in the order given, as Oxigraph writes them in ``fmt`` with our prefixes."""
     # vault: shortens the notes' own IRIs in Turtle, as `conceptgraph query` does.
-    prefixes = {**PREFIXES, "vault": rdf.base}
-    data = ox.serialize(oxigraph_triples(rdf.triples), format=fmt, prefixes=prefixes)
+    prefixes = {**PREFIXES, "vault": base}
+    data = ox.serialize(triples, format=fmt, prefixes=prefixes)
     assert data is not None  # without an output file, serialize returns the bytes
     return data
 
@@ -87,11 +92,6 @@ def export_ntriples(vault: Vault, options: ExportOptions) -> bytes:
 def sorted_lines(data: bytes) -> bytes:
     """N-Triples as exported: each line once, sorted."""
     return b"".join(line + b"\n" for line in sorted(set(data.splitlines()) - {b""}))
-
-
-def serialized(rdf: VaultRdf, name: str) -> bytes:
-    """Sorted triples in the RDF format ``name`` (``turtle`` or ``rdfxml``), as exported."""
-    return _serialize(rdf, {"turtle": ox.RdfFormat.TURTLE, "rdfxml": ox.RdfFormat.RDF_XML}[name])
 
 
 def export_rdfxml(vault: Vault, options: ExportOptions) -> bytes:

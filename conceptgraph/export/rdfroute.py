@@ -24,7 +24,7 @@ import pyoxigraph as ox
 from conceptgraph.config import load_config
 from conceptgraph.errors import UsageError
 from conceptgraph.export import find_format
-from conceptgraph.export.rdf import jsonld_bytes, serialized, sorted_lines
+from conceptgraph.export.rdf import jsonld_bytes, sorted_lines, write_oxigraph
 from conceptgraph.rdf.sparql import vault_store_at
 from conceptgraph.rdf.triples import IRI, Literal, Term, Triple, VaultRdf, check_base, default_base
 from conceptgraph.vault.read import gc_paused
@@ -53,11 +53,23 @@ def export_rdf_at(
         graph = ox.NamedNode(base)
         if fmt == "ntriples":
             return sorted_lines(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph) or b"")
-        rdf = VaultRdf(base, _sorted_triples(store, graph), {})
-        del store
         if fmt == "jsonld":
+            rdf = VaultRdf(base, _sorted_triples(store, graph), {})
+            del store
             return jsonld_bytes(rdf)
-        return serialized(rdf, fmt)
+        ordered = sorted(store.quads_for_pattern(None, None, None, graph), key=_order)
+        del store
+        written = {"turtle": ox.RdfFormat.TURTLE, "rdfxml": ox.RdfFormat.RDF_XML}[fmt]
+        return write_oxigraph((quad.triple for quad in ordered), base, written)
+
+
+def _order(quad: ox.Quad) -> tuple[str, str, str, str]:
+    """Where ``vault_rdf`` puts a triple: by subject, predicate, then object (an IRI first)."""
+    subject, obj = quad.subject, quad.object
+    assert isinstance(subject, ox.NamedNode), subject  # no blank node, no triple as a term
+    assert isinstance(obj, ox.NamedNode | ox.Literal), obj
+    kind = obj.datatype.value if isinstance(obj, ox.Literal) else ""
+    return (subject.value, quad.predicate.value, obj.value, kind)
 
 
 def _sorted_triples(store: ox.Store, graph: ox.NamedNode) -> tuple[Triple, ...]:
