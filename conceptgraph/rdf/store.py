@@ -38,6 +38,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -283,27 +284,50 @@ def keep_now(
     """Read the vault, keep a copy of its triples for ``state`` in this process, and open it.
 
     For ``serve``, whose workers open the copy: unlike a query, it has no use for the
-    triples in memory as well. None where no copy can be kept (then the caller loads them).
+    triples in memory as well. Oxigraph writes the copy on another thread as the triples
+    are made, read from a pipe, so that the two overlap. None where no copy can be kept
+    (then the caller loads the triples itself).
     """
     assert state.key is not None, "no copy is kept of a vault being written to"
     folder = store_folder(root)
     if folder is None:
         return None
-    source = folder / f"{_TEMP}{os.getpid()}-{secrets.token_hex(4)}.nt"
-    names = source.with_suffix(_NAMES)
-    try:
-        with open(source, "xb") as out:
-            copy = Copy(out)
-            copy.names(read_ntriples(root, config, base, jobs, copy.write))
-        if copy.failed or copy.keys is None:
+    temp = folder / f"{_TEMP}{os.getpid()}-{secrets.token_hex(4)}"
+    names = temp.with_suffix(_NAMES)
+    failed: list[BaseException] = []
+    read_end, write_end = os.pipe()
+    with open(read_end, "rb") as source, open(write_end, "wb") as sink:
+
+        def load() -> None:
+            try:
+                _write(temp, source, base)
+            except BaseException as exc:  # handed to the thread that waits for it
+                failed.append(exc)
+                source.close()  # the writer's next write fails, and it stops
+
+        def write(data: bytes) -> None:
+            sink.write(data)
+
+        loader = threading.Thread(target=load, name="conceptgraph-copy", daemon=True)
+        loader.start()
+        try:
+            keys = read_ntriples(root, config, base, jobs, write)
+            sink.close()
+            loader.join()
+            if failed:
+                raise OSError(f"the copy could not be written: {failed[0]}")
+            _write_manifest(names, state, keys)
+            _name_copy(folder, temp, state.key, names)
+        except OSError:
             return None
-        _write_manifest(names, state, copy.keys)
-        keep(root, state.key, source, base, names)
-    except OSError:
-        return None
-    finally:
-        source.unlink(missing_ok=True)
-        names.unlink(missing_ok=True)
+        finally:
+            if not sink.closed:
+                with contextlib.suppress(OSError):
+                    sink.close()
+            loader.join()
+            shutil.rmtree(temp, ignore_errors=True)
+            names.unlink(missing_ok=True)
+    _prune(folder, state.key)
     return stored(root, state.key)
 
 
@@ -340,10 +364,7 @@ def keep(root: Path, key: str, ntriples: Path, graph: str, manifest: Path | None
         temp = folder / f"{_TEMP}{os.getpid()}-{secrets.token_hex(4)}"
         try:
             _write(temp, ntriples, graph)
-            # Fails if another query kept the same copy first: that one stays.
-            os.rename(temp, folder / key)
-            if manifest is not None:
-                os.replace(manifest, folder / (key + _NAMES))
+            _name_copy(folder, temp, key, manifest)
         except OSError:
             pass
         finally:
@@ -351,13 +372,25 @@ def keep(root: Path, key: str, ntriples: Path, graph: str, manifest: Path | None
         _prune(folder, key)
 
 
-def _write(path: Path, ntriples: Path, graph: str) -> None:
+def _name_copy(folder: Path, temp: Path, key: str, manifest: Path | None) -> None:
+    """Give a copy written at ``temp`` its state's name, and its manifest beside it."""
+    # Fails if another query kept the same copy first: that one stays.
+    os.rename(temp, folder / key)
+    if manifest is not None:
+        os.replace(manifest, folder / (key + _NAMES))
+
+
+def _write(path: Path, ntriples: Path | BinaryIO, graph: str) -> None:
     path.mkdir()  # fails on anything already there: a copy is made in a folder of its own
     (path / _OURS).write_bytes(b"")
     store = ox.Store(str(path))
-    # Read from the file as it loads: the triples need not all be held at once as well.
+    # Read as it loads: the triples need not all be held at once as well.
     target = ox.NamedNode(graph)
-    store.bulk_load(path=ntriples, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+    if isinstance(ntriples, Path):
+        store.bulk_load(path=ntriples, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+    else:
+        # Our own text (``sparql.ntriples``): Oxigraph need not check each IRI again.
+        store.bulk_load(ntriples, ox.RdfFormat.N_TRIPLES, to_graph=target, lenient=True)
     store.flush()
     del store  # closed: the rename must not move files still being written
 
