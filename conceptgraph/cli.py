@@ -565,9 +565,9 @@ def export(
         depth=1 if depth is None else depth,
         kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()) if kinds else None,
     )
-    from conceptgraph.export.rdfroute import export_rdf_at, is_rdf_format
+    from conceptgraph.export.rdfroute import export_rdf_at, takes_the_route
 
-    if is_rdf_format(fmt) and options == ExportOptions(base=base):
+    if takes_the_route(fmt) and options == ExportOptions(base=base):
         data = export_rdf_at(vault, fmt, base)  # the same bytes, by the triples query makes
     else:
         data = make_export(open_vault(vault), fmt, options)

@@ -62,10 +62,12 @@ def test_generated_vaults_made_in_workers(tmp_path: Path, sharded: list[int], se
 
 def test_the_command_takes_the_route_and_says_what_is_wrong(tmp_path: Path) -> None:
     shutil.copytree(REPO / "notes", tmp_path / "notes")
-    out = tmp_path / "notes.ttl"
-    done = run_conceptgraph("export", tmp_path / "notes", "--format", "ttl", "-o", out)
-    assert done.returncode == 0, done.stderr
-    assert out.read_bytes() == (REPO / "exports" / "notes.ttl").read_bytes()
+    for fmt in RDF_FORMATS:
+        out = tmp_path / f"notes.{fmt}"
+        done = run_conceptgraph("export", tmp_path / "notes", "--format", fmt, "-o", out)
+        assert done.returncode == 0, done.stderr
+        suffix = {"turtle": "ttl", "ntriples": "nt", "jsonld": "jsonld", "rdfxml": "rdf"}[fmt]
+        assert out.read_bytes() == (REPO / "exports" / f"notes.{suffix}").read_bytes()
     bad = run_conceptgraph("export", tmp_path / "notes", "-f", "nt", "--focus", "migration")
     assert bad.returncode == 2
     assert "--focus applies to diagrams" in bad.stderr
