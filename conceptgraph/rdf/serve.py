@@ -38,11 +38,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import islice
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape as xml_escape
 
 from conceptgraph.errors import ConceptgraphError, QueryError
 from conceptgraph.rdf.servestore import Dataset, SharedStore
+
+if TYPE_CHECKING:
+    from conceptgraph.rdf.sparql import TriplesCopy
 
 SELECT_TYPES = {
     "json": "application/sparql-results+json",
@@ -625,10 +628,13 @@ class WorkerPool:
 # -------------------------------------------------------------------------------- the site
 
 
-def vault_dataset(root: Path, base: str | None, jobs: int | None = None) -> tuple[bytes, str]:
+def vault_dataset(
+    root: Path, base: str | None, jobs: int | None = None, copy: TriplesCopy | None = None
+) -> tuple[bytes, str]:
     """The vault's graph as N-Quads (in its named graph) and its base IRI.
 
     A large vault is read in worker processes forked from this one (``jobs`` 1: not).
+    ``copy``, if given, is handed the triples as they are made (``sparql.vault_store_at``).
     """
     import pyoxigraph as ox
 
@@ -640,7 +646,7 @@ def vault_dataset(root: Path, base: str | None, jobs: int | None = None) -> tupl
     root = root.resolve()
     base = check_base(base) if base is not None else default_base(root)
     with gc_paused():
-        store = vault_store_at(root, load_config(root), base, jobs)
+        store = vault_store_at(root, load_config(root), base, jobs, copy)
     try:
         return store.dump(format=ox.RdfFormat.N_QUADS) or b"", base
     finally:

@@ -38,7 +38,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -60,7 +59,7 @@ from conceptgraph.lint.cache import (
 )
 from conceptgraph.model import NoteRecord
 from conceptgraph.note.markdown.engine import parser_in_use
-from conceptgraph.rdf.sparql import ntriples, read_ntriples
+from conceptgraph.rdf.sparql import ntriples
 from conceptgraph.rdf.triples import CG, RDF, PartTriples
 from conceptgraph.vault.concepts import concept_index, concept_keys, note_aliases
 from conceptgraph.vault.discovery import Discovery, discover, is_note_path
@@ -278,59 +277,6 @@ def copying(root: Path, state: State, graph: str) -> Iterator[Copy]:
         names.unlink(missing_ok=True)
 
 
-def keep_now(
-    root: Path, config: Config, base: str, state: State, jobs: int | None
-) -> ox.Store | None:
-    """Read the vault, keep a copy of its triples for ``state`` in this process, and open it.
-
-    For ``serve``, whose workers open the copy: unlike a query, it has no use for the
-    triples in memory as well. Oxigraph writes the copy on another thread as the triples
-    are made, read from a pipe, so that the two overlap. None where no copy can be kept
-    (then the caller loads the triples itself).
-    """
-    assert state.key is not None, "no copy is kept of a vault being written to"
-    folder = store_folder(root)
-    if folder is None:
-        return None
-    temp = folder / f"{_TEMP}{os.getpid()}-{secrets.token_hex(4)}"
-    names = temp.with_suffix(_NAMES)
-    failed: list[BaseException] = []
-    read_end, write_end = os.pipe()
-    with open(read_end, "rb") as source, open(write_end, "wb") as sink:
-
-        def load() -> None:
-            try:
-                _write(temp, source, base)
-            except BaseException as exc:  # handed to the thread that waits for it
-                failed.append(exc)
-                source.close()  # the writer's next write fails, and it stops
-
-        def write(data: bytes) -> None:
-            sink.write(data)
-
-        loader = threading.Thread(target=load, name="conceptgraph-copy", daemon=True)
-        loader.start()
-        try:
-            keys = read_ntriples(root, config, base, jobs, write)
-            sink.close()
-            loader.join()
-            if failed:
-                raise OSError(f"the copy could not be written: {failed[0]}")
-            _write_manifest(names, state, keys)
-            _name_copy(folder, temp, state.key, names)
-        except OSError:
-            return None
-        finally:
-            if not sink.closed:
-                with contextlib.suppress(OSError):
-                    sink.close()
-            loader.join()
-            shutil.rmtree(temp, ignore_errors=True)
-            names.unlink(missing_ok=True)
-    _prune(folder, state.key)
-    return stored(root, state.key)
-
-
 # What the process ``copying`` starts runs: ``keep`` on the file of triples, then removes it.
 # It ends with an error, and the file is removed, if it cannot import this package.
 _KEEP = """
@@ -364,7 +310,10 @@ def keep(root: Path, key: str, ntriples: Path, graph: str, manifest: Path | None
         temp = folder / f"{_TEMP}{os.getpid()}-{secrets.token_hex(4)}"
         try:
             _write(temp, ntriples, graph)
-            _name_copy(folder, temp, key, manifest)
+            # Fails if another query kept the same copy first: that one stays.
+            os.rename(temp, folder / key)
+            if manifest is not None:
+                os.replace(manifest, folder / (key + _NAMES))
         except OSError:
             pass
         finally:
@@ -372,25 +321,13 @@ def keep(root: Path, key: str, ntriples: Path, graph: str, manifest: Path | None
         _prune(folder, key)
 
 
-def _name_copy(folder: Path, temp: Path, key: str, manifest: Path | None) -> None:
-    """Give a copy written at ``temp`` its state's name, and its manifest beside it."""
-    # Fails if another query kept the same copy first: that one stays.
-    os.rename(temp, folder / key)
-    if manifest is not None:
-        os.replace(manifest, folder / (key + _NAMES))
-
-
-def _write(path: Path, ntriples: Path | BinaryIO, graph: str) -> None:
+def _write(path: Path, ntriples: Path, graph: str) -> None:
     path.mkdir()  # fails on anything already there: a copy is made in a folder of its own
     (path / _OURS).write_bytes(b"")
     store = ox.Store(str(path))
-    # Read as it loads: the triples need not all be held at once as well.
+    # Read from the file as it loads: the triples need not all be held at once as well.
     target = ox.NamedNode(graph)
-    if isinstance(ntriples, Path):
-        store.bulk_load(path=ntriples, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
-    else:
-        # Our own text (``sparql.ntriples``): Oxigraph need not check each IRI again.
-        store.bulk_load(ntriples, ox.RdfFormat.N_TRIPLES, to_graph=target, lenient=True)
+    store.bulk_load(path=ntriples, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
     store.flush()
     del store  # closed: the rename must not move files still being written
 
