@@ -631,7 +631,12 @@ def export(
         depth=1 if depth is None else depth,
         kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()) if kinds else None,
     )
-    data = make_export(open_vault(vault), fmt, options)
+    from conceptgraph.export.rdfroute import export_rdf_at, takes_the_route
+
+    if takes_the_route(fmt) and options == ExportOptions(base=base):
+        data = export_rdf_at(vault, fmt, base)  # the same bytes, by the triples query makes
+    else:
+        data = make_export(open_vault(vault), fmt, options)
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -820,10 +825,12 @@ def shacl(
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if a diagram is out of date.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def render(files: tuple[Path, ...], vault: Path | None, check: bool, quiet: bool) -> None:
-    """Fill the diagram blocks of Markdown files with Mermaid drawn from their vault.
+    """Fill the diagram and query blocks of Markdown files from their vault.
 
     A block is `<!-- conceptgraph:diagram focus=NOTE depth=N kinds=K,... -->`, then
-    `<!-- /conceptgraph -->`: only the lines between the two change. Exit status: 0 current
+    `<!-- /conceptgraph -->`: only the lines between the two change. A query block,
+    `<!-- conceptgraph:query -->`, holds a ```sparql code block, and gets its results as a
+    table below it. Exit status: 0 current
     (or updated), 1 with --check when a block is out of date, 2 on an error.
     """
     from conceptgraph.export.render import render_files
@@ -835,7 +842,7 @@ def render(files: tuple[Path, ...], vault: Path | None, check: bool, quiet: bool
             click.echo(f"conceptgraph: {done.path}: not rendered: {done.skipped}", err=True)
         elif not quiet:
             verb = "out of date" if check else "updated"
-            click.echo(f"{done.path}: {verb} (diagram at line {lines})", err=True)
+            click.echo(f"{done.path}: {verb} (block at line {lines})", err=True)
     failing = any(done.skipped is not None or check for done in result.stale)
     raise SystemExit(ExitCode.FINDINGS if failing else ExitCode.CLEAN)
 
@@ -911,6 +918,7 @@ def render(files: tuple[Path, ...], vault: Path | None, check: bool, quiet: bool
     help="Connections served at once; one more is answered 503.",
 )
 @click.option("--base", default=None, help="Base IRI of the vault's resources.")
+@_cache_option("Serve from the copy of the triples that query keeps, and keep one.")
 def serve(
     vault: Path,
     host: str,
@@ -925,6 +933,7 @@ def serve(
     request_timeout: float,
     max_connections: int,
     base: str | None,
+    use_cache: bool,
 ) -> None:
     """Serve a vault as a read-only SPARQL 1.1 endpoint at /sparql, with a query page at /."""
     import dataclasses
@@ -950,6 +959,7 @@ def serve(
         cors=tuple(origin.rstrip("/") for origin in cors),
         request_timeout=request_timeout,
         max_connections=max_connections,
+        cache=use_cache,
     )
     if workers is not None:
         options = dataclasses.replace(options, workers=workers)

@@ -158,7 +158,7 @@ def test_serve_loads_a_large_vault_in_workers_and_reloads_it_alone(
 ) -> None:
     # serve reads the vault in workers when it starts, before its threads do; a reload comes
     # while they run, and reads it in its own process.
-    endpoint = Endpoint(NOTES.resolve(), ServeOptions(workers=1))
+    endpoint = Endpoint(NOTES.resolve(), ServeOptions(workers=1, cache=False))
     try:
         assert len(sharded) == 1
         before = endpoint.query(EVERYTHING, "text/csv", "csv", ()).body
@@ -168,6 +168,6 @@ def test_serve_loads_a_large_vault_in_workers_and_reloads_it_alone(
         assert set(after.splitlines()) == set(before.splitlines())  # unordered: no ORDER BY
         assert len(before.splitlines()) > 1000
     finally:
-        endpoint.pool.close()
+        endpoint.close()
     nquads, _ = vault_dataset(NOTES, None)
     assert set(nquads.decode().splitlines()) == _in_one_process(NOTES)

@@ -154,11 +154,11 @@ def test_cli_check_exit_codes(vault: Path) -> None:
     doc.write_text(f"# Doc\n\n{OPEN}\n{CLOSE}\n", encoding="utf-8")
     stale = run_cli("render", "--check", str(doc))
     assert stale.returncode == 1
-    assert "out of date (diagram at line 3)" in stale.stderr
+    assert "out of date (block at line 3)" in stale.stderr
     assert doc.read_text(encoding="utf-8") == f"# Doc\n\n{OPEN}\n{CLOSE}\n"
     done = run_cli("render", str(doc))
     assert done.returncode == 0
-    assert "updated (diagram at line 3)" in done.stderr
+    assert "updated (block at line 3)" in done.stderr
     current = run_cli("render", "--check", str(doc))
     assert (current.returncode, current.stderr) == (0, "")
 

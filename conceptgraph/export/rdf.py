@@ -67,9 +67,14 @@ def oxigraph_triples(triples: Iterable[Triple]) -> Iterator[ox.Triple]:
 
 
 def _serialize(rdf: VaultRdf, fmt: ox.RdfFormat) -> bytes:
+    return write_oxigraph(oxigraph_triples(rdf.triples), rdf.base, fmt)
+
+
+def write_oxigraph(triples: Iterable[ox.Triple], base: str, fmt: ox.RdfFormat) -> bytes:
+    """Triples, in the order given, as Oxigraph writes them in ``fmt`` with our prefixes."""
     # vault: shortens the notes' own IRIs in Turtle, as `conceptgraph query` does.
-    prefixes = {**PREFIXES, "vault": rdf.base}
-    data = ox.serialize(oxigraph_triples(rdf.triples), format=fmt, prefixes=prefixes)
+    prefixes = {**PREFIXES, "vault": base}
+    data = ox.serialize(triples, format=fmt, prefixes=prefixes)
     assert data is not None  # without an output file, serialize returns the bytes
     return data
 
@@ -81,7 +86,11 @@ def export_turtle(vault: Vault, options: ExportOptions) -> bytes:
 
 def export_ntriples(vault: Vault, options: ExportOptions) -> bytes:
     """N-Triples, one triple a line, lines sorted."""
-    data = _serialize(_rdf(vault, options), ox.RdfFormat.N_TRIPLES)
+    return sorted_lines(_serialize(_rdf(vault, options), ox.RdfFormat.N_TRIPLES))
+
+
+def sorted_lines(data: bytes) -> bytes:
+    """N-Triples as exported: each line once, sorted."""
     return b"".join(line + b"\n" for line in sorted(set(data.splitlines()) - {b""}))
 
 
@@ -127,10 +136,27 @@ def jsonld_document(rdf: VaultRdf) -> dict[str, object]:
             properties[_compact(predicate.value)] = values[0] if len(values) == 1 else values
         node.update(properties)
         nodes.append(node)
-    return {"@context": dict(PREFIXES), "@graph": nodes}
+    return {"@context": shipped_context(), "@graph": nodes}
+
+
+def shipped_context() -> dict[str, str]:
+    """The JSON-LD context shipped as ``conceptgraph/data/context.jsonld``: the prefixes.
+
+    Published beside the vocabulary, so a consumer can compact or expand any export with it.
+    """
+    from importlib.resources import files
+
+    text = files("conceptgraph").joinpath("data/context.jsonld").read_text(encoding="utf-8")
+    context: dict[str, str] = json.loads(text)["@context"]
+    return context
 
 
 def export_jsonld(vault: Vault, options: ExportOptions) -> bytes:
     """JSON-LD, compacted with the common prefixes as its context; nodes in IRI order."""
-    text = json.dumps(jsonld_document(_rdf(vault, options)), ensure_ascii=False, indent=2)
+    return jsonld_bytes(_rdf(vault, options))
+
+
+def jsonld_bytes(rdf: VaultRdf) -> bytes:
+    """Sorted triples as the JSON-LD export writes them."""
+    text = json.dumps(jsonld_document(rdf), ensure_ascii=False, indent=2)
     return (text + "\n").encode("utf-8")

@@ -1,4 +1,4 @@
-"""Diagram blocks in Markdown files, kept current: ``conceptgraph render FILE...``.
+"""Diagram and query blocks in Markdown files, kept current: ``conceptgraph render FILE...``.
 
 A block is two HTML comments; everything between them belongs to conceptgraph::
 
@@ -14,6 +14,16 @@ the file's repository) and
 leaves every other byte of the file as it was. Markers inside code blocks are text, not
 blocks. The vault is ``vault=`` when given, else ``--vault``, else the vault the file is in
 (the nearest folder above it with ``.obsidian/``, ``conceptgraph.toml`` or ``.git``).
+
+A query block holds a ``sparql`` code block, which is the user's and stays as written; the
+lines after it, up to the closing marker, are the query's results as a table
+(``conceptgraph.export.querytable``)::
+
+    <!-- conceptgraph:query vault=notes -->
+    ```sparql
+    SELECT ?note ?label WHERE { ?note skos:prefLabel ?label }
+    ```
+    <!-- /conceptgraph -->
 """
 
 from __future__ import annotations
@@ -36,22 +46,26 @@ from conceptgraph.model import split_lines
 from conceptgraph.vault.load import Vault
 
 _OPEN = re.compile(
-    r"(?P<prefix>[ \t]*(?:>[ \t]?)*)<!--[ \t]*conceptgraph:diagram(?P<args>(?:[ \t][^\n]*?)?)"
-    r"[ \t]*-->[ \t]*"
+    r"(?P<prefix>[ \t]*(?:>[ \t]?)*)<!--[ \t]*conceptgraph:(?P<kind>diagram|query)"
+    r"(?P<args>(?:[ \t][^\n]*?)?)[ \t]*-->[ \t]*"
 )
 _CLOSE = re.compile(r"[ \t]*(?:>[ \t]?)*<!--[ \t]*/conceptgraph[ \t]*-->[ \t]*")
 OPTIONS = ("focus", "depth", "kinds", "vault")
+_KIND_OPTIONS = {"diagram": OPTIONS, "query": ("vault",)}
 _BOM = "\ufeff"
 
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """One diagram block: its marker lines (0-based) and what its opening marker asks for."""
+    """One block: its marker lines (0-based) and what its opening marker asks for."""
 
     start: int  # the opening marker's line
     end: int  # the closing marker's line
     prefix: str  # what stands before the marker (indent, ``>`` of a blockquote)
     options: dict[str, str]
+    kind: str = "diagram"
+    # A query block's ``sparql`` code block: its first line and the line after it, its text.
+    query: tuple[int, int, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,50 +92,67 @@ class RenderResult:
 
 
 def find_blocks(text: str, path: Path) -> list[Block]:
-    """The diagram blocks of a Markdown text; a ``UsageError`` for unbalanced markers."""
+    """The blocks of a Markdown text; a ``UsageError`` for unbalanced markers."""
     lines = split_lines(text)
     blocks: list[Block] = []
     opened: tuple[int, re.Match[str]] | None = None
+    query: tuple[int, int, str] | None = None
     for token in MarkdownIt("commonmark").parse(text):
-        if token.type != "html_block" or token.map is None:
+        if token.map is None:
+            continue
+        if token.type == "fence" and opened is not None and query is None:
+            if opened[1].group("kind") == "query" and token.info.strip().lower() == "sparql":
+                query = (token.map[0], token.map[1], token.content)
+            continue
+        if token.type != "html_block":
             continue
         number = token.map[0]
         line = lines[number]
         if match := _OPEN.fullmatch(line):
             if opened is not None:
+                kind = opened[1].group("kind")
                 raise UsageError(
-                    f"diagram block opened at line {opened[0] + 1} is not closed before this one",
+                    f"{kind} block opened at line {opened[0] + 1} is not closed before this one",
                     str(path),
                     number + 1,
                 )
-            opened = (number, match)
+            opened, query = (number, match), None
         elif _CLOSE.fullmatch(line):
             if opened is None:
                 raise UsageError(
                     "<!-- /conceptgraph --> closes no diagram block", str(path), number + 1
                 )
             start, found = opened
-            options = _options(found.group("args"), path, start + 1)
-            blocks.append(Block(start, number, found.group("prefix"), options))
+            kind = found.group("kind")
+            options = _options(found.group("args"), kind, path, start + 1)
+            if kind == "query" and query is None:
+                raise UsageError(
+                    "query block holds no ```sparql code block: write the query in one",
+                    str(path),
+                    start + 1,
+                )
+            blocks.append(Block(start, number, found.group("prefix"), options, kind, query))
             opened = None
     if opened is not None:
+        kind = opened[1].group("kind")
         raise UsageError(
-            "diagram block has no closing <!-- /conceptgraph -->", str(path), opened[0] + 1
+            f"{kind} block has no closing <!-- /conceptgraph -->", str(path), opened[0] + 1
         )
     return blocks
 
 
-def _options(args: str, path: Path, line: int) -> dict[str, str]:
+def _options(args: str, kind: str, path: Path, line: int) -> dict[str, str]:
     try:
         words = shlex.split(args)
     except ValueError as exc:
-        raise UsageError(f"diagram options: {exc}", str(path), line) from exc
+        raise UsageError(f"{kind} options: {exc}", str(path), line) from exc
     options: dict[str, str] = {}
+    allowed = _KIND_OPTIONS[kind]
     for word in words:
         key, equals, value = word.partition("=")
-        if not equals or key not in OPTIONS:
-            known = ", ".join(f"{name}=" for name in OPTIONS)
-            raise UsageError(f"unknown diagram option {word!r} (known: {known})", str(path), line)
+        if not equals or key not in allowed:
+            known = ", ".join(f"{name}=" for name in allowed)
+            raise UsageError(f"unknown {kind} option {word!r} (known: {known})", str(path), line)
         options[key] = value
     return options
 
@@ -161,6 +192,16 @@ class _Vaults:
         self.loaded: dict[Path, Vault] = {}
 
     def of(self, block: Block, path: Path) -> Vault:
+        root = self.root(block, path)
+        if root not in self.loaded:
+            try:
+                self.loaded[root] = open_vault(root)
+            except UsageError as exc:
+                raise UsageError(exc.message, str(path), block.start + 1) from exc
+        return self.loaded[root]
+
+    def root(self, block: Block, path: Path) -> Path:
+        """The folder of the vault a block draws from."""
         named = block.options.get("vault")
         if named:
             root = (path.parent / named).resolve()
@@ -176,12 +217,9 @@ class _Vaults:
             root = self.default.resolve()
         else:
             root = find_vault_root(path)
-        if root not in self.loaded:
-            try:
-                self.loaded[root] = open_vault(root)
-            except UsageError as exc:
-                raise UsageError(exc.message, str(path), block.start + 1) from exc
-        return self.loaded[root]
+        if not root.is_dir():
+            raise UsageError(f"not a vault folder: {root}", str(path), block.start + 1)
+        return root
 
 
 def render_text(text: str, path: Path, vaults: _Vaults) -> tuple[str, list[int], int]:
@@ -195,23 +233,37 @@ def render_text(text: str, path: Path, vaults: _Vaults) -> tuple[str, list[int],
     newline = ends[0] or "\n"
     stale: list[int] = []
     for block in reversed(blocks):
+        first = block.start + 1  # the first line that conceptgraph writes
         try:
-            diagram = export(vaults.of(block, path), "mermaid", export_options(block, path))
+            if block.query is not None:
+                first = block.query[1]
+                fresh = ["", *_query_table(vaults.root(block, path), block, path), ""]
+            else:
+                diagram = export(vaults.of(block, path), "mermaid", export_options(block, path))
+                fresh = ["```mermaid", *diagram.decode("utf-8").splitlines(), "```"]
         except ConceptgraphError as exc:
             if exc.path is not None:
                 raise
             raise UsageError(exc.message, str(path), block.start + 1) from exc
-        fresh = ["```mermaid", *diagram.decode("utf-8").splitlines(), "```"]
         fresh = [
             (block.prefix + line).rstrip() if line else block.prefix.rstrip() for line in fresh
         ]
-        if lines[block.start + 1 : block.end] != fresh:
+        if lines[first : block.end] != fresh:
             stale.append(block.start + 1)
-            lines[block.start + 1 : block.end] = fresh
-            ends[block.start + 1 : block.end] = [newline] * len(fresh)
+            lines[first : block.end] = fresh
+            ends[first : block.end] = [newline] * len(fresh)
     new_body = "".join(line + end for line, end in zip(lines, ends, strict=True))
     bom = _BOM if text.startswith(_BOM) else ""
     return bom + new_body, sorted(stale), len(blocks)
+
+
+def _query_table(root: Path, block: Block, path: Path) -> list[str]:
+    """The table of a query block's results."""
+    from conceptgraph.export.querytable import query_block as table
+
+    assert block.query is not None
+    start, _, text = block.query
+    return table(root, text, start + 2, path)
 
 
 def render_files(

@@ -1,12 +1,13 @@
 """A read-only SPARQL 1.1 Protocol endpoint over a vault: ``conceptgraph serve``.
 
 The HTTP side is the standard library's threaded server: each request has its own thread, so a
-slow client never holds up the others. Queries run in worker processes, each holding the
-vault's graph in its own pyoxigraph store: pyoxigraph cannot cancel a query, so the time limit
-is kept by ending the worker that overran it and starting a fresh one, while the other workers
-go on answering. Requests are checked before they reach a worker: updates, ``LOAD``,
-``SERVICE`` and graphs other than the vault's are refused, and the endpoint never fetches
-anything on a query's behalf.
+slow client never holds up the others. Queries run in worker processes, each opening the
+vault's graph read-only from one on-disk store (:mod:`conceptgraph.rdf.servestore`, the copy
+``query`` keeps), or loading it where none can be kept: pyoxigraph cannot cancel a query, so
+the time limit is kept by ending the worker that overran it and starting a fresh one, while
+the other workers go on answering. Requests are checked before they reach a worker: updates,
+``LOAD``, ``SERVICE`` and graphs other than the vault's are refused, and the endpoint never
+fetches anything on a query's behalf.
 
 Routes: ``GET /`` a page with a query box; ``GET``/``POST /sparql`` the protocol (``query=``
 in the URL or a form, or an ``application/sparql-query`` body). Results by content
@@ -38,11 +39,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import islice
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape as xml_escape
 
 from conceptgraph.errors import ConceptgraphError, QueryError
+from conceptgraph.rdf.servestore import Dataset, SharedStore
 from conceptgraph.rdf.slowclients import ConnectionBound, DeadlineReader
+
+if TYPE_CHECKING:
+    from conceptgraph.rdf.sparql import TriplesCopy
 
 SELECT_TYPES = {
     "json": "application/sparql-results+json",
@@ -84,6 +89,7 @@ class ServeOptions:
     # Seconds a client has to send a whole request, or to read on (see rdf/slowclients.py).
     request_timeout: float = 10.0
     max_connections: int = 256  # served at once; one more gets a 503
+    cache: bool = True  # serve from the kept copy of the triples (servestore)
 
     def memory_bound(self) -> int | None:
         """Bytes each worker may hold, or None for no bound."""
@@ -366,9 +372,7 @@ def _end_with_parent() -> None:
     threading.Thread(target=watch, name="conceptgraph-parent-watch", daemon=True).start()
 
 
-def _worker(conn: Connection, nquads: bytes, base: str, memory: int | None) -> None:
-    import pyoxigraph as ox
-
+def _worker(conn: Connection, dataset: Dataset, memory: int | None) -> None:
     from conceptgraph.rdf.sparql import on_deep_stack, set_engine_stack
 
     # Bound before loading: the graph itself counts, and a graph too large for the bound makes
@@ -378,9 +382,9 @@ def _worker(conn: Connection, nquads: bytes, base: str, memory: int | None) -> N
     if memory:
         # A thread's stack is a private mapping, counted by RLIMIT_DATA: an eighth of it.
         set_engine_stack(memory // 8)
-    store = ox.Store()
-    store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
-    del nquads
+    store = dataset.open()
+    base = dataset.base
+    del dataset
     conn.send("ready")
     while True:
         try:
@@ -389,6 +393,12 @@ def _worker(conn: Connection, nquads: bytes, base: str, memory: int | None) -> N
             return
         if job is None:
             return
+        if isinstance(job, Dataset):
+            # A new graph after an edit: opened in place, no new process to start.
+            del store
+            store, base = job.open(), job.base
+            conn.send("ready")
+            continue
         try:
             reply: Answer = on_deep_stack(
                 partial(answer, store, base, job.text, job.accept, job.wanted, job.max_rows)
@@ -439,8 +449,7 @@ class WorkerPool:
 
     def __init__(
         self,
-        nquads: bytes,
-        base: str,
+        dataset: Dataset,
         size: int,
         memory: int | None = None,
         long_after: float = 0.5,
@@ -448,7 +457,7 @@ class WorkerPool:
         self._context = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
         self._idle: queue.Queue[_Process] = queue.Queue()
-        self._data = (nquads, base)
+        self._data = dataset
         self._generation = 0
         self._long = 0  # queries now running past long_after
         # Texts that ran past long_after, by graph generation: a dict kept in insertion order.
@@ -462,11 +471,11 @@ class WorkerPool:
 
     def _start(self) -> _Process:
         with self._lock:
-            nquads, base = self._data
+            dataset = self._data
             generation = self._generation
         parent, child = self._context.Pipe()
         process = self._context.Process(
-            target=_worker, args=(child, nquads, base, self.memory), daemon=True
+            target=_worker, args=(child, dataset, self.memory), daemon=True
         )
         process.start()
         child.close()
@@ -493,18 +502,35 @@ class WorkerPool:
 
         threading.Thread(target=start, daemon=True).start()
 
-    def reload(self, nquads: bytes, base: str) -> None:
-        """Serve a new graph: workers of the old one are replaced as they come back."""
+    def reload(self, dataset: Dataset) -> None:
+        """Serve a new graph: workers of the old one move to it as they come back."""
         with self._lock:
-            self._data = (nquads, base)
+            self._data = dataset
             self._generation += 1
         for _ in range(self.size):
             try:
                 worker = self._idle.get_nowait()
             except queue.Empty:
                 break
-            self._stop(worker)
-            self._idle.put(self._start())
+            self._idle.put(self._current(worker))
+
+    def _current(self, worker: _Process) -> _Process:
+        """The worker serving the graph of now: told to open it, or one started afresh."""
+        with self._lock:
+            dataset, generation = self._data, self._generation
+        if worker.generation == generation:
+            return worker
+        if dataset.folder is not None:
+            # Opening a store on disk takes a moment; loading N-Quads is no quicker in an old
+            # worker than in a new one, which also gives back what the old graph held.
+            try:
+                worker.conn.send(dataset)
+                if worker.conn.poll(60) and worker.conn.recv() == "ready":
+                    return _Process(worker.process, worker.conn, generation)
+            except (OSError, EOFError):
+                pass
+        self._stop(worker)
+        return self._start()
 
     def run(self, job: Job, timeout: float) -> Answer:
         """Answer a job within ``timeout`` seconds; raise QueryTimeout, Busy or OutOfMemory."""
@@ -518,9 +544,7 @@ class WorkerPool:
         except Busy:
             self._idle.put(worker)
             raise
-        if worker.generation != self._generation:
-            self._stop(worker)
-            worker = self._start()
+        worker = self._current(worker)
         worker.conn.send(job)
         short = min(self.long_after, timeout)
         reply = self._wait(worker, short)
@@ -609,10 +633,13 @@ class WorkerPool:
 # -------------------------------------------------------------------------------- the site
 
 
-def vault_dataset(root: Path, base: str | None, jobs: int | None = None) -> tuple[bytes, str]:
+def vault_dataset(
+    root: Path, base: str | None, jobs: int | None = None, copy: TriplesCopy | None = None
+) -> tuple[bytes, str]:
     """The vault's graph as N-Quads (in its named graph) and its base IRI.
 
     A large vault is read in worker processes forked from this one (``jobs`` 1: not).
+    ``copy``, if given, is handed the triples as they are made (``sparql.vault_store_at``).
     """
     import pyoxigraph as ox
 
@@ -624,7 +651,7 @@ def vault_dataset(root: Path, base: str | None, jobs: int | None = None) -> tupl
     root = root.resolve()
     base = check_base(base) if base is not None else default_base(root)
     with gc_paused():
-        store = vault_store_at(root, load_config(root), base, jobs)
+        store = vault_store_at(root, load_config(root), base, jobs, copy)
     try:
         return store.dump(format=ox.RdfFormat.N_QUADS) or b"", base
     finally:
@@ -678,18 +705,23 @@ class Endpoint:
     def __init__(self, root: Path, options: ServeOptions, base: str | None = None) -> None:
         self.root = root
         self.options = options
-        self._base_option = base
-        nquads, self.base = vault_dataset(root, base)
-        self.pool = WorkerPool(
-            nquads, self.base, options.workers, options.memory_bound(), options.long_after
-        )
+        self.shared = SharedStore(root, base, options.cache)
+        dataset = self.shared.dataset()
+        self.base = dataset.base
+        self.pool = WorkerPool(dataset, options.workers, options.memory_bound(), options.long_after)
 
     def reload(self) -> None:
-        """Read the vault again and serve the new graph."""
+        """Serve the graph of the vault as it is now (the kept copy updated, or read again)."""
         # In this process: the server's threads run, and a thread may hold a lock (stderr's,
         # say) that a forked worker would inherit held.
-        nquads, self.base = vault_dataset(self.root, self._base_option, jobs=1)
-        self.pool.reload(nquads, self.base)
+        dataset = self.shared.dataset(jobs=1)
+        self.base = dataset.base
+        self.pool.reload(dataset)
+
+    def close(self) -> None:
+        """End the workers, and remove the server's snapshots of the store."""
+        self.pool.close()
+        self.shared.close()
 
     def query(self, text: str, accept: str, wanted: str | None, graphs: Iterable[str]) -> Answer:
         """Check and run a query; refusals are raised as ``QueryError``."""
@@ -979,31 +1011,59 @@ def serve(
     watch: bool = False,
     log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
     ready: Callable[[str], None] | None = None,
+    until: threading.Event | None = None,
 ) -> None:
-    """Serve the vault at ``root`` until interrupted."""
+    """Serve the vault at ``root`` until interrupted, or until ``until`` is set."""
+    from conceptgraph.watch import snapshot
+
+    # Taken before the vault is read: an edit made while it is, or before the watch starts,
+    # is one the watch still sees (it once missed an edit made right after start-up).
+    seen = snapshot([root]) if watch else {}
     endpoint = Endpoint(root, options, base)
-    server = _HTTPServer(
-        (options.host, options.port), make_handler(endpoint, log), options.max_connections
-    )
+    try:
+        server = _HTTPServer(
+            (options.host, options.port), make_handler(endpoint, log), options.max_connections
+        )
+    except BaseException:
+        endpoint.close()
+        raise
     host, port = str(server.server_address[0]), int(server.server_address[1])
     url = f"http://{host}:{port}/sparql"
-    if ready is not None:
-        ready(url)
     stop = threading.Event()
-    if watch:
-        threading.Thread(target=_watch, args=(endpoint, stop, log), daemon=True).start()
     try:
+        if ready is not None:
+            ready(url)
+        if threading.current_thread() is threading.main_thread():
+            # Ended with SIGTERM (a service manager, ``kill``): leave as from Ctrl-C, cleaning up.
+            signal.signal(signal.SIGTERM, _terminated)
+        if watch:
+            threading.Thread(target=_watch, args=(endpoint, stop, log, seen), daemon=True).start()
+        if until is not None:
+
+            def shut() -> None:
+                until.wait()
+                server.shutdown()
+
+            threading.Thread(target=shut, daemon=True).start()
         server.serve_forever(poll_interval=0.2)
     finally:
         stop.set()
         server.server_close()
-        endpoint.pool.close()
+        endpoint.close()
 
 
-def _watch(endpoint: Endpoint, stop: threading.Event, log: Callable[[str], None]) -> None:
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _watch(
+    endpoint: Endpoint,
+    stop: threading.Event,
+    log: Callable[[str], None],
+    before: dict[Path, tuple[int, int, int]],
+) -> None:
     from conceptgraph.watch import changed, snapshot
 
-    before = snapshot([endpoint.root])
     while not stop.wait(0.5):
         after = snapshot([endpoint.root])
         if not changed(before, after):
@@ -1012,5 +1072,6 @@ def _watch(endpoint: Endpoint, stop: threading.Event, log: Callable[[str], None]
         try:
             endpoint.reload()
             log(f"reloaded {endpoint.root} after a change")
-        except ConceptgraphError as exc:
+        except (ConceptgraphError, OSError, RuntimeError, ValueError) as exc:
+            # Not the end of the watch: the next edit is served all the same.
             log(f"reload failed, still serving the previous graph: {exc}")

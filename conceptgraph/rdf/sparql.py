@@ -218,6 +218,14 @@ def _check_depth(scan: _Scan, source: str) -> None:
             depth -= 1
 
 
+_ORDER_BY = re.compile(r"(?<!\w)ORDER\s+BY(?!\w)", re.IGNORECASE)
+
+
+def is_ordered(text: str) -> bool:
+    """Whether a query orders its solutions (``ORDER BY`` outside strings, comments, IRIs)."""
+    return _ORDER_BY.search(_scan(text, "query").code) is not None
+
+
 def check_query(text: str, graphs: Collection[str], source: str = "query") -> None:
     r"""Refuse, with a ``QueryError`` naming the line and column, what must not run.
 
@@ -496,7 +504,8 @@ def run_query(store: ox.Store, text: str, base: str, source: str = "query") -> Q
 # ------------------------------------------------------------------------------------ output
 
 
-def _compact(iri: str, prefixes: Mapping[str, str]) -> str:
+def compact_iri(iri: str, prefixes: Mapping[str, str]) -> str:
+    """``iri`` as a prefixed name where one of ``prefixes`` starts it, else as ``<iri>``."""
     best = max(
         ((p, ns) for p, ns in prefixes.items() if iri.startswith(ns) and len(iri) > len(ns)),
         key=lambda item: len(item[1]),
@@ -509,7 +518,7 @@ def _cell(term: object, prefixes: Mapping[str, str]) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        return _compact(term.value, prefixes)
+        return compact_iri(term.value, prefixes)
     if isinstance(term, ox.Literal):
         return term.value.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
     if isinstance(term, ox.BlankNode):
