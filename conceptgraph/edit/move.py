@@ -114,11 +114,21 @@ def _moves(vault: Vault, old: str, new: str) -> tuple[dict[str, str], FileMove |
     if new == old:
         raise UsageError(f"{old}: already at that path")
     base = posixpath.basename(new)
-    if folder is None and any(c in UNLINKABLE for c in base):
+    renamed = base != posixpath.basename(old)
+    if folder is None and renamed and any(c in UNLINKABLE for c in base):
         raise UsageError(f"{new}: a note named so cannot be linked to ([ ] | # ^ end a link)")
     if os.path.lexists(vault.root / new) and not _same_disk_name(vault, old, new):
         raise EditError(f"{new} already exists; nothing was changed", old)
+    for path in mapping:
+        if os.path.islink(vault.disk_path(path)):
+            # Its target is written relative to where it stands: moved, it would lead elsewhere.
+            raise EditError(f"{path} is a symbolic link; move the file it leads to instead", old)
     moving = set(mapping)
+    real = {os.path.realpath(vault.disk_path(path)) for path in mapping}
+    for path in vault.files:
+        disk = vault.disk_path(path)
+        if path not in moving and os.path.islink(disk) and os.path.realpath(disk) in real:
+            raise EditError(f"{path} is a symbolic link to it, which the move would break", old)
     for path in mapping.values():
         clash = [p for p in vault.collisions(path) if p not in moving] + (
             [path] if path in files and path not in moving else []
