@@ -53,12 +53,20 @@ def plan_move(vault: Vault, old: str, new: str) -> Plan:
     after = Vault(vault.root, vault.config, {}, tuple(mapping.get(p, p) for p in vault.files))
     names = {fold(posixpath.basename(p)) for pair in mapping.items() for p in pair}
     changes: dict[str, list[tuple[int, str | None, str | None]]] = defaultdict(list)
+    # Most targets are written many times over: each is looked at once.
+    touched: dict[str, bool] = {}
     for note in vault.notes.values():
         source = mapping.get(note.path, note.path)
         moved_source = source != note.path
         for index, link in enumerate(note.links):
-            if not link.target or not (moved_source or _names(link.target, names)):
+            if not link.target:
                 continue
+            if not moved_source:
+                touches = touched.get(link.target)
+                if touches is None:
+                    touches = touched[link.target] = _names(link.target, names)
+                if not touches:
+                    continue
             target = _new_target(vault, after, link, note.path, source, mapping)
             if target is not None:
                 changes[note.path].append((index, target, None))
@@ -125,8 +133,10 @@ def _moves(vault: Vault, old: str, new: str) -> tuple[dict[str, str], FileMove |
             raise EditError(f"{path} is a symbolic link; move the file it leads to instead", old)
     moving = set(mapping)
     real = {os.path.realpath(vault.disk_path(path)) for path in mapping}
+    root = os.fspath(vault.root)
     for path in vault.files:
-        disk = vault.disk_path(path)
+        # Strings, not Paths: this looks at every file of the vault.
+        disk = os.path.join(root, vault.disk.get(path, path))
         if path not in moving and os.path.islink(disk) and os.path.realpath(disk) in real:
             raise EditError(f"{path} is a symbolic link to it, which the move would break", old)
     for path in mapping.values():

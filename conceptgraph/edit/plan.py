@@ -22,6 +22,7 @@ import difflib
 import json
 import os
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -43,6 +44,8 @@ from conceptgraph.vault.canvas import _TOKEN, is_canvas_path, node_offsets
 from conceptgraph.vault.load import Vault
 from conceptgraph.vault.read import read_bytes
 
+# Files written at once by apply_plan.
+_WRITERS = 8
 # A wikilink ends at "]]" and splits at "|" and "#": a name holding one cannot be linked.
 UNLINKABLE = frozenset("[]|#^")
 
@@ -105,12 +108,22 @@ class Plan:
                 return move.new
         return path
 
+    # The edits by file, for ``after``: a rename of a note linked from hundreds of notes
+    # would look through every edit for each file.
+    _by_path: dict[str, list[TextEdit]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        for edit in self.edits:
+            self._by_path.setdefault(edit.path, []).append(edit)
+
     def after(self, path: str) -> str:
         """The text of ``path`` with the plan's edits applied."""
         text = self.texts[path]
         parts: list[str] = []
         position = 0
-        for edit in sorted((e for e in self.edits if e.path == path), key=lambda e: e.start):
+        for edit in sorted(self._by_path.get(path, ()), key=lambda e: e.start):
             parts.append(text[position : edit.start])
             parts.append(edit.new_text)
             position = edit.end
@@ -157,8 +170,21 @@ def rewrite_link(
     heading chain or ``^block`` (no ``#``). None keeps that part. ``text`` is the text the
     link's span counts in. A string back is the reason the link cannot be rewritten.
     """
-    link = note.links[index]
     starts, ends = _line_offsets(text)
+    return _rewrite(note, text, (starts, ends), index, target, subpath)
+
+
+def _rewrite(
+    note: NoteRecord,
+    text: str,
+    lines: tuple[list[int], list[int]],
+    index: int,
+    target: str | None,
+    subpath: str | None,
+) -> tuple[int, int, str] | str:
+    """``rewrite_link``, given where the text's lines start and end."""
+    link = note.links[index]
+    starts, ends = lines
     start = _offset(link.span.line, link.span.column, starts, ends)
     end = _offset(link.span.end_line, link.span.end_column, starts, ends)
     if start is None or end is None:
@@ -335,12 +361,13 @@ def edits_of(
     note: NoteRecord, text: str, changes: Iterable[tuple[int, str | None, str | None]]
 ) -> tuple[list[TextEdit], list[Skipped]]:
     """The edits of one file: ``(link index, target, subpath)`` each; links left, and why."""
-    starts, _ = _line_offsets(text)
+    lines = _line_offsets(text)
+    starts = lines[0]
     edits: list[TextEdit] = []
     skipped: list[Skipped] = []
     for index, target, subpath in changes:
         link: Link = note.links[index]
-        found = rewrite_link(note, text, index, target, subpath)
+        found = _rewrite(note, text, lines, index, target, subpath)
         if isinstance(found, str):
             skipped.append(Skipped(note.path, link.span.line, found))
             continue
@@ -400,10 +427,31 @@ def apply_plan(plan: Plan) -> Applied:
             raise EditError(f"cannot read it again: {exc.strerror or exc}", path) from exc
         if problems or text != plan.texts[path]:
             raise EditError("changed on disk since the move was planned; run again", path)
+    files = plan.files
+    # Each file's write waits on its fsync: a few writers at once, each with a guard of its
+    # own, let the file system commit them together (500 files: 2.6 s one by one, on ext4).
+    batches = [files[start::_WRITERS] for start in range(_WRITERS)]
+    with ThreadPoolExecutor(_WRITERS) as pool:
+        results = list(pool.map(lambda batch: _write_batch(plan, batch), batches))
+    written = [path for batch, _ in results for path in batch]
+    skipped = [skip for _, left in results for skip in left]
+    done: list[FileMove] = []
+    for move in (plan.folder,) if plan.folder is not None else plan.moves:
+        try:
+            _move(plan, move)
+        except OSError as exc:
+            skipped.append((move.old, f"not moved: {exc.strerror or exc}"))
+            continue
+        done.append(move)
+    return Applied(tuple(written), tuple(done), tuple(skipped))
+
+
+def _write_batch(plan: Plan, paths: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Write some of the plan's files under one guard: those written, those left and why."""
     written: list[str] = []
     skipped: list[tuple[str, str]] = []
     with Guard() as guard:
-        for path in plan.files:
+        for path in paths:
             before, after = plan.texts[path], plan.after(path)
             change = FileFix(plan.root, path, plan.disk[path], before, after, {})
             try:
@@ -419,15 +467,7 @@ def apply_plan(plan: Plan) -> Applied:
         if reason is not None:
             written.remove(path)
             skipped.append((path, reason))
-    done: list[FileMove] = []
-    for move in (plan.folder,) if plan.folder is not None else plan.moves:
-        try:
-            _move(plan, move)
-        except OSError as exc:
-            skipped.append((move.old, f"not moved: {exc.strerror or exc}"))
-            continue
-        done.append(move)
-    return Applied(tuple(written), tuple(done), tuple(skipped))
+    return written, skipped
 
 
 def _disk(plan: Plan, path: str) -> Path:
