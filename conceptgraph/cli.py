@@ -986,7 +986,7 @@ def move(old: Path, new: str, vault: Path | None, diff: bool, quiet: bool) -> No
     loaded = _edit_vault(old, vault)
     before, after = plan_paths(loaded, old, new)
     plan = plan_move(loaded, before, after)
-    moved = plan.folder if plan.folder is not None else plan.moves[0]
+    moved = plan.folders[0] if plan.folders else plan.moves[0]
     _finish_edit(plan, diff, quiet, f"Moved {moved.old} to {moved.new}")
 
 

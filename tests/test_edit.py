@@ -14,7 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conceptgraph.api import lint_paths, open_vault
-from conceptgraph.edit import apply_plan, plan_move, plan_rename_block, plan_rename_heading
+from conceptgraph.edit import (
+    apply_plan,
+    plan_move,
+    plan_moves,
+    plan_rename_block,
+    plan_rename_heading,
+)
 from conceptgraph.errors import EditError, UsageError
 from tests.conftest import FIXTURES, run_conceptgraph, write_vault
 
@@ -216,6 +222,24 @@ def test_rename_heading_rewrites_the_heading_and_its_links(tmp_path: Path) -> No
     )
 
 
+def test_several_moves_at_once_rewrite_each_link_for_where_all_end(tmp_path: Path) -> None:
+    root = _vault(tmp_path, "[[notes/tomato]] [[../notes/tomato]]\n")
+    plan = plan_moves(
+        open_vault(root), [("notes/tomato.md", "fruit/tomato.md"), ("other/a.md", "x/y/a.md")]
+    )
+    apply_plan(plan)
+    assert (root / "x/y/a.md").read_text() == "[[fruit/tomato]] [[../../fruit/tomato]]\n"
+    with pytest.raises(UsageError, match="moved twice"):
+        plan_moves(open_vault(root), [("x/y/a.md", "b.md"), ("x", "z")])
+
+
+def test_rename_heading_follows_into_a_canvas_card(tmp_path: Path) -> None:
+    canvas = '{"nodes":[{"id":"1","type":"file","file":"notes/tomato.md","subpath":"#Ripe fruit"}]}'
+    root = _vault(tmp_path, "# A\n", **{"board.canvas": canvas})
+    apply_plan(plan_rename_heading(open_vault(root), "notes/tomato.md", "Ripe fruit", "Ripe"))
+    assert (root / "board.canvas").read_text() == canvas.replace("#Ripe fruit", "#Ripe")
+
+
 def test_rename_heading_refuses_a_name_taken_or_twice_there(tmp_path: Path) -> None:
     root = _vault(tmp_path, "[[tomato#Ripe fruit]]\n")
     (root / "notes/tomato.md").write_text(TOMATO + "## Green\n## Green\n")
@@ -249,46 +273,6 @@ def test_a_note_changed_since_the_plan_is_not_written(tmp_path: Path) -> None:
     assert (root / "other/a.md").read_text() == "[[notes/tomato]] edited\n"
 
 
-def _findings(root: Path, moved: dict[str, str] | None = None) -> Counter[tuple[str, int, str]]:
-    moved = moved or {}
-    return Counter(
-        (moved.get(f.path, f.path), f.line, f.rule) for f in lint_paths([root], jobs=1).findings
-    )
-
-
-def _check_invariant(root: Path, old: str, new: str) -> None:
-    """Findings after a move are those before (paths moved), less the ones the move fixed."""
-    try:
-        plan = plan_move(open_vault(root), old, new)
-    except EditError:
-        return  # refused (a symbolic link in the way): nothing was written
-    before = _findings(root, {m.old: m.new for m in plan.moves})
-    applied = apply_plan(plan)
-    assert not applied.skipped and not plan.skipped
-    after = _findings(root)
-    assert after - before == Counter(), f"{old} -> {new}: new findings {after - before}"
-
-
-FIXTURE_VAULTS = sorted(p for p in FIXTURES.glob("*/*") if p.is_dir())
-
-
-@pytest.mark.parametrize("fixture", FIXTURE_VAULTS, ids=lambda p: p.name)
-def test_a_move_adds_no_finding_in_any_fixture_vault(tmp_path: Path, fixture: Path) -> None:
-    root = tmp_path / fixture.name
-    shutil.copytree(fixture, root, symlinks=True)
-    notes = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.md") if not p.is_symlink())
-    for index, path in enumerate(notes[:3]):
-        # Into a new folder, keeping its name: the rules about names have nothing to say.
-        _check_invariant(root, path, f"moved-{index}/{path}")
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("generated") / "vault"
-    generate_vault(root, notes=60, seed=3, defects=True)
-    return root
-
-
 # A note renamed is another concept: rules about what its name says may speak differently.
 _ABOUT_NAMES = frozenset(
     {
@@ -303,6 +287,61 @@ _ABOUT_NAMES = frozenset(
         "link-by-alias",
     }
 )
+
+
+def _findings(root: Path, moved: dict[str, str] | None = None) -> Counter[tuple[str, int, str]]:
+    moved = moved or {}
+    return Counter(
+        (moved.get(f.path, f.path), f.line, f.rule) for f in lint_paths([root], jobs=1).findings
+    )
+
+
+def _check_invariant(root: Path, old: str, new: str, ignore: frozenset[str] = frozenset()) -> None:
+    """Findings after a move are those before (paths moved), less the ones the move fixed."""
+    try:
+        plan = plan_move(open_vault(root), old, new)
+    except EditError:
+        return  # refused (a symbolic link in the way): nothing was written
+    before = _findings(root, {m.old: m.new for m in plan.moves})
+    applied = apply_plan(plan)
+    assert not applied.skipped
+    # A link in a file that is not clean UTF-8 is reported and left: it may break there.
+    left = {(plan.moved(skip.path), skip.line) for skip in plan.skipped}
+    assert all("not clean UTF-8" in skip.reason for skip in plan.skipped)
+    added = Counter(
+        {
+            k: n
+            for k, n in (_findings(root) - before).items()
+            if k[2] not in ignore and k[:2] not in left
+        }
+    )
+    assert added == Counter(), f"{old} -> {new}: new findings {added}"
+
+
+FIXTURE_VAULTS = sorted(p for p in FIXTURES.glob("*/*") if p.is_dir())
+
+
+@pytest.mark.parametrize("fixture", FIXTURE_VAULTS, ids=lambda p: p.name)
+def test_a_move_adds_no_finding_in_any_fixture_vault(tmp_path: Path, fixture: Path) -> None:
+    root = tmp_path / fixture.name
+    shutil.copytree(fixture, root, symlinks=True)
+    notes = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.md") if not p.is_symlink())
+    for index, path in enumerate(notes[:3]):
+        # Into a new folder, keeping its name: the rules about names have nothing to say.
+        _check_invariant(root, path, f"moved-{index}/{path}")
+    # The note most linked to, renamed; a rename may change what the name rules say.
+    vault = open_vault(root)
+    notes = sorted(p for p in vault.notes if p.endswith(".md") and not (root / p).is_symlink())
+    backlinks = vault.backlinks
+    linked = max(notes, key=lambda p: (len(backlinks.get(p, ())), p))
+    _check_invariant(root, linked, "renamed/a-new-name.md", ignore=_ABOUT_NAMES)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("generated") / "vault"
+    generate_vault(root, notes=60, seed=3, defects=True)
+    return root
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -14,7 +14,15 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 
-from conceptgraph.edit.plan import Plan, Skipped, TextEdit, edits_of, source_text, text_edit
+from conceptgraph.edit.plan import (
+    Plan,
+    Skipped,
+    TextEdit,
+    edits_of,
+    source_text,
+    text_edit,
+    through_link,
+)
 from conceptgraph.errors import EditError, UsageError
 from conceptgraph.lint.fix import _line_offsets
 from conceptgraph.model import Link, NoteRecord
@@ -121,8 +129,11 @@ def _plan(vault: Vault, note: NoteRecord, text: str, own: TextEdit, rename: _Ren
     for path, wanted in sorted(changes.items()):
         source = vault.notes[path]
         source_text_ = text if path == note.path else source_text(vault, source)
-        if source_text_ is None:
-            reason = "the file is not clean UTF-8 text"
+        linked = None if path == note.path else through_link(vault, path)
+        if source_text_ is None or linked is not None:
+            if linked == "":
+                continue
+            reason = linked or "the file is not clean UTF-8 text"
             skipped.extend(Skipped(path, source.links[i].span.line, reason) for i, _, _ in wanted)
             continue
         found_edits, left = edits_of(source, source_text_, wanted)
@@ -131,4 +142,4 @@ def _plan(vault: Vault, note: NoteRecord, text: str, own: TextEdit, rename: _Ren
             texts[path] = source_text_
             edits.extend(found_edits)
     disk = {path: vault.disk_path(path) for path in texts}
-    return Plan(vault.root, tuple(edits), (), texts, disk, None, tuple(skipped))
+    return Plan(vault.root, tuple(edits), (), texts, disk, (), tuple(skipped))

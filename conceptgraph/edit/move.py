@@ -24,6 +24,7 @@ import os
 import posixpath
 import unicodedata
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 from conceptgraph.edit.plan import (
@@ -34,6 +35,7 @@ from conceptgraph.edit.plan import (
     TextEdit,
     edits_of,
     source_text,
+    through_link,
 )
 from conceptgraph.errors import EditError, UsageError
 from conceptgraph.model import Link, LinkKind
@@ -49,7 +51,25 @@ def plan_move(vault: Vault, old: str, new: str) -> Plan:
     A note's new name gets ``.md`` when it has none. Raises ``UsageError`` for a path that
     is not in the vault, ``EditError`` when something is already at the new path.
     """
-    mapping, folder = _moves(vault, _vault_path(old), _vault_path(new))
+    return plan_moves(vault, [(old, new)])
+
+
+def plan_moves(vault: Vault, moves: Sequence[tuple[str, str]]) -> Plan:
+    """What moving several files or folders at once changes (``plan_move`` for each).
+
+    As an editor renames them together (LSP ``workspace/willRenameFiles``): every link is
+    rewritten once, for where all of them end up. Two moves onto one path are refused.
+    """
+    mapping: dict[str, str] = {}
+    folders: list[FileMove] = []
+    for old, new in moves:
+        more, folder = _moves(vault, _vault_path(old), _vault_path(new))
+        for path, goal in more.items():
+            if path in mapping or goal in mapping.values():
+                raise UsageError(f"{path}: moved twice, or onto a path another move takes")
+            mapping[path] = goal
+        if folder is not None:
+            folders.append(folder)
     after = Vault(vault.root, vault.config, {}, tuple(mapping.get(p, p) for p in vault.files))
     names = {fold(posixpath.basename(p)) for pair in mapping.items() for p in pair}
     changes: dict[str, list[tuple[int, str | None, str | None]]] = defaultdict(list)
@@ -76,8 +96,11 @@ def plan_move(vault: Vault, old: str, new: str) -> Plan:
     for path, wanted in sorted(changes.items()):
         note = vault.notes[path]
         text = source_text(vault, note)
-        if text is None:
-            reason = "the file is not clean UTF-8 text"
+        linked = through_link(vault, path)
+        if text is None or linked is not None:
+            if linked == "":
+                continue
+            reason = linked or "the file is not clean UTF-8 text"
             skipped.extend(Skipped(path, note.links[i].span.line, reason) for i, _, _ in wanted)
             continue
         found, left = edits_of(note, text, wanted)
@@ -86,8 +109,8 @@ def plan_move(vault: Vault, old: str, new: str) -> Plan:
             texts[path] = text
             edits.extend(found)
     disk = {path: vault.disk_path(path) for path in (*texts, *mapping)}
-    moves = tuple(FileMove(a, b) for a, b in sorted(mapping.items()))
-    return Plan(vault.root, tuple(edits), moves, texts, disk, folder, tuple(skipped))
+    renames = tuple(FileMove(a, b) for a, b in sorted(mapping.items()))
+    return Plan(vault.root, tuple(edits), renames, texts, disk, tuple(folders), tuple(skipped))
 
 
 def _vault_path(path: str) -> str:

@@ -13,7 +13,7 @@ property written with escapes) is left as it is and reported, never guessed at.
 
 ``apply_plan`` writes through ``lint.fix.write_change``: each file atomically, only if it still
 holds the text that was planned, never over another program's save (``conceptgraph.guard``);
-then moves each file (or the folder) without ever replacing a file at the new name.
+then moves each file (or folder) without ever replacing a file at the new name.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class Plan:
     # Where each edited or moved file is on disk (a vault path can differ from it in form).
     disk: Mapping[str, Path] = field(default_factory=dict)
     # A whole folder that moves is one rename on disk; ``moves`` still lists each file.
-    folder: FileMove | None = None
+    folders: tuple[FileMove, ...] = ()
     skipped: tuple[Skipped, ...] = ()
 
     @property
@@ -154,6 +154,23 @@ def source_text(vault: Vault, note: NoteRecord) -> str | None:
     except OSError:
         return None
     return None if problems else text
+
+
+def through_link(vault: Vault, path: str) -> str | None:
+    """Why a note's links are not rewritten at ``path``, where its file is a symbolic link.
+
+    ``""`` where the link leads to another note of the vault, whose own links are rewritten
+    (writing both would write one file twice); a reason where it leads out of the vault; None
+    for a plain file.
+    """
+    disk = vault.disk_path(path)
+    if not os.path.islink(disk):
+        return None
+    real = os.path.realpath(disk)
+    inside = os.path.relpath(real, os.path.realpath(vault.root)).replace(os.sep, "/")
+    if not inside.startswith("../") and inside in vault.notes:
+        return ""
+    return "a symbolic link that leads out of the vault; conceptgraph writes only inside it"
 
 
 def rewrite_link(
@@ -418,7 +435,7 @@ def apply_plan(plan: Plan) -> Applied:
     Raises ``EditError``, before anything is written, when a file to move has something at
     its new name or an edited file no longer holds the text that was planned.
     """
-    for move in (plan.folder,) if plan.folder is not None else plan.moves:
+    for move in _renames(plan):
         _check_free(plan, move)
     for path in plan.files:
         try:
@@ -436,7 +453,7 @@ def apply_plan(plan: Plan) -> Applied:
     written = [path for batch, _ in results for path in batch]
     skipped = [skip for _, left in results for skip in left]
     done: list[FileMove] = []
-    for move in (plan.folder,) if plan.folder is not None else plan.moves:
+    for move in _renames(plan):
         try:
             _move(plan, move)
         except OSError as exc:
@@ -468,6 +485,12 @@ def _write_batch(plan: Plan, paths: list[str]) -> tuple[list[str], list[tuple[st
             written.remove(path)
             skipped.append((path, reason))
     return written, skipped
+
+
+def _renames(plan: Plan) -> list[FileMove]:
+    """The renames on disk: each folder that moves whole, and each file not in one of them."""
+    inside = tuple(folder.old + "/" for folder in plan.folders)
+    return [*plan.folders, *(m for m in plan.moves if not m.old.startswith(inside))]
 
 
 def _disk(plan: Plan, path: str) -> Path:
