@@ -382,3 +382,12 @@ def test_random_moves_in_a_generated_vault_add_no_finding(
                     {key: n for key, n in new_findings.items() if key[2] not in _ABOUT_NAMES}
                 )
             assert new_findings == Counter(), f"{old} -> {new}"
+
+
+def test_a_link_that_cannot_be_rewritten_is_named_and_the_exit_is_1(tmp_path: Path) -> None:
+    root = _vault(tmp_path, "---\nup: '[[tomato]]'\n---\n# A\n\n[[tomato]]\n")
+    result = run_conceptgraph("mv", "notes/tomato.md", "notes/tom'ato.md", cwd=root)
+    assert result.returncode == 1, result.stderr
+    assert "other/a.md:2: link not rewritten: the new link would need escapes" in result.stderr
+    assert (root / "other/a.md").read_text() == "---\nup: '[[tomato]]'\n---\n# A\n\n[[tom'ato]]\n"
+    assert (root / "notes/tom'ato.md").exists()

@@ -61,13 +61,15 @@ def plan_moves(vault: Vault, moves: Sequence[tuple[str, str]]) -> Plan:
     rewritten once, for where all of them end up. Two moves onto one path are refused.
     """
     mapping: dict[str, str] = {}
+    goals: set[str] = set()
     folders: list[FileMove] = []
     for old, new in moves:
         more, folder = _moves(vault, _vault_path(old), _vault_path(new))
         for path, goal in more.items():
-            if path in mapping or goal in mapping.values():
+            if path in mapping or goal in goals:
                 raise UsageError(f"{path}: moved twice, or onto a path another move takes")
             mapping[path] = goal
+            goals.add(goal)
         if folder is not None:
             folders.append(folder)
     after = Vault(vault.root, vault.config, {}, tuple(mapping.get(p, p) for p in vault.files))
