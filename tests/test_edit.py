@@ -173,6 +173,7 @@ def test_it_refuses_to_write_over_a_file(tmp_path: Path) -> None:
         ("notes/tomato.md", "../outside.md", "not inside the vault"),
         ("notes/tomato.md", "a|b.md", "cannot be linked to"),
         ("link.md", "b.md", "is a symbolic link"),
+        ("notes/tomato.md", "other/a.md/t.md", "other/a.md is a file, not a folder"),
     ],
 )
 def test_it_refuses_what_cannot_be_moved(tmp_path: Path, old: str, new: str, message: str) -> None:

@@ -152,6 +152,15 @@ def _moves(vault: Vault, old: str, new: str) -> tuple[dict[str, str], FileMove |
         raise UsageError(f"{new}: a note named so cannot be linked to ([ ] | # ^ end a link)")
     if os.path.lexists(vault.root / new) and not _same_disk_name(vault, old, new):
         raise EditError(f"{new} already exists; nothing was changed", old)
+    for parent in Path(new).parents:
+        if (
+            str(parent) != "."
+            and (vault.root / parent).exists()
+            and not (vault.root / parent).is_dir()
+        ):
+            raise EditError(
+                f"{parent.as_posix()} is a file, not a folder; nothing was changed", old
+            )
     for path in mapping:
         if os.path.islink(vault.disk_path(path)):
             # Its target is written relative to where it stands: moved, it would lead elsewhere.
