@@ -19,6 +19,7 @@ from conceptgraph import __version__
 from conceptgraph.note.markdown.engine import PARSERS, use_parser
 
 if TYPE_CHECKING:
+    from conceptgraph.edit.plan import Plan
     from conceptgraph.lint.rule import Rule
     from conceptgraph.model import Finding
     from conceptgraph.settings import Overrides
@@ -1028,6 +1029,117 @@ def push(
         f"{result.store} (HTTP {result.status}).",
         err=True,
     )
+
+
+def _edit_vault(path: Path, vault: Path | None) -> Vault:
+    from conceptgraph.api import find_vault_root, open_vault
+
+    return open_vault(vault if vault is not None else find_vault_root(path))
+
+
+def _finish_edit(plan: Plan, diff: bool, quiet: bool, done: str) -> None:
+    """Show or write a plan of ``conceptgraph.edit``; exit 1 if a link had to be left."""
+    from conceptgraph.edit import apply_plan, plan_diff
+
+    for skip in plan.skipped:
+        click.echo(f"conceptgraph: {skip}", err=True)
+    links, files = len(plan.edits), len(plan.files)
+    if diff:
+        sys.stdout.write(plan_diff(plan))
+        left = bool(plan.skipped)
+    else:
+        applied = apply_plan(plan)
+        for path, reason in applied.skipped:
+            click.echo(f"conceptgraph: {path}: {reason}", err=True)
+        left = bool(plan.skipped or applied.skipped)
+        if not quiet:
+            click.echo(
+                f"{done}; rewrote {links} link{'s' if links != 1 else ''} "
+                f"in {files} file{'s' if files != 1 else ''}.",
+                err=True,
+            )
+    raise SystemExit(ExitCode.FINDINGS if left else ExitCode.CLEAN)
+
+
+_VAULT_OPTION = click.option(
+    "--vault",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The vault [default: the one OLD or NOTE is in].",
+)
+_DIFF_OPTION = click.option(
+    "--diff", is_flag=True, help="Show the changes as a unified diff; write nothing."
+)
+_QUIET_OPTION = click.option("--quiet", "-q", is_flag=True, help="Print no summary line.")
+
+
+@cli.command(name="mv")
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path())
+@_VAULT_OPTION
+@_DIFF_OPTION
+@_QUIET_OPTION
+def move(old: Path, new: str, vault: Path | None, diff: bool, quiet: bool) -> None:
+    """Move or rename a note, a file or a folder, rewriting every link to it.
+
+    Links keep their form (text shown, heading, embed, Markdown or wikilink); one that would
+    become ambiguous gets the shortest path that makes it unique. Never writes over an
+    existing file. Exit status: 0 done, 1 when a link could not be rewritten, 2 on an error.
+    """
+    from conceptgraph.edit import plan_move
+    from conceptgraph.edit.move import plan_paths
+
+    loaded = _edit_vault(old, vault)
+    before, after = plan_paths(loaded, old, new)
+    plan = plan_move(loaded, before, after)
+    moved = plan.folders[0] if plan.folders else plan.moves[0]
+    _finish_edit(plan, diff, quiet, f"Moved {moved.old} to {moved.new}")
+
+
+@cli.command(name="rename-heading")
+@click.argument("note", type=click.Path(path_type=Path))
+@click.argument("old")
+@click.argument("new")
+@_VAULT_OPTION
+@_DIFF_OPTION
+@_QUIET_OPTION
+def rename_heading(
+    note: Path, old: str, new: str, vault: Path | None, diff: bool, quiet: bool
+) -> None:
+    """Rename a heading of NOTE, rewriting every link to it (`[[note#OLD]]`).
+
+    Exit status: 0 done, 1 when a link could not be rewritten, 2 on an error.
+    """
+    from conceptgraph.edit import plan_rename_heading
+    from conceptgraph.edit.move import plan_paths
+
+    loaded = _edit_vault(note, vault)
+    path, _ = plan_paths(loaded, note, note)
+    plan = plan_rename_heading(loaded, path, old, new)
+    _finish_edit(plan, diff, quiet, f"Renamed heading {old!r} of {path} to {new!r}")
+
+
+@cli.command(name="rename-block")
+@click.argument("note", type=click.Path(path_type=Path))
+@click.argument("old")
+@click.argument("new")
+@_VAULT_OPTION
+@_DIFF_OPTION
+@_QUIET_OPTION
+def rename_block(
+    note: Path, old: str, new: str, vault: Path | None, diff: bool, quiet: bool
+) -> None:
+    """Rename a block id of NOTE (`^OLD`), rewriting every link to it (`[[note#^OLD]]`).
+
+    Exit status: 0 done, 1 when a link could not be rewritten, 2 on an error.
+    """
+    from conceptgraph.edit import plan_rename_block
+    from conceptgraph.edit.move import plan_paths
+
+    loaded = _edit_vault(note, vault)
+    path, _ = plan_paths(loaded, note, note)
+    plan = plan_rename_block(loaded, path, old, new)
+    _finish_edit(plan, diff, quiet, f"Renamed block ^{old.removeprefix('^')} of {path}")
 
 
 def main(argv: list[str] | None = None) -> None:

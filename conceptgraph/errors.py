@@ -8,6 +8,7 @@
     ├── ExportError              a format that cannot do what was asked
     ├── QueryError               a SPARQL query refused, or one that does not parse
     ├── VaultError               a vault that cannot be read at all
+    ├── EditError                a move or rename that cannot be done as planned
     └── WorkerLostError          a worker process ended before its work was done
 
 Problems inside single notes (bad YAML, bad bytes) are never exceptions: they become
@@ -52,6 +53,10 @@ class QueryError(ConceptgraphError):
 
 class VaultError(ConceptgraphError):
     """The vault as a whole cannot be read."""
+
+
+class EditError(ConceptgraphError):
+    """A move or rename refused: a file in the way, or the vault changed since it was planned."""
 
 
 class WorkerLostError(ConceptgraphError):

@@ -124,6 +124,32 @@ def exchange(one: Path, other: Path) -> bool:
     raise OSError(-result, os.strerror(-result), os.fspath(one))
 
 
+_RENAME_NOREPLACE = 1
+
+
+def rename_no_replace(old: Path, new: Path) -> None:
+    """Rename ``old`` to ``new`` (a file or a folder), never over anything already at ``new``.
+
+    Raises ``FileExistsError`` when ``new`` exists. On Linux the check and the rename are one
+    step (``renameat2(RENAME_NOREPLACE)``); elsewhere a file is hard-linked then unlinked
+    (which also refuses an existing name), and a folder is checked, then renamed.
+    """
+    call = _renameat2()
+    if call is not None:
+        result = call(_AT_FDCWD, os.fsencode(old), _AT_FDCWD, os.fsencode(new), _RENAME_NOREPLACE)
+        if result == 0:
+            return
+        if -result not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise OSError(-result, os.strerror(-result), os.fspath(new))
+    if os.path.isdir(old):
+        if os.path.lexists(new):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), os.fspath(new))
+        os.rename(old, new)
+        return
+    os.link(old, new)
+    os.unlink(old)
+
+
 class _Stamp(NamedTuple):
     """A file's inode, size and mtime: what a write changes."""
 

@@ -138,7 +138,7 @@ def apply_fixes(result: LintResult) -> FixReport:
     skipped = list(plan.skipped)
     with Guard() as guard:
         for change in plan.files:
-            reason = _write(change, guard)
+            reason = write_change(change, guard)
             if reason is None:
                 written.append(change)
             else:
@@ -336,8 +336,11 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
     return "".join(parts)
 
 
-def _write(change: FileFix, guard: Guard) -> str | None:
-    """Write one change if the file still holds the text that was linted; else say why not."""
+def write_change(change: FileFix, guard: Guard) -> str | None:
+    """Write one change if the file still holds the text that was linted; else say why not.
+
+    Also what ``conceptgraph.edit`` writes its link rewrites through.
+    """
     try:
         # Not Path.read_bytes: a FIFO put in the note's place since the lint would block it.
         data = read_bytes(change.disk)
