@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 
 from tests.conftest import FIXTURES, run_conceptgraph, write_vault
@@ -353,3 +357,34 @@ def test_server_refuses_a_vault_that_is_not_a_folder(tmp_path: Path) -> None:
     done = run_conceptgraph("server", tmp_path / "nowhere")
     assert done.returncode == 2
     assert "not a vault folder" in done.stderr
+
+
+@pytest.mark.skipif(shutil.which("nvim") is None, reason="needs Neovim (Debian: neovim)")
+def test_neovim_shows_the_diagnostics_of_an_open_and_an_edited_note(tmp_path: Path) -> None:
+    vault = write_vault(
+        tmp_path / "v",
+        {"conceptgraph.toml": "", "a.md": "# A\n\nSee [[missing]].\n", "b.md": "# B\n\n[[a]]\n"},
+    )
+    out = tmp_path / "shown.txt"
+    env = {
+        **os.environ,
+        "CG_OUT": str(out),
+        "CG_PYTHON": sys.executable,
+        "CG_VAULT": str(vault),
+        "CG_NOTE": str(vault / "a.md"),
+    }
+    script = Path(__file__).parent / "data" / "nvim_lsp.lua"
+    done = subprocess.run(
+        ["nvim", "--headless", "--clean", "-c", f"luafile {script}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    shown = out.read_text(encoding="utf-8").splitlines()
+    assert "open 3:5 broken-link link target 'missing' matches no note or file" in shown
+    assert "typed 5:5 broken-link link target 'typed-in' matches no note or file" in shown
+    # Typed, not saved.
+    assert (vault / "a.md").read_text(encoding="utf-8") == "# A\n\nSee [[missing]].\n"
