@@ -359,32 +359,54 @@ def test_server_refuses_a_vault_that_is_not_a_folder(tmp_path: Path) -> None:
     assert "not a vault folder" in done.stderr
 
 
-@pytest.mark.skipif(shutil.which("nvim") is None, reason="needs Neovim (Debian: neovim)")
-def test_neovim_shows_the_diagnostics_of_an_open_and_an_edited_note(tmp_path: Path) -> None:
-    vault = write_vault(
-        tmp_path / "v",
-        {"conceptgraph.toml": "", "a.md": "# A\n\nSee [[missing]].\n", "b.md": "# B\n\n[[a]]\n"},
-    )
+def _neovim(vault: Path, tmp_path: Path, **env: str) -> list[str]:
+    """Run tests/data/nvim_lsp.lua in Neovim headless on a.md; what it showed, a line each."""
     out = tmp_path / "shown.txt"
-    env = {
-        **os.environ,
-        "CG_OUT": str(out),
-        "CG_PYTHON": sys.executable,
-        "CG_VAULT": str(vault),
-        "CG_NOTE": str(vault / "a.md"),
-    }
     script = Path(__file__).parent / "data" / "nvim_lsp.lua"
     done = subprocess.run(
         ["nvim", "--headless", "--clean", "-c", f"luafile {script}"],
-        env=env,
+        env={
+            **os.environ,
+            "CG_OUT": str(out),
+            "CG_PYTHON": sys.executable,
+            "CG_VAULT": str(vault),
+            "CG_NOTE": str(vault / "a.md"),
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=180,
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    shown = out.read_text(encoding="utf-8").splitlines()
+    return out.read_text(encoding="utf-8").splitlines()
+
+
+_NEOVIM = pytest.mark.skipif(shutil.which("nvim") is None, reason="needs Neovim (Debian: neovim)")
+_NEOVIM_VAULT = {
+    "conceptgraph.toml": "",
+    "a.md": "# A\n\nSee [[missing]].\n",
+    "b.md": "# B\n\n[[a]]\n",
+}
+
+
+@_NEOVIM
+def test_neovim_shows_the_diagnostics_of_an_open_and_an_edited_note(tmp_path: Path) -> None:
+    vault = write_vault(tmp_path / "v", _NEOVIM_VAULT)
+    shown = _neovim(vault, tmp_path)
     assert "open 3:5 broken-link link target 'missing' matches no note or file" in shown
     assert "typed 5:5 broken-link link target 'typed-in' matches no note or file" in shown
     # Typed, not saved.
     assert (vault / "a.md").read_text(encoding="utf-8") == "# A\n\nSee [[missing]].\n"
+
+
+@_NEOVIM
+def test_neovim_renames_a_note_and_the_links_to_it(tmp_path: Path) -> None:
+    pytest.importorskip("conceptgraph.edit")  # the rewriting library, from its own branch
+    vault = write_vault(tmp_path / "v", _NEOVIM_VAULT)
+    shown = _neovim(vault, tmp_path, CG_RENAME="1")
+    assert "renamed alpha.md" in shown
+    assert not (vault / "a.md").exists()
+    assert (vault / "b.md").read_text(encoding="utf-8") == "# B\n\n[[alpha]]\n"
+    # Neovim saved the buffer it typed into under the new name.
+    assert (vault / "alpha.md").read_text(encoding="utf-8").startswith("# A\n\nSee [[missing]].")

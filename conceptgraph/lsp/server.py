@@ -11,11 +11,14 @@ pushed again, open or not.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
@@ -26,13 +29,13 @@ from conceptgraph.lsp import actions, completion, navigation
 from conceptgraph.lsp.diagnostics import diagnostic, diagnostics
 from conceptgraph.lsp.positions import Lines
 from conceptgraph.lsp.workspace import Update, Workspace
-from conceptgraph.model import Finding, Span
+from conceptgraph.model import Finding, Severity, Span
 from conceptgraph.vault.discovery import is_note_path
 
 # Seconds without a keystroke before an edit is checked.
 DEBOUNCE = 0.15
 # Notes checked between two looks at whether the user typed again.
-_SLICE = 200
+_SLICE = 50
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +48,7 @@ class ConceptgraphServer(LanguageServer):
         self.fixed_root = vault.resolve() if vault is not None else None
         self.debounce = debounce
         self.vaults: dict[Path, Workspace] = {}
-        self.published: dict[str, list[Finding]] = {}
+        self.published: dict[tuple[Path, str], list[tuple[Finding, Severity, str, int, int]]] = {}
         # A pending check, by URI: its timer, and what it will check.
         self._timers: dict[str, tuple[asyncio.TimerHandle, Workspace, str, str | None]] = {}
         self._pending: dict[Path, tuple[set[str], bool]] = {}
@@ -70,6 +73,7 @@ class ConceptgraphServer(LanguageServer):
                 )
                 return None
             self.publish_all(ws)
+            ws.warm()
         path = ws.path_of(file)
         if path is None and file.exists():
             # A note made since the vault was loaded (by "create the missing note", say).
@@ -90,9 +94,11 @@ class ConceptgraphServer(LanguageServer):
         """Push a note's diagnostics, if they differ from those pushed last."""
         found = ws.findings(path)
         uri = self.uri(ws, path)
-        if not force and self.published.get(uri) == found:
+        # Findings compare by place and rule alone; a diagnostic shows the rest too.
+        shown = [(f, f.severity, f.message, f.end_line, f.end_column) for f in found]
+        if not force and self.published.get((ws.root, path)) == shown:
             return
-        self.published[uri] = found
+        self.published[ws.root, path] = shown
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
                 uri=uri, diagnostics=diagnostics(found, self.lines(ws, path))
@@ -101,9 +107,9 @@ class ConceptgraphServer(LanguageServer):
 
     def publish_all(self, ws: Workspace) -> None:
         """Push the diagnostics of every note of a vault that has some, or had."""
-        had = {uri for uri in self.published if uri.startswith(ws.root.as_uri())}
-        for path in ws.vault.notes:
-            if ws.findings(path) or self.uri(ws, path) in had:
+        had = {path for root, path in self.published if root == ws.root}
+        for path in sorted(ws.with_findings() | had):
+            if path in ws.vault.notes:
                 self.publish(ws, path)
 
     # -- edits
@@ -133,7 +139,8 @@ class ConceptgraphServer(LanguageServer):
         """Check an edited note, push its diagnostics, and queue what else it changed."""
         self._timers.pop(self.uri(ws, path), None)
         update = ws.update(path, text)
-        self.publish(ws, path)
+        # Pushed even when unchanged: the editor learns that its last edit was checked.
+        self.publish(ws, path, force=True)
         self.queue(ws, update)
 
     def queue(self, ws: Workspace, update: Update) -> None:
@@ -406,7 +413,84 @@ def make_server(vault: Path | None = None, debounce: float = DEBOUNCE) -> Concep
             lambda f: diagnostic(f, lines),
         )
 
+    _with_rename(server)
     return server
+
+
+# LSP's RequestFailed: the request was valid but could not be done (a file in the way, say).
+_REQUEST_FAILED = -32803
+
+
+def _with_rename(server: ConceptgraphServer) -> None:
+    """Rename and ``willRenameFiles``, where the rewriting library (``conceptgraph.edit``) is."""
+    try:
+        from conceptgraph.lsp import rename
+    except ModuleNotFoundError as exc:
+        if exc.name != "conceptgraph.edit":
+            raise
+        return
+
+    def versions(ls: ConceptgraphServer) -> Callable[[str], int | None]:
+        open_documents = ls.workspace.text_documents
+        return lambda uri: open_documents[uri].version if uri in open_documents else None
+
+    @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
+    def prepare_rename(
+        ls: ConceptgraphServer, params: types.PrepareRenameParams
+    ) -> types.PrepareRenamePlaceholder | None:
+        found = _point(params, ls)
+        if found is None:
+            return None
+        ws, path, lines, line, column = found
+        span, name = rename.prepare(ws, path, line, column)
+        return types.PrepareRenamePlaceholder(range=lines.range(span), placeholder=name)
+
+    @server.feature(types.TEXT_DOCUMENT_RENAME, types.RenameOptions(prepare_provider=True))
+    def rename_at(ls: ConceptgraphServer, params: types.RenameParams) -> types.WorkspaceEdit | None:
+        found = _point(params, ls)
+        if found is None:
+            return None
+        ws, path, _, line, column = found
+        try:
+            plan = rename.plan_rename(ws, path, line, column, params.new_name)
+        except ConceptgraphError as exc:
+            raise JsonRpcException(str(exc), code=_REQUEST_FAILED) from exc
+        codec = ls.workspace.position_codec
+        return rename.workspace_edit(plan, functools.partial(ls.uri, ws), codec, versions(ls))
+
+    md = types.FileOperationRegistrationOptions(
+        filters=[types.FileOperationFilter(pattern=types.FileOperationPattern(glob="**/*.md"))]
+    )
+
+    @server.feature(types.WORKSPACE_WILL_RENAME_FILES, md)
+    def will_rename(
+        ls: ConceptgraphServer, params: types.RenameFilesParams
+    ) -> types.WorkspaceEdit | None:
+        by_vault: dict[Path, list[tuple[str, str]]] = {}
+        for file in params.files:
+            found = ls.vault_of(file.old_uri)
+            new = to_fs_path(file.new_uri)
+            if found is None or new is None:
+                continue
+            ws, old = found
+            try:
+                relative = Path(new).resolve().relative_to(ws.root).as_posix()
+            except ValueError:
+                continue  # moved out of the vault: its links have nowhere to lead
+            by_vault.setdefault(ws.root, []).append((old, relative))
+        changes: list[Any] = []
+        codec = ls.workspace.position_codec
+        for root, moves in by_vault.items():
+            ws = ls.vaults[root]
+            try:
+                plan = rename.plan_file_moves(ws, moves)
+            except ConceptgraphError as exc:
+                raise JsonRpcException(str(exc), code=_REQUEST_FAILED) from exc
+            edit = rename.workspace_edit(
+                plan, functools.partial(ls.uri, ws), codec, versions(ls), moves=False
+            )
+            changes.extend(edit.document_changes or ())
+        return types.WorkspaceEdit(document_changes=changes) if changes else None
 
 
 def _summary(ws: Workspace, rule: str) -> str:
@@ -414,6 +498,6 @@ def _summary(ws: Workspace, rule: str) -> str:
     return found.summary if found is not None else ""
 
 
-def serve(vault: Path | None = None) -> None:
+def serve(vault: Path | None = None, debounce: float = DEBOUNCE) -> None:
     """Serve the protocol over stdin and stdout until the client says exit."""
-    make_server(vault).start_io()
+    make_server(vault, debounce).start_io()

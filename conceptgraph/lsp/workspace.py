@@ -59,9 +59,6 @@ class Workspace:
     def _load(self) -> tuple[Vault, dict[str, list[Finding]], dict[str, list[Finding]]]:
         # The CLI's own run, its cache included: a warm start reads and checks nothing.
         found, vault = lint_vault(self.root, self.config, None, self._jobs, cache=True)
-        with gc_paused():
-            # Completion and references read every note: read the ones the cache stood for.
-            vault.notes = {path: vault.notes[path] for path in list(vault.notes)}
         names = {r.name for r in self.vault_rules}
         by_note = _by_path(f for f in found if f.rule not in names)
         by_vault = _by_path(f for f in found if f.rule in names)
@@ -70,9 +67,26 @@ class Workspace:
                 vault.notes[path] = parse_note(path, text.encode("utf-8"))
         return vault, by_note, by_vault
 
+    def warm(self) -> None:
+        """Read every note the lint run did not, and build the indexes edits and requests use.
+
+        Apart from loading, so that the first diagnostics need not wait for it.
+        """
+        vault = self.vault
+        if not isinstance(vault.notes, dict):
+            with gc_paused():
+                # Completion and references read every note: read those the cache stood for.
+                vault.notes = {path: vault.notes[path] for path in list(vault.notes)}
+        _ = vault.backlinks, vault.concepts, vault.aliases, vault.variants
+
+    def with_findings(self) -> set[str]:
+        """The notes that have findings."""
+        return self._note_findings.keys() | self._vault_findings.keys()
+
     def reload(self) -> None:
         """Discover and check the vault again: files were added, removed or renamed on disk."""
         self.vault, self._note_findings, self._vault_findings = self._load()
+        self.warm()
         if self.overlays:
             self.check(set(self.vault.notes))
             self.check_vault_rules()

@@ -1,5 +1,6 @@
 -- Drives Neovim (0.7 or later) headless against `conceptgraph server`: open a note, wait for
--- its diagnostics, type a broken link, wait for that one too; write what was shown to CG_OUT.
+-- its diagnostics, type a broken link, wait for that one too (and with CG_RENAME, rename the
+-- note); write what was shown to CG_OUT.
 local out = os.getenv("CG_OUT")
 local shown = {}
 
@@ -30,6 +31,16 @@ end
 if vim.wait(60000, has("missing"), 50) then diagnostics("open") end
 vim.api.nvim_buf_set_lines(0, -1, -1, false, { "", "Now [[typed-in]] too." })
 if vim.wait(60000, has("typed-in"), 50) then diagnostics("typed") end
+if os.getenv("CG_RENAME") then
+  -- Rename the note itself (the cursor on prose, not on a link or heading), saved everywhere.
+  vim.api.nvim_win_set_cursor(0, { 3, 0 })
+  vim.lsp.buf.rename("alpha")
+  local renamed = os.getenv("CG_VAULT") .. "/alpha.md"
+  if vim.wait(60000, function() return vim.loop.fs_stat(renamed) ~= nil end, 50) then
+    table.insert(shown, "renamed alpha.md")
+  end
+  vim.cmd("silent! wall")
+end
 vim.fn.writefile(shown, out)
 vim.lsp.stop_client(client)
 vim.cmd("qa!")
