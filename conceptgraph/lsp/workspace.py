@@ -27,7 +27,7 @@ from conceptgraph.model import Finding, NoteRecord
 from conceptgraph.note.parse import parse_note
 from conceptgraph.vault.discovery import is_note_path
 from conceptgraph.vault.load import Vault
-from conceptgraph.vault.read import gc_paused, read_note
+from conceptgraph.vault.read import NotesOnDemand, gc_paused, read_note
 
 # The vault's indexes that follow from what note rules read of every note (frontmatter above
 # all): worked out again after such an edit.
@@ -62,6 +62,10 @@ class Workspace:
         names = {r.name for r in self.vault_rules}
         by_note = _by_path(f for f in found if f.rule not in names)
         by_vault = _by_path(f for f in found if f.rule in names)
+        if isinstance(vault.notes, NotesOnDemand):
+            # Diagnostics place their ranges in the text: read those notes at once, in
+            # parallel, not one by one as they are pushed.
+            vault.notes.read_all(by_note.keys() | by_vault.keys())
         for path, text in self.overlays.items():
             if path in vault.notes:
                 vault.notes[path] = parse_note(path, text.encode("utf-8"))
@@ -126,14 +130,14 @@ class Workspace:
             self.overlays[path] = text
             new = parse_note(path, text.encode("utf-8"))
         before, after = facts(old), facts(new)
-        self._replace(old, new, before[:16] != after[:16])
+        # Names, aliases and canonical flags come from the frontmatter (and whether it reads).
+        frontmatter = old.frontmatter != new.frontmatter or old.decoded != new.decoded
+        self._replace(old, new, frontmatter)
         self.check([path])
         dependants: set[str] = set()
         if before[:16] != after[:16]:
-            if old.frontmatter != new.frontmatter or old.decoded != new.decoded:
-                dependants = set(vault.notes)
-            else:
-                dependants = set(vault.backlinks.get(path, ()))
+            # Headings and block ids are read through links to them alone.
+            dependants = set(vault.notes) if frontmatter else set(vault.backlinks.get(path, ()))
             dependants.discard(path)
         # Vault rules' findings point into notes: positions in the edited one may have moved
         # even where nothing they read changed, and its directives may silence others.
