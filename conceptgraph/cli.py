@@ -873,6 +873,7 @@ def serve(
 @click.argument("vault", required=False, type=click.Path(path_type=Path))
 # Editors' generic clients pass --stdio; it is the only transport, so it changes nothing.
 @click.option("--stdio", is_flag=True, hidden=True)
+# The default is conceptgraph.lsp.server.DEBOUNCE, not imported: `--help` must not load pygls.
 @click.option(
     "--debounce",
     type=click.FloatRange(min=0),

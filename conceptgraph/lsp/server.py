@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,8 +35,6 @@ from conceptgraph.vault.discovery import is_note_path
 DEBOUNCE = 0.15
 # Notes checked between two looks at whether the user typed again.
 _SLICE = 50
-
-log = logging.getLogger(__name__)
 
 
 class ConceptgraphServer(LanguageServer):
@@ -138,6 +135,8 @@ class ConceptgraphServer(LanguageServer):
     def check_now(self, ws: Workspace, path: str, text: str | None) -> None:
         """Check an edited note, push its diagnostics, and queue what else it changed."""
         self._timers.pop(self.uri(ws, path), None)
+        if path not in ws.vault.notes:
+            return  # deleted since: the reload that follows has its findings
         update = ws.update(path, text)
         # Pushed even when unchanged: the editor learns that its last edit was checked.
         self.publish(ws, path, force=True)
@@ -166,11 +165,11 @@ class ConceptgraphServer(LanguageServer):
                 continue
             del self._pending[root]
             if vault_rules:
-                touched = {f.path for path in ws.vault.notes for f in ws.findings(path)}
+                touched = ws.with_findings()
                 ws.check_vault_rules()
-                touched |= {f.path for path in ws.vault.notes for f in ws.findings(path)}
-                for path in touched & ws.vault.notes.keys():
-                    self.publish(ws, path)
+                for path in sorted(touched | ws.with_findings()):
+                    if path in ws.vault.notes:
+                        self.publish(ws, path)
             await asyncio.sleep(0)
 
     def files_changed(self) -> None:
