@@ -977,6 +977,36 @@ def serve(
 
 
 @cli.command()
+@click.argument("vault", required=False, type=click.Path(path_type=Path))
+# Editors' generic clients pass --stdio; it is the only transport, so it changes nothing.
+@click.option("--stdio", is_flag=True, hidden=True)
+# The default is conceptgraph.lsp.server.DEBOUNCE, not imported: `--help` must not load pygls.
+@click.option(
+    "--debounce",
+    type=click.FloatRange(min=0),
+    default=0.15,
+    show_default=True,
+    help="Seconds without a keystroke before an edited note is checked.",
+)
+def server(vault: Path | None, stdio: bool, debounce: float) -> None:
+    """Run the language server for an editor, over stdin and stdout (see docs/editors.md).
+
+    Without VAULT, each note opened belongs to the vault `lint FILE` would find for it.
+    """
+    from conceptgraph.errors import UsageError
+
+    try:
+        from conceptgraph.lsp.server import serve
+    except ImportError as exc:
+        raise UsageError(
+            f"the language server needs pygls ({exc}): pip install 'conceptgraph[lsp]'"
+        ) from exc
+    if vault is not None and not vault.is_dir():
+        raise UsageError(f"not a vault folder: {vault}")
+    serve(vault, debounce)
+
+
+@cli.command()
 @click.argument("vault", type=click.Path(path_type=Path))
 @click.option(
     "--store",
