@@ -704,6 +704,7 @@ class Endpoint:
         dataset = self.shared.dataset()
         self.base = dataset.base
         self.pool = WorkerPool(dataset, options.workers, options.memory_bound(), options.long_after)
+        self.shared.settle()
 
     def reload(self) -> None:
         """Serve the graph of the vault as it is now (the kept copy updated, or read again)."""
@@ -712,6 +713,7 @@ class Endpoint:
         dataset = self.shared.dataset(jobs=1)
         self.base = dataset.base
         self.pool.reload(dataset)
+        self.shared.settle()
 
     def close(self) -> None:
         """End the workers, and remove the server's snapshots of the store."""
