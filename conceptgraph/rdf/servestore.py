@@ -31,12 +31,16 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from conceptgraph.config import load_config
 from conceptgraph.rdf.store import copying, store_folder, stored, updated, vault_state
 from conceptgraph.rdf.triples import check_base, default_base
+
+if TYPE_CHECKING:
+    from conceptgraph.rdf.sparql import TriplesCopy
 
 _SNAPSHOT = re.compile(r"serve-([0-9]+)-[0-9]+")
 
@@ -73,8 +77,6 @@ class SharedStore:
 
     def dataset(self, jobs: int | None = None) -> Dataset:
         """The vault's triples as they are now (``jobs``: for reading the vault, if it must)."""
-        from conceptgraph.rdf.serve import vault_dataset
-
         if self.cache:
             config = load_config(self.root)
             state = vault_state(self.root, config, self.base)
@@ -155,3 +157,28 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True  # another user's process, with this number
     return pid != 0
+
+
+def vault_dataset(
+    root: Path, base: str | None, jobs: int | None = None, copy: TriplesCopy | None = None
+) -> tuple[bytes, str]:
+    """The vault's graph as N-Quads (in its named graph) and its base IRI.
+
+    A large vault is read in worker processes forked from this one (``jobs`` 1: not).
+    ``copy``, if given, is handed the triples as they are made (``sparql.vault_store_at``).
+    """
+    import pyoxigraph as ox
+
+    from conceptgraph.config import load_config
+    from conceptgraph.rdf.sparql import vault_store_at
+    from conceptgraph.rdf.triples import check_base, default_base
+    from conceptgraph.vault.read import gc_paused, release_frozen
+
+    root = root.resolve()
+    base = check_base(base) if base is not None else default_base(root)
+    with gc_paused():
+        store = vault_store_at(root, load_config(root), base, jobs, copy)
+    try:
+        return store.dump(format=ox.RdfFormat.N_QUADS) or b"", base
+    finally:
+        release_frozen()  # the server lives on, and reloads the vault on every change
