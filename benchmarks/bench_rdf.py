@@ -11,8 +11,9 @@ machine at the same time:
 - query: ``conceptgraph query VAULT --no-cache`` counting the triples (reading the vault,
   making the triples, loading them): the first query in a vault;
 - serve-new: ``conceptgraph serve`` to its first answer with no copy of the triples kept (an
-  empty cache folder): it makes the copy its workers open;
-- serve-kept: the same with the copy current (the run before made it);
+  empty cache folder): its workers load the triples, and a process of its own makes the copy;
+- serve-kept: the same with the copy current (made by the process serve-new started, which
+  is waited for, untimed);
 - serve-edit: with ``--watch``, from saving an edit to one note to the first answer that
   shows it (the kept copy updated, the workers moved to it);
 - serve-nocache: ``serve --no-cache``, the route before issue 28 (each worker loads N-Quads);
@@ -131,6 +132,17 @@ def serve_edit(vault: Path, env: dict[str, str]) -> float:
         note.write_bytes(original)
 
 
+def _copy_made(cache: Path) -> None:
+    """Wait (untimed) for the process a server started to finish the copy of the triples."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        copies = [p for p in cache.glob("*/rdf/*") if re.fullmatch(r"[0-9a-f]{40}", p.name)]
+        if copies:
+            return
+        time.sleep(0.2)
+    raise RuntimeError("no copy of the triples was kept within 300 s")
+
+
 def timed(step: Callable[[], float], repeat: int) -> list[float]:
     return [step() for _ in range(repeat)]
 
@@ -185,6 +197,7 @@ def _serve_steps(vault: Path, cache: Path, env: dict[str, str], repeat: int, flo
         return serve_start(vault, env)
 
     report("serve-new", timed(fresh_start, repeat), floor)
+    _copy_made(cache)
     report("serve-kept", timed(lambda: serve_start(vault, env), repeat), floor)
     report("serve-edit", timed(lambda: serve_edit(vault, env), repeat), floor)
     report("serve-nocache", timed(lambda: serve_start(vault, env, "--no-cache"), repeat), floor)

@@ -39,15 +39,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import islice
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from conceptgraph.errors import ConceptgraphError, QueryError
 from conceptgraph.rdf.servestore import Dataset, SharedStore
 from conceptgraph.rdf.slowclients import ConnectionBound, DeadlineReader
 
-if TYPE_CHECKING:
-    from conceptgraph.rdf.sparql import TriplesCopy
+# Here before servestore was, and still imported from here.
+from conceptgraph.rdf.servestore import vault_dataset as vault_dataset
 
 SELECT_TYPES = {
     "json": "application/sparql-results+json",
@@ -633,31 +633,6 @@ class WorkerPool:
 # -------------------------------------------------------------------------------- the site
 
 
-def vault_dataset(
-    root: Path, base: str | None, jobs: int | None = None, copy: TriplesCopy | None = None
-) -> tuple[bytes, str]:
-    """The vault's graph as N-Quads (in its named graph) and its base IRI.
-
-    A large vault is read in worker processes forked from this one (``jobs`` 1: not).
-    ``copy``, if given, is handed the triples as they are made (``sparql.vault_store_at``).
-    """
-    import pyoxigraph as ox
-
-    from conceptgraph.config import load_config
-    from conceptgraph.rdf.sparql import vault_store_at
-    from conceptgraph.rdf.triples import check_base, default_base
-    from conceptgraph.vault.read import gc_paused, release_frozen
-
-    root = root.resolve()
-    base = check_base(base) if base is not None else default_base(root)
-    with gc_paused():
-        store = vault_store_at(root, load_config(root), base, jobs, copy)
-    try:
-        return store.dump(format=ox.RdfFormat.N_QUADS) or b"", base
-    finally:
-        release_frozen()  # the server lives on, and reloads the vault on every change
-
-
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>conceptgraph: {title}</title>
 <style>body{{font:15px system-ui,sans-serif;margin:2em;max-width:70em}}
@@ -709,6 +684,7 @@ class Endpoint:
         dataset = self.shared.dataset()
         self.base = dataset.base
         self.pool = WorkerPool(dataset, options.workers, options.memory_bound(), options.long_after)
+        self.shared.settle()
 
     def reload(self) -> None:
         """Serve the graph of the vault as it is now (the kept copy updated, or read again)."""
@@ -717,6 +693,7 @@ class Endpoint:
         dataset = self.shared.dataset(jobs=1)
         self.base = dataset.base
         self.pool.reload(dataset)
+        self.shared.settle()
 
     def close(self) -> None:
         """End the workers, and remove the server's snapshots of the store."""

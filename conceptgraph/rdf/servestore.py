@@ -28,14 +28,19 @@ import contextlib
 import os
 import re
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from conceptgraph.config import load_config
 from conceptgraph.rdf.store import copying, store_folder, stored, updated, vault_state
 from conceptgraph.rdf.triples import check_base, default_base
+
+if TYPE_CHECKING:
+    from conceptgraph.rdf.sparql import TriplesCopy
 
 _SNAPSHOT = re.compile(r"serve-([0-9]+)-[0-9]+")
 
@@ -66,13 +71,12 @@ class SharedStore:
         self.cache = cache
         self._snapshots: list[Path] = []
         self._made = 0
+        self._pending: contextlib.ExitStack | None = None
         if cache:
             _remove_orphans(self.root)
 
     def dataset(self, jobs: int | None = None) -> Dataset:
         """The vault's triples as they are now (``jobs``: for reading the vault, if it must)."""
-        from conceptgraph.rdf.serve import vault_dataset
-
         if self.cache:
             config = load_config(self.root)
             state = vault_state(self.root, config, self.base)
@@ -87,11 +91,25 @@ class SharedStore:
                 elif state.key is not None:
                     # As a query does: the copy is made by a process of its own, from the
                     # triples as they are made here, while this one serves them from memory.
-                    with copying(self.root, state, self.base) as copy:
+                    # It starts at ``settle``, once the workers have loaded them: started at
+                    # once, it took the cores they load with (45 s to a first answer, not 24).
+                    pending = contextlib.ExitStack()
+                    copy = pending.enter_context(copying(self.root, state, self.base))
+                    try:
                         nquads, base = vault_dataset(self.root, self.base, jobs, copy)
+                    except BaseException:
+                        pending.__exit__(*sys.exc_info())
+                        raise
+                    self._pending = pending
                     return Dataset(base, nquads=nquads)
         nquads, base = vault_dataset(self.root, self.base, jobs)
         return Dataset(base, nquads=nquads)
+
+    def settle(self) -> None:
+        """Start making the copy of the triples last served from memory, if one is to be made."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.close()
 
     def _snapshot(self, store: ox.Store) -> Path | None:
         folder = store_folder(self.root)
@@ -112,6 +130,7 @@ class SharedStore:
 
     def close(self) -> None:
         """Remove every snapshot this server made."""
+        self.settle()
         while self._snapshots:
             shutil.rmtree(self._snapshots.pop(), ignore_errors=True)
 
@@ -138,3 +157,28 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True  # another user's process, with this number
     return pid != 0
+
+
+def vault_dataset(
+    root: Path, base: str | None, jobs: int | None = None, copy: TriplesCopy | None = None
+) -> tuple[bytes, str]:
+    """The vault's graph as N-Quads (in its named graph) and its base IRI.
+
+    A large vault is read in worker processes forked from this one (``jobs`` 1: not).
+    ``copy``, if given, is handed the triples as they are made (``sparql.vault_store_at``).
+    """
+    import pyoxigraph as ox
+
+    from conceptgraph.config import load_config
+    from conceptgraph.rdf.sparql import vault_store_at
+    from conceptgraph.rdf.triples import check_base, default_base
+    from conceptgraph.vault.read import gc_paused, release_frozen
+
+    root = root.resolve()
+    base = check_base(base) if base is not None else default_base(root)
+    with gc_paused():
+        store = vault_store_at(root, load_config(root), base, jobs, copy)
+    try:
+        return store.dump(format=ox.RdfFormat.N_QUADS) or b"", base
+    finally:
+        release_frozen()  # the server lives on, and reloads the vault on every change
