@@ -673,6 +673,7 @@ def query(
 )
 @click.option(
     "--engine",
+    # conceptgraph.rdf.shacl.ENGINES, spelled out: importing that module imports rdflib.
     type=click.Choice(["fast", "pyshacl"]),
     default="fast",
     show_default=True,

@@ -436,6 +436,11 @@ def test_the_engine_is_chosen_on_the_command_line(tmp_path: Path) -> None:
     assert {done.returncode for done in outputs.values()} == {1}
     assert outputs["fast"].stdout == outputs["pyshacl"].stdout
     assert "shacl-datatype" in outputs["fast"].stdout
+    from conceptgraph.cli import shacl
+    from conceptgraph.rdf.shacl import ENGINES
+
+    engine = next(p for p in shacl.params if p.name == "engine")
+    assert tuple(engine.type.choices) == ENGINES  # type: ignore[attr-defined]
     wrong = run_conceptgraph("shacl", vault, "--engine", "jena")
     assert wrong.returncode == 2
     assert "'jena' is not one of 'fast', 'pyshacl'" in wrong.stderr
