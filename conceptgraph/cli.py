@@ -745,6 +745,7 @@ def query(
 )
 @click.option(
     "--engine",
+    # conceptgraph.rdf.shacl.ENGINES, spelled out: importing that module imports rdflib.
     type=click.Choice(["fast", "pyshacl"]),
     default="fast",
     show_default=True,

@@ -436,6 +436,11 @@ def test_the_engine_is_chosen_on_the_command_line(tmp_path: Path) -> None:
     assert {done.returncode for done in outputs.values()} == {1}
     assert outputs["fast"].stdout == outputs["pyshacl"].stdout
     assert "shacl-datatype" in outputs["fast"].stdout
+    from conceptgraph.cli import shacl
+    from conceptgraph.rdf.shacl import ENGINES
+
+    engine = next(p for p in shacl.params if p.name == "engine")
+    assert tuple(engine.type.choices) == ENGINES  # type: ignore[attr-defined]
     wrong = run_conceptgraph("shacl", vault, "--engine", "jena")
     assert wrong.returncode == 2
     assert "'jena' is not one of 'fast', 'pyshacl'" in wrong.stderr
@@ -458,3 +463,50 @@ def test_a_shape_without_a_message_gets_a_sentence(tmp_path: Path) -> None:
         ("shacl-in", "cg:layer: Value is not in ('core') (value 'edge')"),
         ("shacl-min-count", "skos:definition: Less than 1 values"),
     }
+
+
+@pytest.mark.parametrize(
+    ("shape", "reason"),
+    [
+        ("ex:S sh:targetClass ex:T ; sh:rule [ a sh:TripleRule ] .", "sh:rule"),
+        ("ex:S sh:targetClass ex:T ; sh:node ex:S .", "refers to itself"),
+        (
+            "ex:S sh:targetClass ex:T ; sh:property [ sh:path [ sh:inversePath ( ex:p ex:q ) ] ;"
+            " sh:minCount 1 ] .",
+            "sh:inversePath of a path that is not a predicate",
+        ),
+        (
+            'ex:S sh:targetClass ex:T ; sh:sparql [ sh:select "SELECT $this WHERE { '
+            '$this ?p ?o . FILTER EXISTS { GRAPH $shapesGraph { ?o ?p ?o } } }" ] .',
+            "$shapesGraph",
+        ),
+        (
+            "ex:C a sh:ConstraintComponent ; sh:parameter [ sh:path ex:even ] . "
+            "ex:S sh:targetClass ex:T ; ex:even true .",
+            "a constraint component the shapes declare",
+        ),
+    ],
+)
+def test_what_the_fast_engine_leaves_to_pyshacl(shape: str, reason: str) -> None:
+    shapes = Graph().parse(data=_PREFIXES + shape, format="turtle")
+    compiled = shacl_fast.Shapes(shacl_fast.Data(shacl_fast.graph_triples(shapes)))
+    assert [s.node for s in compiled.top] == []
+    assert list(compiled.unsupported) == [shacl_fast.IRI("http://example.org/S")]
+    assert reason in compiled.unsupported[shacl_fast.IRI("http://example.org/S")]
+
+
+def test_a_blank_node_shape_left_to_pyshacl_takes_every_shape_there(tmp_path: Path) -> None:
+    vault = write_vault(tmp_path / "vault", {"a.md": '---\ncanonical: "yes"\n---\n# A\n'})
+    shapes = tmp_path / "blank.ttl"
+    shapes.write_text(
+        "@prefix cg: <https://w3id.org/conceptgraph/vocab#> .\n"
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "[] sh:targetClass cg:Note ; sh:rule [ a sh:TripleRule ; sh:subject sh:this ;\n"
+        "  sh:predicate cg:checked ; sh:object true ] .\n",
+        encoding="utf-8",
+    )
+    fast = shacl_vault(vault, [shapes])
+    assert fast.findings == shacl_vault(vault, [shapes], engine="pyshacl").findings
+    assert [f.rule for f in fast.findings] == ["shacl-datatype"]
+    assert len(fast.notes) == 1
+    assert fast.notes[0].startswith("pySHACL validated all shapes, as the fast engine cannot: ")

@@ -44,10 +44,8 @@ from xml.sax.saxutils import escape as xml_escape
 
 from conceptgraph.errors import ConceptgraphError, QueryError
 from conceptgraph.rdf.servestore import Dataset, SharedStore
+from conceptgraph.rdf.servestore import vault_dataset as vault_dataset  # it lived here before
 from conceptgraph.rdf.slowclients import ConnectionBound, DeadlineReader
-
-# Here before servestore was, and still imported from here.
-from conceptgraph.rdf.servestore import vault_dataset as vault_dataset
 
 SELECT_TYPES = {
     "json": "application/sparql-results+json",

@@ -9,8 +9,9 @@ What it does: every SHACL Core target and constraint component, property paths o
 kind, nested shapes, ``sh:deactivated``, ``sh:severity`` and ``sh:message``; SHACL-SPARQL
 constraints (``sh:sparql`` with ``sh:select``) run on Oxigraph, with ``$this`` bound for each
 focus node. What it leaves to pySHACL (``unsupported`` names the reason): the SHACL Advanced
-Features (``sh:target``, ``sh:rule``, ``sh:expression``), SHACL-JS, and constraint components
-a shapes graph declares itself. Such a shape goes to pySHACL alone, and the run says so.
+Features (``sh:target``, ``sh:rule``, ``sh:expression``), SHACL-JS, constraint components a
+shapes graph declares itself, ``$shapesGraph``, the inverse of a path that is not a predicate
+and a shape that refers to itself. Such a shape goes to pySHACL alone, and the run says so.
 
 Messages: a shape's ``sh:message`` where it has one, else a sentence of this engine's own in
 the manner of pySHACL's.
@@ -41,7 +42,6 @@ RDF_LANGSTRING = RDF + "langString"
 _TYPE = IRI(RDF + "type")
 _SUBCLASS = IRI(RDFS + "subClassOf")
 _RDFS_CLASS = IRI(RDFS + "Class")
-_VIOLATION = IRI(SH + "Violation")
 
 
 @dataclass(frozen=True, slots=True)
