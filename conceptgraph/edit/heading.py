@@ -14,15 +14,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 
-from conceptgraph.edit.plan import (
-    Plan,
-    Skipped,
-    TextEdit,
-    edits_of,
-    source_text,
-    text_edit,
-    through_link,
-)
+from conceptgraph.edit.plan import Change, Plan, TextEdit, files_edits, source_text, text_edit
 from conceptgraph.errors import EditError, UsageError
 from conceptgraph.lint.fix import _line_offsets
 from conceptgraph.model import Link, NoteRecord
@@ -34,7 +26,6 @@ _BLOCK_ID = re.compile(r"[A-Za-z0-9-]+")
 # A heading holding one of these cannot be linked to: they end or split a link's subpath.
 _UNLINKABLE_HEADING = frozenset("[]|#^\n\r")
 
-Change = tuple[int, str | None, str | None]
 # A link into the note -> its new subpath, or None where it does not name what is renamed.
 _Rename = Callable[[Link], str | None]
 
@@ -123,23 +114,8 @@ def _plan(vault: Vault, note: NoteRecord, text: str, own: TextEdit, rename: _Ren
             subpath = rename(link)
             if subpath is not None:
                 changes[path].append((index, None, subpath))
-    edits: list[TextEdit] = [own]
-    skipped: list[Skipped] = []
-    texts = {note.path: text}
-    for path, wanted in sorted(changes.items()):
-        source = vault.notes[path]
-        source_text_ = text if path == note.path else source_text(vault, source)
-        linked = None if path == note.path else through_link(vault, path)
-        if source_text_ is None or linked is not None:
-            if linked == "":
-                continue
-            reason = linked or "the file is not clean UTF-8 text"
-            skipped.extend(Skipped(path, source.links[i].span.line, reason) for i, _, _ in wanted)
-            continue
-        found_edits, left = edits_of(source, source_text_, wanted)
-        skipped.extend(left)
-        if found_edits:
-            texts[path] = source_text_
-            edits.extend(found_edits)
+    others, skipped, edited = files_edits(vault, changes, {note.path: text})
+    edits = [own, *others]
+    texts = {note.path: text, **edited}
     disk = {path: vault.disk_path(path) for path in texts}
     return Plan(vault.root, tuple(edits), (), texts, disk, (), tuple(skipped))

@@ -27,16 +27,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from conceptgraph.edit.plan import (
-    UNLINKABLE,
-    FileMove,
-    Plan,
-    Skipped,
-    TextEdit,
-    edits_of,
-    source_text,
-    through_link,
-)
+from conceptgraph.edit.plan import UNLINKABLE, FileMove, Plan, files_edits
 from conceptgraph.errors import EditError, UsageError
 from conceptgraph.model import Link, LinkKind
 from conceptgraph.names import fold
@@ -92,24 +83,7 @@ def plan_moves(vault: Vault, moves: Sequence[tuple[str, str]]) -> Plan:
             target = _new_target(vault, after, link, note.path, source, mapping)
             if target is not None:
                 changes[note.path].append((index, target, None))
-    edits: list[TextEdit] = []
-    skipped: list[Skipped] = []
-    texts: dict[str, str] = {}
-    for path, wanted in sorted(changes.items()):
-        note = vault.notes[path]
-        text = source_text(vault, note)
-        linked = through_link(vault, path)
-        if text is None or linked is not None:
-            if linked == "":
-                continue
-            reason = linked or "the file is not clean UTF-8 text"
-            skipped.extend(Skipped(path, note.links[i].span.line, reason) for i, _, _ in wanted)
-            continue
-        found, left = edits_of(note, text, wanted)
-        skipped.extend(left)
-        if found:
-            texts[path] = text
-            edits.extend(found)
+    edits, skipped, texts = files_edits(vault, changes)
     disk = {path: vault.disk_path(path) for path in (*texts, *mapping)}
     renames = tuple(FileMove(a, b) for a, b in sorted(mapping.items()))
     return Plan(vault.root, tuple(edits), renames, texts, disk, tuple(folders), tuple(skipped))

@@ -395,6 +395,38 @@ def edits_of(
     return edits, skipped
 
 
+Change = tuple[int, str | None, str | None]  # (link index, new target, new subpath)
+
+
+def files_edits(
+    vault: Vault, changes: Mapping[str, list[Change]], known: Mapping[str, str] | None = None
+) -> tuple[list[TextEdit], list[Skipped], dict[str, str]]:
+    """The edits of every file, by path, with the links left and the texts edited.
+
+    ``known`` holds texts already read (the note a rename is of), taken as they are.
+    """
+    known = known or {}
+    edits: list[TextEdit] = []
+    skipped: list[Skipped] = []
+    texts: dict[str, str] = {}
+    for path, wanted in sorted(changes.items()):
+        note = vault.notes[path]
+        text = known[path] if path in known else source_text(vault, note)
+        linked = None if path in known else through_link(vault, path)
+        if text is None or linked is not None:
+            if linked == "":
+                continue
+            reason = linked or "the file is not clean UTF-8 text"
+            skipped.extend(Skipped(path, note.links[i].span.line, reason) for i, _, _ in wanted)
+            continue
+        found, left = edits_of(note, text, wanted)
+        skipped.extend(left)
+        if found:
+            texts[path] = text
+            edits.extend(found)
+    return edits, skipped, texts
+
+
 def text_edit(path: str, text: str, start: int, end: int, new: str) -> TextEdit:
     """An edit of ``start:end`` of ``text``, with its span worked out."""
     starts, _ = _line_offsets(text)
