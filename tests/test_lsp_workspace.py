@@ -15,13 +15,20 @@ VAULTS = sorted(p for p in FIXTURES.glob("*/*") if p.is_dir())
 
 
 def _edits(text: str) -> list[str]:
-    """Edits that move lines, rename a heading, add one, and break or make an alias."""
-    return [
+    """Edits that move lines, rename a heading, add one, break or make an alias, and add or
+    change a property (one that only this note's rules read, and its type)."""
+    edits = [
         text.replace("## ", "### ", 1) + "\n# Extra\n",
         "\n" + text,
         text.replace("aliases", "alias", 1),
         text + "\n[[nowhere]] [[index#Nope]]\n",
     ]
+    if text.startswith("---\n"):
+        edits.append("---\nstatus: draft\n" + text[4:])
+        edits.append(text.replace("type: ", "type: x", 1))
+        edits.append(text.replace("canonical: true", "canonical: false", 1))
+        edits.append(text.replace("canonical: false", "canonical: true", 1))
+    return edits
 
 
 def _everything(ws: Workspace) -> list[object]:

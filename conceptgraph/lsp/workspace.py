@@ -4,9 +4,9 @@ The unsaved text of a note stands in for its file (an overlay) and is never writ
 After an edit, the edited note's findings are worked out at once (:meth:`Workspace.update`),
 and what the edit may have changed elsewhere is said by an :class:`Update` for the caller to
 check next (:meth:`Workspace.check`, :meth:`Workspace.check_vault_rules`): the notes whose
-links lead to it when its headings or block ids changed, every note when its frontmatter did
-(aliases, canonical flags and types are read by rules of every note), the vault rules when
-anything they read changed. The digests that decide it are the lint cache's
+links lead to it when its headings or block ids changed, every note when a property that
+rules of other notes read did (aliases, canonical flags, types, link properties), the vault
+rules when anything they read changed. The digests that decide it are the lint cache's
 (:func:`conceptgraph.lint.incremental.facts`), so the findings after each step are those
 ``conceptgraph lint`` gives for the same text on disk.
 """
@@ -32,6 +32,9 @@ from conceptgraph.vault.read import NotesOnDemand, gc_paused, read_note
 # The vault's indexes that follow from what note rules read of every note (frontmatter above
 # all): worked out again after such an edit.
 _INDEXES = ("aliases_by_note", "variants", "aliases", "concepts", "_note_names")
+# The properties note rules read of other notes besides the concept key, the inverse pairs
+# and link properties (see _crossing).
+_READ_ACROSS = ("aliases", "canonical", "canonical_of", "type", "note_kind")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +133,9 @@ class Workspace:
             self.overlays[path] = text
             new = parse_note(path, text.encode("utf-8"))
         before, after = facts(old), facts(new)
-        # Names, aliases and canonical flags come from the frontmatter (and whether it reads).
-        frontmatter = old.frontmatter != new.frontmatter or old.decoded != new.decoded
+        # Names, aliases, canonical flags and types come from the frontmatter (and whether it
+        # reads): an edit of any other property is this note's alone.
+        frontmatter = self._crossing(old) != self._crossing(new)
         self._replace(old, new, frontmatter)
         self.check([path])
         dependants: set[str] = set()
@@ -143,6 +147,23 @@ class Workspace:
         # even where nothing they read changed, and its directives may silence others.
         again = before != after or path in self._vault_findings or old.directives != new.directives
         return Update(path, frozenset(dependants), again)
+
+    def _crossing(self, note: NoteRecord) -> tuple[object, ...]:
+        """What note rules of other notes read of this note's frontmatter.
+
+        Values, not positions: a note rule reports in its own note, and the vault rules, which
+        do point into others, run again after any change of the frontmatter (``Update``).
+        """
+        front = note.frontmatter
+        if front is None:
+            return (note.decoded, None)
+        keys = (*_READ_ACROSS, self.config.concept_key, *self.config.inverses)
+        keys += tuple(self.config.inverses.values())
+        return (
+            note.decoded,
+            [(key, repr(front.data.get(key))) for key in keys],
+            [(lk.frontmatter_key, lk.raw) for lk in note.links if lk.frontmatter_key],
+        )
 
     def _replace(self, old: NoteRecord, new: NoteRecord, indexes: bool) -> None:
         vault, path = self.vault, old.path
