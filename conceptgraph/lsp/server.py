@@ -24,7 +24,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from conceptgraph import __version__
 from conceptgraph.api import find_vault_root
 from conceptgraph.errors import ConceptgraphError
-from conceptgraph.lsp import actions, completion, navigation
+from conceptgraph.lsp import actions, completion, navigation, rename
 from conceptgraph.lsp.diagnostics import diagnostic, diagnostics
 from conceptgraph.lsp.positions import Lines
 from conceptgraph.lsp.workspace import Update, Workspace
@@ -422,7 +422,6 @@ _REQUEST_FAILED = -32803
 
 def _with_rename(server: ConceptgraphServer) -> None:
     """Rename and ``willRenameFiles``, over the rewriting library (``conceptgraph.edit``)."""
-    from conceptgraph.lsp import rename
 
     def versions(ls: ConceptgraphServer) -> Callable[[str], int | None]:
         open_documents = ls.workspace.text_documents

@@ -88,6 +88,8 @@ _COMMENT = re.compile(r"<!---?>|<!--(?:[^-]|-[^-]|--[^>])*-->")
 _TABLE_DELIMITER = re.compile(
     r"^ {0,3}\|?[ \t]*+:?-++:?[ \t]*+(?:\|[ \t]*+:?-++:?[ \t]*+)*+\|?[ \t]*+$", re.MULTILINE
 )
+# A line that starts as a bullet list item does ("- |-" is a delimiter row too).
+_BULLET = re.compile(r" {0,3}[-*+](?:[ \t]|$)")
 _ATX = re.compile(r"[ \t]{0,3}(#{1,6})(?:[ \t]+|$)")
 # Inline containers: their text belongs to the run around them.
 _SPANS = frozenset(("Emphasis", "Strong", "Strikethrough", "Superscript", "Subscript"))
@@ -111,11 +113,12 @@ def _parser() -> Any:
 
 def parse_markdown_fast(body: str, lines: list[str], first_line: int) -> MarkdownParts:
     """Parse a note body as :func:`.reference.parse_markdown` does, or raise Unsure."""
+    framed = "\n" + body  # the line-start patterns then match the first line too
     if (
         any(character in body for character in _REFUSED_CHARACTERS)
         or (not body.isascii() and REFUSED_SPACES.search(body))
-        or _REFUSED_LINES.search("\n" + body)
-        or (_QUOTE.search("\n" + body) and _INDENTED.search(body))
+        or _REFUSED_LINES.search(framed)
+        or (_QUOTE.search(framed) and _INDENTED.search(body))
     ):
         raise Unsure("construct left to the reference engine")
     return _Reader(body, lines, first_line).read()
@@ -415,7 +418,7 @@ class _Reader:
         if headers and _INDENTED.search(self.body):
             raise Unsure("a table and a line indented four columns")
         for row in _TABLE_DELIMITER.finditer(self.body):
-            if row.group().lstrip(" ")[:1] in "-*+" and row.group().lstrip(" ")[1:2] in " \t":
+            if _BULLET.match(row.group()):
                 raise Unsure("a delimiter row that is also a list item")
 
     def _check_links(self, start: int, end: int) -> None:
