@@ -198,3 +198,45 @@ def _served_after_the_edit(urls: list[str]) -> None:
             break
         time.sleep(0.2)
     assert seen == ["Apricot", "Berry", "Cherry"]
+
+
+def test_with_no_copy_the_workers_are_forked_holding_the_graph(vault: Path) -> None:
+    # With no copy to open, the first workers are forked from the process that read the vault
+    # (none loads the triples again); a worker started later, in place of one a runaway query
+    # ended, is a fresh process, and is handed the same triples.
+    from conceptgraph.rdf.serve import QueryTimeout
+
+    patterns = " . ".join(f"?s{k} ?p{k} ?o{k}" for k in range(6))
+    forever = f"SELECT (COUNT(*) AS ?n) WHERE {{ {patterns} }}"
+    endpoint = Endpoint(vault, ServeOptions(workers=1, cache=False, timeout=1.0))
+    try:
+        worker = endpoint.pool._idle.queue[0].process
+        assert type(worker).__name__ == "ForkProcess"
+        before = labels(endpoint)
+        assert before == ["Apple", "Berry", "Cherry"]
+        with pytest.raises(QueryTimeout):
+            endpoint.query(forever, "text/csv", None, ())
+        deadline = time.monotonic() + 60
+        while not endpoint.pool._idle.queue and time.monotonic() < deadline:
+            time.sleep(0.05)
+        replacement = endpoint.pool._idle.queue[0].process
+        assert type(replacement).__name__ == "SpawnProcess"
+        assert labels(endpoint) == before
+    finally:
+        endpoint.close()
+
+
+def test_a_server_with_a_thread_running_starts_its_workers_afresh(vault: Path) -> None:
+    # Forking while another thread may hold a lock would leave the lock held in the worker.
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        endpoint = Endpoint(vault, ServeOptions(workers=1, cache=False))
+        try:
+            assert type(endpoint.pool._idle.queue[0].process).__name__ == "SpawnProcess"
+            assert labels(endpoint) == ["Apple", "Berry", "Cherry"]
+        finally:
+            endpoint.close()
+    finally:
+        stop.set()
