@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from itertools import groupby
 
 import pyoxigraph as ox
 
+from conceptgraph import jsontext
 from conceptgraph.errors import ExportError
 from conceptgraph.export import ExportOptions
 from conceptgraph.rdf.triples import (
@@ -99,6 +101,7 @@ def export_rdfxml(vault: Vault, options: ExportOptions) -> bytes:
     return _serialize(_rdf(vault, options), ox.RdfFormat.RDF_XML)
 
 
+@lru_cache(maxsize=4096)  # predicates, classes and datatypes: a few, each met again and again
 def _compact(iri: str) -> str:
     for prefix, namespace in PREFIXES.items():
         local = iri[len(namespace) :]
@@ -158,5 +161,5 @@ def export_jsonld(vault: Vault, options: ExportOptions) -> bytes:
 
 def jsonld_bytes(rdf: VaultRdf) -> bytes:
     """Sorted triples as the JSON-LD export writes them."""
-    text = json.dumps(jsonld_document(rdf), ensure_ascii=False, indent=2)
+    text = jsontext.dumps(jsonld_document(rdf))
     return (text + "\n").encode("utf-8")

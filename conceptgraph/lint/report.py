@@ -9,7 +9,6 @@ the working folder when the vault lies under it, because that is what CI resolve
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
-from conceptgraph import __version__
+from conceptgraph import __version__, jsontext
 from conceptgraph.model import Finding, Fix, Severity
 
 if TYPE_CHECKING:
@@ -214,7 +213,7 @@ def finding_json(finding: Finding) -> dict[str, object]:
 
 
 def _dump(data: object) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return jsontext.dumps(data) + "\n"
 
 
 @register_reporter("json")

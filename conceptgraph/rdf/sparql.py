@@ -40,6 +40,7 @@ from conceptgraph.errors import QueryError
 from conceptgraph.rdf.triples import (
     IRI,
     PREFIXES,
+    Groups,
     PartTriples,
     Term,
     VaultRdf,
@@ -458,15 +459,21 @@ def read_ntriples(
 _parts: dict[str, PartTriples] = {}  # in a worker, by base IRI: it works out every IRI once
 
 
-def _part_ntriples(paths: Sequence[str], base: str) -> tuple[bytes, dict[str, dict[str, Any]]]:
-    """In a worker: the N-Triples some of its notes make, and the concepts they name."""
+def part_groups(paths: Sequence[str], base: str) -> tuple[Groups, dict[str, dict[str, Any]]]:
+    """In a worker: the triples some of its notes make, by subject, and the concepts they name."""
     from conceptgraph.lint import parallel
 
     parts = _parts.get(base)
     if parts is None:
         parts = _parts[base] = PartTriples(parallel.worker_vault()[1], base)
     concepts: dict[str, dict[str, Any]] = {}
-    return ntriples(parts.part(paths, concepts).items()), concepts
+    return parts.part(paths, concepts), concepts
+
+
+def _part_ntriples(paths: Sequence[str], base: str) -> tuple[bytes, dict[str, dict[str, Any]]]:
+    """In a worker: the N-Triples some of its notes make, and the concepts they name."""
+    groups, concepts = part_groups(paths, base)
+    return ntriples(groups.items()), concepts
 
 
 def ntriples(groups: Iterable[tuple[IRI, Iterable[tuple[IRI, Term]]]]) -> bytes:

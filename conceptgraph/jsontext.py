@@ -1,0 +1,83 @@
+"""JSON text as ``json.dumps(value, ensure_ascii=False, indent=2)`` writes it, faster.
+
+With ``indent`` set, the standard library leaves its C encoder for one written in Python,
+which takes 1.2 s to write the JSON-LD export of 10,000 notes (53 MB) where the C encoder
+takes 0.4 s without indentation. This writer makes the same text, byte for byte (tests
+compare the two on generated values), for what our documents hold: dicts with string keys,
+lists, tuples, strings, integers, booleans and None, its strings escaped by the standard
+library's C function. Anything else (a float, say) is written by ``json.dumps`` itself.
+"""
+
+from __future__ import annotations
+
+import json
+from json.encoder import encode_basestring
+
+_SCALARS: dict[object, str] = {True: "true", False: "false", None: "null"}
+
+
+def dumps(value: object, indent: int = 2, sort_keys: bool = False, allow_nan: bool = True) -> str:
+    """``value`` as ``json.dumps(value, ensure_ascii=False, indent=indent, ...)`` gives it."""
+    out: list[str] = []
+    add = out.append
+    step = " " * indent
+    encode = encode_basestring
+
+    def nested(value: object, newline: str) -> str:
+        # What this writer leaves to json.dumps, written at the depth ``newline`` indents to.
+        text = json.dumps(
+            value, ensure_ascii=False, indent=indent, sort_keys=sort_keys, allow_nan=allow_nan
+        )
+        return text.replace("\n", newline)
+
+    def write(value: object, newline: str) -> None:
+        # Types are checked exactly: a subclass of str or int may write itself otherwise, and
+        # bool is a subclass of int. Strings, the most common leaves, are written in the loops.
+        kind = type(value)
+        if kind is dict:
+            assert isinstance(value, dict)
+            if not value:
+                add("{}")
+                return
+            if any(type(key) is not str for key in value):
+                add(nested(value, newline))  # json.dumps turns such keys into strings its way
+                return
+            inner = newline + step
+            separator = "{" + inner
+            items = sorted(value.items()) if sort_keys else value.items()
+            for key, item in items:
+                add(separator)
+                add(encode(key))
+                if type(item) is str:
+                    add(": " + encode(item))
+                else:
+                    add(": ")
+                    write(item, inner)
+                separator = "," + inner
+            add(newline + "}")
+        elif kind is list or kind is tuple:
+            assert isinstance(value, list | tuple)
+            if not value:
+                add("[]")
+                return
+            inner = newline + step
+            separator = "[" + inner
+            for item in value:
+                if type(item) is str:
+                    add(separator + encode(item))
+                else:
+                    add(separator)
+                    write(item, inner)
+                separator = "," + inner
+            add(newline + "]")
+        elif kind is str:
+            add(encode(value))  # type: ignore[arg-type]
+        elif kind is int:
+            add(int.__repr__(value))
+        elif kind is bool or value is None:
+            add(_SCALARS[value])
+        else:
+            add(nested(value, newline))
+
+    write(value, "\n")
+    return "".join(out)
