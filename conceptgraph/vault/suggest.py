@@ -11,6 +11,7 @@ Names compare folded (:func:`conceptgraph.names.fold`), so case never counts as 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import combinations
 
 from conceptgraph.names import fold
 
@@ -29,10 +30,11 @@ def allowed(query: str) -> int:
 
 def _deletions(word: str, most: int) -> set[str]:
     """``word``'s prefix with up to ``most`` characters deleted, in every way."""
-    found = level = {word[:PREFIX]}
-    for _ in range(most):
-        level = {w[:i] + w[i + 1 :] for w in level for i in range(len(w))}
-        found = found | level
+    prefix = word[:PREFIX]
+    found = {prefix}
+    # What is left of the prefix: its characters in order, ``most`` or fewer of them gone.
+    for gone in range(1, min(most, len(prefix)) + 1):
+        found.update(map("".join, combinations(prefix, len(prefix) - gone)))
     return found
 
 
@@ -58,6 +60,7 @@ class Suggestions:
         """Index ``(name, value)`` pairs: the name compared, the value returned with it."""
         self._names: dict[str, list[tuple[str, str]]] = {}
         self._index: dict[str, list[str]] = {}
+        made: dict[str, set[str]] = {}
         for name, value in names:
             key = fold(name)
             if not key:
@@ -67,7 +70,12 @@ class Suggestions:
                 entries.append((name, value))
                 continue
             entries.append((name, value))
-            for deleted in _deletions(key, MAX_DISTANCE):
+            prefix = key[:PREFIX]
+            deletions = made.get(prefix)
+            if deletions is None:
+                # Names often share their first characters ("2024-05-", "concept "): once each.
+                deletions = made[prefix] = _deletions(prefix, MAX_DISTANCE)
+            for deleted in deletions:
                 self._index.setdefault(deleted, []).append(key)
 
     def nearest(self, query: str, most: int = MOST) -> list[tuple[str, str]]:
