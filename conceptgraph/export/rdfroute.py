@@ -47,12 +47,12 @@ from conceptgraph.vault.load import load_vault
 from conceptgraph.vault.read import gc_paused
 
 RDF_FORMATS = ("turtle", "ntriples", "jsonld", "rdfxml")
-# The formats ``conceptgraph export`` makes by this route, as measured (``bench_rdf.py``): at
-# 10,000 notes on a shared 2-core machine N-Triples took 25.3 s and 10.4 s of CPU this way,
-# 23.0 s and 11.4 s the loaded vault's way, with 6 % less memory; Turtle 18.9 s and 10.3 s of
-# CPU against 15.2 s and 7.7 s, and JSON-LD and RDF/XML lost too: sorting the store's
-# triples in Python costs more than the workers save while other work holds the cores.
-ROUTED = ("ntriples",)
+# The formats ``conceptgraph export`` makes by this route, as measured (``bench_rdf.py``): all
+# of them since each worker sorts its own subjects' triples. Turtle at 10,000 notes on the
+# 2-core machine with other work on it, 3 runs each in turn: 9.97 s, 9.9 s of CPU and 290 MiB
+# by this route against 12.1 s, 10.3 s and 560 MiB in one process. (Before, it read the
+# triples back out of a store and sorted them in Python, and lost on all but N-Triples.)
+ROUTED = RDF_FORMATS
 
 
 def takes_the_route(name: str) -> bool:
