@@ -62,10 +62,12 @@ class Negation(NamedTuple):
     link: Link | None
 
 
-def read_negation(item: ListItem, links: list[Link]) -> Negation:
-    """The concept a "Not ..." item names; ``name`` is None when the item is not of that form."""
+def read_negation(item: ListItem, link: Link | None) -> Negation:
+    """The concept a "Not ..." item names; ``name`` is None when the item is not of that form.
+
+    ``link`` is the first link on the item's line, if any.
+    """
     text = strip_comments(item.text).strip()
-    link = next((lk for lk in links if lk.span.line == item.span.line), None)
     found = _split_item(text)
     if found is None:
         return Negation(item, None, None, link)
@@ -83,5 +85,10 @@ def negations(note: NoteRecord, section_indexes: set[int]) -> list[Negation]:
     items = [
         item for item in note.list_items if item.section in section_indexes and item.depth == 1
     ]
-    links = [link for link in note.links if link.section in section_indexes]
-    return [read_negation(item, links) for item in items]
+    # The first link of each line, found at once: a section of thousands of items, each with
+    # its link, made looking through every link for each item quadratic.
+    first: dict[int, Link] = {}
+    for link in note.links:
+        if link.section in section_indexes:
+            first.setdefault(link.span.line, link)
+    return [read_negation(item, first.get(item.span.line)) for item in items]
