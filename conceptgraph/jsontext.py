@@ -16,8 +16,17 @@ from json.encoder import encode_basestring
 _SCALARS: dict[object, str] = {True: "true", False: "false", None: "null"}
 
 
-def dumps(value: object, indent: int = 2, sort_keys: bool = False, allow_nan: bool = True) -> str:
-    """``value`` as ``json.dumps(value, ensure_ascii=False, indent=indent, ...)`` gives it."""
+def dumps(
+    value: object,
+    indent: int = 2,
+    sort_keys: bool = False,
+    allow_nan: bool = True,
+    depth: int = 0,
+) -> str:
+    """``value`` as ``json.dumps(value, ensure_ascii=False, indent=indent, ...)`` gives it.
+
+    ``depth``: as it is written that many levels into a document (its lines indented so far).
+    """
     out: list[str] = []
     add = out.append
     step = " " * indent
@@ -79,5 +88,5 @@ def dumps(value: object, indent: int = 2, sort_keys: bool = False, allow_nan: bo
         else:
             add(nested(value, newline))
 
-    write(value, "\n")
+    write(value, "\n" + step * depth)
     return "".join(out)

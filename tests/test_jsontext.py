@@ -55,3 +55,11 @@ def test_a_jsonld_shaped_document() -> None:
         ],
     }
     assert dumps(document) == json.dumps(document, ensure_ascii=False, indent=2)
+
+
+def test_a_value_written_deeper_in_a_document() -> None:
+    # A writer that streams a document's items writes each at its depth.
+    items = [{"b": [1, {"c": "x"}], "a": None}, {}, []]
+    whole = json.dumps({"k": items}, ensure_ascii=False, indent=1, sort_keys=True)
+    parts = ",\n  ".join(dumps(item, 1, sort_keys=True, depth=2) for item in items)
+    assert whole == '{\n "k": [\n  ' + parts + "\n ]\n}"
