@@ -285,6 +285,12 @@ from pathlib import Path
 import conceptgraph
 if hasattr(os, "fork") and os.fork():
     os._exit(0)
+# Work for later: the query or server that started it goes first on the cores.
+if hasattr(os, "nice"):
+    try:
+        os.nice(19)
+    except OSError:
+        pass
 root, key, source, graph, *names = sys.argv[1:]
 try:
     from conceptgraph.rdf.store import keep
