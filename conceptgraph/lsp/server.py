@@ -74,8 +74,7 @@ class ConceptgraphServer(LanguageServer):
         path = ws.path_of(file)
         if path is None and file.exists():
             # A note made since the vault was loaded (by "create the missing note", say).
-            ws.reload()
-            self.publish_all(ws)
+            self.refile(ws)
             path = ws.path_of(file)
         return (ws, path) if path is not None else None
 
@@ -173,10 +172,29 @@ class ConceptgraphServer(LanguageServer):
             await asyncio.sleep(0)
 
     def files_changed(self) -> None:
-        """Files were made, removed or renamed: load the vaults again and push what changed."""
+        """Files were made, removed or renamed: take them in, and push what changed."""
         for ws in self.vaults.values():
+            self.refile(ws)
+
+    def refile(self, ws: Workspace) -> None:
+        """Take in the notes made and removed in one vault: the new ones' diagnostics now."""
+        shown = {path: self.uri(ws, path) for root, path in self.published if root == ws.root}
+        changed = ws.refile()
+        if changed is None:
             ws.reload()
+        for path, uri in shown.items():
+            if path not in ws.vault.notes:
+                # Its file is gone: so are its diagnostics.
+                del self.published[ws.root, path]
+                self.text_document_publish_diagnostics(
+                    types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+                )
+        if changed is None:
             self.publish_all(ws)
+            return
+        for path in changed.added:
+            self.publish(ws, path)
+        self.queue(ws, Update("", changed.dependants, True))
 
     # -- answers
 
