@@ -447,3 +447,19 @@ def test_neovim_with_the_docs_set_up_shows_diagnostics_and_renames(
     assert (vault / "alpha.md").read_text(encoding="utf-8") == (
         "# A\n\nSee [[missing]].\n\nNow [[typed-in]] too.\n"
     )
+
+
+def test_a_vault_read_by_worker_processes_under_the_server(tmp_path: Path) -> None:
+    # Enough notes with findings, the lint cache warm, for the server to read them in forked
+    # workers as it pushes their diagnostics, while its own thread waits on stdin.
+    files = {"conceptgraph.toml": ""}
+    files |= {f"n{i:03}.md": f"# N{i}\n\n[[gone-{i}]]\n" for i in range(450)}
+    vault = write_vault(tmp_path / "v", files)
+    assert run_conceptgraph("lint", vault).returncode == 1
+
+    async def steps(s: Session) -> None:
+        s.open("n000.md")
+        for rel in ("n000.md", "n449.md"):
+            await s.wait_for(rel, lambda d: any(x.code == "broken-link" for x in d))
+
+    _run(vault, steps)

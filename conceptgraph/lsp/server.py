@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -69,14 +71,28 @@ class ConceptgraphServer(LanguageServer):
                     types.ShowMessageParams(type=types.MessageType.Error, message=str(exc))
                 )
                 return None
-            self.publish_all(ws)
-            ws.warm()
+            self._settle_later(ws)
         path = ws.path_of(file)
         if path is None and file.exists():
             # A note made since the vault was loaded (by "create the missing note", say).
             self.refile(ws)
             path = ws.path_of(file)
         return (ws, path) if path is not None else None
+
+    def _settle_later(self, ws: Workspace) -> None:
+        """Push a vault's diagnostics and read it whole, once the request at hand is answered.
+
+        The note the editor opened first: its diagnostics need none of it.
+        """
+
+        def settle() -> None:
+            self.publish_all(ws)
+            ws.warm()
+
+        try:
+            asyncio.get_running_loop().call_soon(settle)
+        except RuntimeError:
+            settle()
 
     def lines(self, ws: Workspace, path: str) -> Lines:
         """The note's text as the editor has it, to place positions in."""
@@ -104,6 +120,8 @@ class ConceptgraphServer(LanguageServer):
     def publish_all(self, ws: Workspace) -> None:
         """Push the diagnostics of every note of a vault that has some, or had."""
         had = {path for root, path in self.published if root == ws.root}
+        # Diagnostics place their ranges in the text: those notes read at once, in parallel.
+        ws.prefetch(ws.with_findings())
         for path in sorted(ws.with_findings() | had):
             if path in ws.vault.notes:
                 self.publish(ws, path)
@@ -511,4 +529,10 @@ def _summary(ws: Workspace, rule: str) -> str:
 
 def serve(vault: Path | None = None, debounce: float = DEBOUNCE) -> None:
     """Serve the protocol over stdin and stdout until the client says exit."""
-    make_server(vault, debounce).start_io()
+    # Notes are read and checked in forked worker processes while a thread of the server waits
+    # on stdin, and a forked child closes sys.stdin first (multiprocessing does): it would
+    # wait for ever on the lock that thread holds. The protocol is read from a descriptor of
+    # its own; sys.stdin is the null device, which a child closes at once.
+    protocol = os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 (held for the process's life)
+    make_server(vault, debounce).start_io(protocol, sys.stdout.buffer)

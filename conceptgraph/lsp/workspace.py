@@ -77,10 +77,6 @@ class Workspace:
         names = {r.name for r in self.vault_rules}
         by_note = _by_path(f for f in found if f.rule not in names)
         by_vault = _by_path(f for f in found if f.rule in names)
-        if isinstance(vault.notes, NotesOnDemand):
-            # Diagnostics place their ranges in the text: read those notes at once, in
-            # parallel, not one by one as they are pushed.
-            vault.notes.read_all(by_note.keys() | by_vault.keys())
         for path, text in self.overlays.items():
             if path in vault.notes:
                 vault.notes[path] = parse_note(path, text.encode("utf-8"))
@@ -97,6 +93,11 @@ class Workspace:
                 # Completion and references read every note: read those the cache stood for.
                 vault.notes = {path: vault.notes[path] for path in list(vault.notes)}
         _ = vault.backlinks, vault.concepts, vault.aliases, vault.variants
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        """Read these notes now, in parallel, not one by one as they are asked for."""
+        if isinstance(self.vault.notes, NotesOnDemand):
+            self.vault.notes.read_all(paths)
 
     def with_findings(self) -> set[str]:
         """The notes that have findings."""
@@ -144,7 +145,6 @@ class Workspace:
         refile(vault, found, read)
         for name in _INDEXES:
             vault.__dict__.pop(name, None)
-        vault._negations.clear()
         for path in redirected:
             vault.forget(path)
         for path in [*read, *redirected]:
@@ -169,6 +169,7 @@ class Workspace:
         if any(lk.frontmatter_key for note in changed for lk in note.links):
             # Its links in properties (canonical_of, inverse pairs) are read by the notes they
             # name and the notes that name those: as for such an edit, every note.
+            vault._negations.clear()
             return set(vault.notes)
         keys = {k for note in changed for k in concept_keys(note.path, note_aliases(note))}
         # Files of the same base name (a case collision; how links to them are written), and
@@ -187,11 +188,14 @@ class Workspace:
         # negate it.
         for key in keys:
             alike |= set(vault.concepts.get(key, ()))
+        # What the other negations name is as it was (kept: working them out is costly); a
+        # linked one's note is among those whose links lead elsewhere now, and forgotten.
         for note in vault.notes.values():
             if "negation" in vault.section_kinds(note) and any(
                 named.key in keys for named in vault.negations(note)
             ):
                 alike.add(note.path)
+                vault._negations.pop(note.path, None)
         return alike
 
     def path_of(self, file: Path) -> str | None:
