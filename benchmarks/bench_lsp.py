@@ -11,7 +11,9 @@ Measured over stdio with pygls's client, in a fresh server process for each star
 - completion after ``[[`` and two letters, median;
 - the server's resident memory (VmRSS of the process) after all of it;
 - a rename of the note most others link to, request to workspace edit (where the build has
-  the rewriting library, ``conceptgraph.edit``).
+  the rewriting library, ``conceptgraph.edit``);
+- a file deleted on disk and made again (``workspace/didChangeWatchedFiles``), to the
+  diagnostics of a note that links to it: its ``broken-link``, then that gone.
 
     python benchmarks/bench_lsp.py --notes 10000
 """
@@ -151,6 +153,11 @@ async def _rename(vault: Path, source: str, at: types.Position) -> float:
     if not client.renames:
         await client.stop()
         return float("nan")
+    # The rest of the vault's diagnostics are pushed after the first: a request answered
+    # after them, so that the rename is timed alone.
+    await client.client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
     start = time.perf_counter()
     await client.client.text_document_rename_async(
         types.RenameParams(
@@ -160,6 +167,55 @@ async def _rename(vault: Path, source: str, at: types.Position) -> float:
     took = time.perf_counter() - start
     await client.stop()
     return took
+
+
+def _least_linked(vault: Path, besides: set[str]) -> tuple[str, str]:
+    """The note fewest others link to (neither of ``besides``), and one that does."""
+    loaded = load_vault(vault, load_config(vault))
+    path, sources = min(
+        (
+            (path, sorted(sources))
+            for path, sources in loaded.backlinks.items()
+            if path in loaded.notes and not {path, *sources} & besides
+        ),
+        key=lambda item: (len(item[1]), item[0]),
+    )
+    return path, sources[0]
+
+
+def _broken(count: int) -> Callable[[list[types.Diagnostic]], bool]:
+    """Whether diagnostics hold ``count`` broken links."""
+    return lambda found: sum(d.code == "broken-link" for d in found) == count
+
+
+async def _created_and_deleted(
+    client: Client, vault: Path, gone: str, dependant: str
+) -> dict[str, float]:
+    """A note's file deleted, then made again: each to the diagnostics of a note linking there."""
+    figures: dict[str, float] = {}
+    uri = (vault / dependant).as_uri()
+    # The dependant is not open: its diagnostics are those pushed at the start, if any.
+    before = sum(d.code == "broken-link" for d in client.pushed.get(uri, (0.0, []))[1])
+    file = vault / gone
+    text = file.read_bytes()
+    for change, name in (
+        (types.FileChangeType.Deleted, "file deleted"),
+        (types.FileChangeType.Created, "file created"),
+    ):
+        if change is types.FileChangeType.Deleted:
+            file.unlink()
+        else:
+            file.write_bytes(text)
+        sent = time.perf_counter()
+        client.client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(
+                changes=[types.FileEvent(uri=file.as_uri(), type=change)]
+            )
+        )
+        wanted = before + 1 if change is types.FileChangeType.Deleted else before
+        figures[f"{name}, dependant"] = await client.until(uri, sent, _broken(wanted)) - sent
+        _progress(name)
+    return figures
 
 
 def _pick(vault: Path) -> tuple[str, str, str]:
@@ -248,6 +304,8 @@ async def _session(
     aliased = _with_alias(text)
     sent = client.change(uri, version, aliased)
     figures["frontmatter edit, edited note"] = await client.until(uri, sent, lambda d: True) - sent
+    gone, linking = _least_linked(vault, {note, dependant})
+    figures |= await _created_and_deleted(client, vault, gone, linking)
     figures["resident memory (MiB)"] = await client.stop() / 1024
     return figures
 

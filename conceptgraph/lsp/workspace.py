@@ -24,8 +24,11 @@ from conceptgraph.lint.incremental import facts
 from conceptgraph.lint.rule import Rule, Scope
 from conceptgraph.lint.run import lint_vault
 from conceptgraph.model import Finding, NoteRecord
+from conceptgraph.names import fold
 from conceptgraph.note.parse import parse_note
-from conceptgraph.vault.discovery import is_note_path
+from conceptgraph.vault.change import bucket, linking, refile
+from conceptgraph.vault.concepts import concept_keys, note_aliases
+from conceptgraph.vault.discovery import discover, is_note_path, is_read_path
 from conceptgraph.vault.load import Vault
 from conceptgraph.vault.read import NotesOnDemand, gc_paused, read_note
 
@@ -35,6 +38,15 @@ _INDEXES = ("aliases_by_note", "variants", "aliases", "concepts", "_note_names")
 # The properties note rules read of other notes besides the concept key, the inverse pairs
 # and link properties (see _crossing).
 _READ_ACROSS = ("aliases", "canonical", "canonical_of", "type", "note_kind")
+
+
+@dataclass(frozen=True, slots=True)
+class FilesChanged:
+    """Notes added and removed on disk, and the other notes left to check (vault rules too)."""
+
+    added: list[str]
+    removed: list[str]
+    dependants: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +77,6 @@ class Workspace:
         names = {r.name for r in self.vault_rules}
         by_note = _by_path(f for f in found if f.rule not in names)
         by_vault = _by_path(f for f in found if f.rule in names)
-        if isinstance(vault.notes, NotesOnDemand):
-            # Diagnostics place their ranges in the text: read those notes at once, in
-            # parallel, not one by one as they are pushed.
-            vault.notes.read_all(by_note.keys() | by_vault.keys())
         for path, text in self.overlays.items():
             if path in vault.notes:
                 vault.notes[path] = parse_note(path, text.encode("utf-8"))
@@ -86,6 +94,11 @@ class Workspace:
                 vault.notes = {path: vault.notes[path] for path in list(vault.notes)}
         _ = vault.backlinks, vault.concepts, vault.aliases, vault.variants
 
+    def prefetch(self, paths: Iterable[str]) -> None:
+        """Read these notes now, in parallel, not one by one as they are asked for."""
+        if isinstance(self.vault.notes, NotesOnDemand):
+            self.vault.notes.read_all(paths)
+
     def with_findings(self) -> set[str]:
         """The notes that have findings."""
         return self._note_findings.keys() | self._vault_findings.keys()
@@ -97,6 +110,93 @@ class Workspace:
         if self.overlays:
             self.check(set(self.vault.notes))
             self.check_vault_rules()
+
+    def refile(self) -> FilesChanged | None:
+        """Take in the notes added to or removed from the vault on disk, without loading it again.
+
+        The new notes are checked at once; the other notes whose findings the change may alter
+        are returned, for the caller to check next, then the vault rules. None when the change
+        is not one this follows (the notes not all read yet, a file that cannot be looked at):
+        :meth:`reload` then.
+        """
+        vault = self.vault
+        found = discover(self.root, self.config)
+        before = set(vault.files)
+        if not isinstance(vault.notes, dict) or found.broken or vault.notes.keys() - before:
+            return None
+        added = sorted(found.files.keys() - before)
+        removed = sorted(before - found.files.keys())
+        read = {p: read_note(self.root, p, found.files[p]) for p in added if is_read_path(p)}
+        gone = [vault.notes[path] for path in removed if path in vault.notes]
+        changed = [*gone, *read.values()]
+        names = {bucket(path) for path in (*added, *removed)}
+        names |= {fold(alias) for note in changed for alias in note_aliases(note)}
+        # Their links may lead elsewhere now: their part of the backlinks goes, to come back.
+        redirected = linking(vault.notes, names) - set(removed)
+        backlinks = vault.backlinks
+        for note in [*gone, *(vault.notes[p] for p in redirected)]:
+            for _, where in vault.resolved(note):
+                if where.path is not None:
+                    backlinks.get(where.path, set()).discard(note.path)
+        for path in removed:
+            backlinks.pop(path, None)
+            self.overlays.pop(path, None)
+            self._note_findings.pop(path, None)
+        refile(vault, found, read)
+        for name in _INDEXES:
+            vault.__dict__.pop(name, None)
+        for path in redirected:
+            vault.forget(path)
+        for path in [*read, *redirected]:
+            note = vault.notes[path]
+            for _, where in vault.resolved(note):
+                if where.path is not None and where.path != path:
+                    backlinks[where.path].add(path)
+            self._regather(note)
+        for kept in vault.gathered.values():
+            for path in removed:
+                kept.pop(path, None)
+        self.check(read)
+        dependants = redirected | self._named_alike(names, changed)
+        return FilesChanged(sorted(read), removed, frozenset(dependants - read.keys()))
+
+    def _named_alike(self, names: set[str], changed: list[NoteRecord]) -> set[str]:
+        """The notes that read the vault's names, whose findings these notes may change.
+
+        Besides the notes whose links lead elsewhere now, which the caller has.
+        """
+        vault = self.vault
+        if any(lk.frontmatter_key for note in changed for lk in note.links):
+            # Its links in properties (canonical_of, inverse pairs) are read by the notes they
+            # name and the notes that name those: as for such an edit, every note.
+            vault._negations.clear()
+            return set(vault.notes)
+        keys = {k for note in changed for k in concept_keys(note.path, note_aliases(note))}
+        # Files of the same base name (a case collision; how links to them are written), and
+        # the notes linking to a variant of one of them (the link is rewritten to name it).
+        alike = {path for path in vault.notes if bucket(path) in names}
+        for variant in vault.variants:
+            if vault.canonical_of(vault.notes[variant])[1] in alike:
+                alike |= vault.backlinks.get(variant, set())
+        # The names a broken link is told it may have meant are the vault's note names.
+        alike |= {
+            path
+            for path, found in self._note_findings.items()
+            if any(f.rule == "broken-link" for f in found)
+        }
+        # A concept name comes with a file name or alias: the notes that carry it too, or
+        # negate it.
+        for key in keys:
+            alike |= set(vault.concepts.get(key, ()))
+        # What the other negations name is as it was (kept: working them out is costly); a
+        # linked one's note is among those whose links lead elsewhere now, and forgotten.
+        for note in vault.notes.values():
+            if "negation" in vault.section_kinds(note) and any(
+                named.key in keys for named in vault.negations(note)
+            ):
+                alike.add(note.path)
+                vault._negations.pop(note.path, None)
+        return alike
 
     def path_of(self, file: Path) -> str | None:
         """The vault path of a file on disk, if it is a note of this vault."""
@@ -183,12 +283,17 @@ class Workspace:
             for _, found in vault.resolved(new):
                 if found.path is not None and found.path != path:
                     backlinks[found.path].add(path)
+        self._regather(new)
+
+    def _regather(self, note: NoteRecord) -> None:
+        """What the vault rules gather of a note, gathered again."""
+        vault = self.vault
         for active in self.vault_rules:
             kept = vault.gathered.get(active.name)
             if kept is None or active.gather is None:
                 continue
             try:
-                kept[path] = active.gather(new, vault)
+                kept[note.path] = active.gather(note, vault)
             except Exception:
                 # Gathered afresh by the engine, which makes a rule's crash its finding.
                 del vault.gathered[active.name]
