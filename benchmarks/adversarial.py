@@ -221,7 +221,11 @@ def _measure(command: list[str], timeout: float, output: Path | None) -> Measure
     if code == "None":
         return Measure(None, int(peak) / 1024, "-")
     if code not in ("0", "1"):
-        sys.exit(f"{' '.join(command)} exited {code}:\n{done.stderr.decode(errors='replace')}")
+        # A crash is a result too (main at b54eadb could not export a 30 MB definition): say
+        # so in the table, its message below, and try no larger size.
+        message = " ".join(done.stderr.decode(errors="replace").split())[-300:]
+        print(f"# {command[3]} exited {code}: {message}")
+        return Measure(None, int(peak) / 1024, f"exit {code}")
     if output is not None and output.exists():
         written = output.stat().st_size
         output.unlink()
@@ -256,7 +260,8 @@ def _command(name: str, vault: Path, output: Path) -> tuple[list[str], Path | No
 
 
 def _row(shape: Shape, n: int, size: int, name: str, got: Measure, before: Measure | None) -> str:
-    seconds = "timeout" if got.seconds is None else f"{got.seconds:.2f}"
+    failed = "timeout" if got.findings == "-" else "failed"
+    seconds = failed if got.seconds is None else f"{got.seconds:.2f}"
     growth = "-"
     if before is not None and before.seconds and got.seconds is not None:
         growth = f"{got.seconds / before.seconds:.2f}"
@@ -295,7 +300,7 @@ def main() -> None:
             size = _write_vault(vault, shape, n)
             for name in commands:
                 if name in before and before[name].seconds is None:
-                    continue  # timed out at the size before: a larger one would too
+                    continue  # failed at the size before: a larger one would too
                 command, output = _command(name, vault, root / "output")
                 got = _measure(command, args.timeout, output)
                 print(_row(shape, n, size, name, got, before.get(name)), flush=True)

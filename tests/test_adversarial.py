@@ -18,7 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conceptgraph.api import lint_paths
+from conceptgraph.api import lint_paths, open_vault, query_vault
+from conceptgraph.export import export
 from conceptgraph.export.nodelink import node_link_json
 from conceptgraph.model import BlockId, Heading, NoteRecord, Span
 from conceptgraph.names import heading_key
@@ -28,6 +29,7 @@ from conceptgraph.note.markdown import plain
 from conceptgraph.note.markdown.fast import spans_holding, table_header_lines
 from conceptgraph.note.negation import _split_item
 from conceptgraph.note.parse import parse_note
+from conceptgraph.rdf import triples
 from conceptgraph.vault import resolve
 from conceptgraph.vault.resolve import SubpathIndex
 
@@ -444,3 +446,18 @@ def test_node_link_json_refuses_what_json_dumps_refused() -> None:
     graph.add_edge("a", "b", weight=float("nan"))
     with pytest.raises(ValueError, match="JSON compliant"):
         node_link_json(graph)
+
+
+def test_a_definition_longer_than_a_literal_holds_is_cut_and_said_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At the real bound (a million characters) the note of issue 23 was 30 MB of links: the
+    # same code, a smaller bound.
+    monkeypatch.setattr(triples, "LITERAL_MOST", 100)
+    words = " ".join(f"w{i}" for i in range(100))  # 389 characters
+    (tmp_path / "long.md").write_text(f"# Long\n\n## Definition\n\n{words}\n", encoding="utf-8")
+    query = "SELECT ?d WHERE { ?s skos:definition ?d }"
+    rows = list(query_vault(tmp_path, query, cache=False).result)
+    assert [str(row["d"].value) for row in rows] == [f"{words[:100]} ... (289 more characters)"]
+    data = export(open_vault(tmp_path), "ntriples")
+    assert b' ... (289 more characters)" .' in data
