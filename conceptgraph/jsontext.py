@@ -27,10 +27,16 @@ def dumps(
 
     ``depth``: as it is written that many levels into a document (its lines indented so far).
     """
-    out: list[str] = []
-    add = out.append
     step = " " * indent
     encode = encode_basestring
+    if type(value) is dict and value:
+        flat = _flat(value, sort_keys)
+        if flat is not None:
+            # A dict of plain values, the most common item of a streamed document, at once.
+            inner = "\n" + step * (depth + 1)
+            return "{" + inner + ("," + inner).join(flat) + "\n" + step * depth + "}"
+    out: list[str] = []
+    add = out.append
 
     def nested(value: object, newline: str) -> str:
         # What this writer leaves to json.dumps, written at the depth ``newline`` indents to.
@@ -90,3 +96,30 @@ def dumps(
 
     write(value, "\n" + step * depth)
     return "".join(out)
+
+
+_KEYS: dict[str, str] = {}  # each key as written, with its ": " (keys repeat item after item)
+
+
+def _flat(value: dict[object, object], sort_keys: bool) -> list[str] | None:
+    """Each ``"key": value`` of a dict of strings, integers, booleans and None; else None."""
+    keys = _KEYS
+    lines = []
+    for key, item in sorted(value.items()) if sort_keys else value.items():
+        if type(key) is not str:
+            return None
+        written = keys.get(key)
+        if written is None:
+            if len(keys) > 4096:
+                keys.clear()
+            written = keys[key] = encode_basestring(key) + ": "
+        kind = type(item)
+        if kind is str:
+            lines.append(written + encode_basestring(item))  # type: ignore[arg-type]
+        elif kind is int:
+            lines.append(written + int.__repr__(item))
+        elif kind is bool or item is None:
+            lines.append(written + _SCALARS[item])
+        else:
+            return None
+    return lines

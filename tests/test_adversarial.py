@@ -8,21 +8,29 @@ never timed. benchmarks/adversarial.py times the same shapes.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
+import networkx as nx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conceptgraph.api import lint_paths
+from conceptgraph.api import lint_paths, open_vault, query_vault
+from conceptgraph.export import export
+from conceptgraph.export.nodelink import node_link_json
 from conceptgraph.model import BlockId, Heading, NoteRecord, Span
 from conceptgraph.names import heading_key
 from conceptgraph.note import negation as negation_module
+from conceptgraph.note import wikilinks
 from conceptgraph.note.markdown import plain
 from conceptgraph.note.markdown.fast import spans_holding, table_header_lines
 from conceptgraph.note.negation import _split_item
+from conceptgraph.note.parse import parse_note
+from conceptgraph.rdf import triples
 from conceptgraph.vault import resolve
 from conceptgraph.vault.resolve import SubpathIndex
 
@@ -355,3 +363,128 @@ def test_a_long_negation_section_of_links_finds_each_items_link_once(n: int) -> 
     found = negations(note, section)
     assert [item.name for item in found] == [f"n{k}" for k in range(n)]
     assert reads[0] <= 2 * n
+
+
+# ------------------------------------------------------------- a note of millions of links
+
+
+_LINK_LINE = "See " + ", ".join(f"[[migration|m{k}]]" for k in range(10)) + ".\n"
+
+
+def _links_note(n: int) -> bytes:
+    """benchmarks/adversarial.py's ``links`` shape: lines of ten links from line 8, ``n`` bytes."""
+    head = "---\ntype: mechanism\n---\n# Links\n\n## Definition\n\n"
+    return (head + _LINK_LINE * (n // len(_LINK_LINE))).encode()
+
+
+@pytest.mark.parametrize("n", [100_000, 400_000])
+def test_a_note_of_many_links_splits_each_distinct_link_once(
+    n: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = [0]
+    real = wikilinks.split_linktext
+
+    def counted(inner: str) -> tuple[str, str | None, str | None]:
+        calls[0] += 1
+        return real(inner)
+
+    monkeypatch.setattr(wikilinks, "split_linktext", counted)
+    wikilinks._read_link.cache_clear()
+    note = parse_note("links.md", _links_note(n))
+    assert len(note.links) == 10 * (n // len(_LINK_LINE))
+    assert {(link.target, link.display) for link in note.links} == {
+        ("migration", f"m{k}") for k in range(10)
+    }
+    # The fifth link of the third line of links, where a reader's editor puts it.
+    fifth = note.links[24]
+    assert fifth.span == Span(10, 77, 10, 93)
+    assert fifth.raw == "[[migration|m4]]" == note.text.splitlines()[9][76:92]
+    assert calls[0] == 10
+
+
+@pytest.mark.parametrize("n", [200_000, 800_000])
+def test_a_note_of_many_links_holds_a_few_hundred_bytes_a_link(n: int) -> None:
+    # Each link's Link and Span, the text, its lines and the body: about 280 bytes a link.
+    # Before issue 23's fix, four strings of its own a link and a copy of the list took 470.
+    data = _links_note(n)
+    tracemalloc.start()
+    try:
+        note = parse_note("links.md", data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= 350 * len(note.links)
+
+
+def test_the_links_of_a_line_are_those_the_reference_reads() -> None:
+    line = "A [[a|b]] and ![[c#d|e]], [[f#^g]] `[[h]]` [[ k ]] [[l|m|n]]."
+    text = f"# T\n\n{line}\n"
+    lines = text.split("\n")
+    fast = plain.parse_plain(text, lines, 1)  # the line scanner itself, which takes this line
+    reference = parse_note("t.md", text.encode(), "markdown-it")
+    assert tuple(fast.links) == reference.links
+    written = ["[[a|b]]", "![[c#d|e]]", "[[f#^g]]", "[[ k ]]", "[[l|m|n]]"]
+    assert [link.span.column for link in fast.links] == [line.index(w) + 1 for w in written]
+    assert [link.raw for link in fast.links] == written
+
+
+@pytest.mark.parametrize("line", ["a [b] [[c]]", "[[c]] d|e", "[[c]] ^x y", "[[]]", "[[ ]] x"])
+def test_a_bracket_or_pipe_outside_a_link_leaves_the_line_to_the_other_engines(line: str) -> None:
+    text = f"# T\n\n{line}\n"
+    with pytest.raises(plain.Unsure):
+        plain.parse_plain(text, text.split("\n"), 1)
+
+
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(st.characters(blacklist_categories=("Cs",))),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=6,
+)
+_ATTRS = st.dictionaries(st.sampled_from(["kind", "line", "name", "id", "é", "a\nb"]), _VALUES)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    nodes=st.lists(st.tuples(st.text(max_size=4), _ATTRS), max_size=5),
+    edges=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4), _ATTRS), max_size=8),
+    name=_VALUES,
+)
+def test_node_link_json_is_what_json_dumps_wrote(
+    nodes: list[tuple[str, dict[str, object]]],
+    edges: list[tuple[int, int, dict[str, object]]],
+    name: object,
+) -> None:
+    graph = nx.MultiDiGraph(name=name)
+    graph.add_nodes_from(nodes)
+    ids = [node for node, _ in nodes] or ["x"]
+    for u, v, attrs in edges:
+        graph.add_edge(ids[u % len(ids)], ids[v % len(ids)], **attrs)
+    data = nx.node_link_data(graph, edges="links")
+    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True, allow_nan=False)
+    assert node_link_json(graph) == (text + "\n").encode()
+
+
+def test_node_link_json_refuses_what_json_dumps_refused() -> None:
+    graph = nx.MultiDiGraph()
+    graph.add_edge("a", "b", weight=float("nan"))
+    with pytest.raises(ValueError, match="JSON compliant"):
+        node_link_json(graph)
+
+
+def test_a_definition_longer_than_a_literal_holds_is_cut_and_said_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At the real bound (a million characters) the note of issue 23 was 30 MB of links: the
+    # same code, a smaller bound.
+    monkeypatch.setattr(triples, "LITERAL_MOST", 100)
+    words = " ".join(f"w{i}" for i in range(100))  # 389 characters
+    (tmp_path / "long.md").write_text(f"# Long\n\n## Definition\n\n{words}\n", encoding="utf-8")
+    query = "SELECT ?d WHERE { ?s skos:definition ?d }"
+    rows = list(query_vault(tmp_path, query, cache=False).result)
+    assert [str(row["d"].value) for row in rows] == [f"{words[:100]} ... (289 more characters)"]
+    data = export(open_vault(tmp_path), "ntriples")
+    assert b' ... (289 more characters)" .' in data

@@ -36,6 +36,9 @@ def graph_view(vault: Vault, options: ExportOptions) -> nx.MultiDiGraph:
         raise ExportError(f"--depth must be 0 or more, not {options.depth}")
     kinds = _check_kinds(options.kinds)
     graph = build_graph(vault)
+    if options.focus is None and kinds is None:
+        # The whole graph: a copy would be the same graph again, edge for edge.
+        return graph
     focus = resolve_focus(vault, graph, options.focus) if options.focus is not None else None
 
     edges = [

@@ -60,6 +60,9 @@ def parse_note(path: str, data: bytes, parser: str | None = None) -> NoteRecord:
         message = "frontmatter opened with '---' on line 1 is never closed"
         problems.append(Problem(ProblemKind.YAML_UNCLOSED, Span(1, 1, 1, 4), message))
     body = parse_body(parts.body, lines, parts.body_line, parser)
+    # The body's copy of the text and the lines go before the links are put in a tuple: at
+    # that moment a note of a million links holds the most.
+    del parts, lines
     problems.extend(body.problems)
     return NoteRecord(
         path=path,
@@ -67,7 +70,7 @@ def parse_note(path: str, data: bytes, parser: str | None = None) -> NoteRecord:
         frontmatter=meta,
         headings=tuple(body.headings),
         sections=tuple(body.sections),
-        links=tuple(links + body.links),
+        links=(*links, *body.links) if links else tuple(body.links),
         list_items=tuple(body.list_items),
         block_ids=tuple(body.block_ids),
         problems=tuple(problems),

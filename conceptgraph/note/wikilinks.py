@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from conceptgraph.model import Link, LinkKind, Span
@@ -40,8 +41,18 @@ def wikilinks_plugin(md: MarkdownIt) -> None:
 
 def wikilink(inner: str, embed: bool, span: Span, section: int | None, raw: str) -> Link:
     """The record of a ``[[inner]]`` (``![[inner]]`` if ``embed``) of a note's body."""
-    target, subpath, display = split_linktext(inner)
-    return Link(target, subpath, display, embed, LinkKind.WIKI, span, section, raw)
+    target, subpath, display, raw = _read_link(inner, raw)
+    # tuple.__new__ straight: a NamedTuple's own __new__ is a Python function, a third of what
+    # each link of a note of a million links cost to read.
+    fields = (target, subpath, display, embed, LinkKind.WIKI, span, section, raw, None)
+    return tuple.__new__(Link, fields)
+
+
+# A note of a million links names the same few targets over and over: each link read afresh
+# kept four strings of its own (half a note's memory) and split them again.
+@lru_cache(maxsize=1 << 14)
+def _read_link(inner: str, raw: str) -> tuple[str, str | None, str | None, str]:
+    return (*split_linktext(inner), raw)
 
 
 def split_linktext(inner: str) -> tuple[str, str | None, str | None]:

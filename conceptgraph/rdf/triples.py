@@ -199,12 +199,21 @@ def check_base(base: str) -> str:
     return base
 
 
+# The longest text a literal carries. Oxigraph, which loads the triples for query and export,
+# refuses a line of N-Triples over 16 MiB (a note whose Definition is 30 MB of links made both
+# fail); a million characters is 4 MB at most as UTF-8, and more than any definition holds.
+LITERAL_MOST = 1_000_000
+
+
 def text_literal(text: str) -> Literal:
     """A string literal every format carries unchanged: LF line ends, no XML-illegal characters.
 
     RDF/XML parsers turn CR LF into LF and cannot read control characters, so they would not
-    read back what we wrote; U+FFFD stands in for the latter.
+    read back what we wrote; U+FFFD stands in for the latter. A text longer than
+    ``LITERAL_MOST`` characters is cut there, ending "... (N more characters)".
     """
+    if len(text) > LITERAL_MOST:
+        text = f"{text[:LITERAL_MOST]} ... ({len(text) - LITERAL_MOST} more characters)"
     if _UNSAFE.search(text) is None:
         return Literal(text)
     return Literal(_NOT_XML.sub("\ufffd", _LINE_END.sub("\n", text)))
