@@ -734,10 +734,8 @@ class Endpoint:
         self.base = dataset.base
         memory = options.memory_bound()
         fork = forkable(dataset, memory)
-        if fork:
-            # Before the fork: the workers need not hold the file the copy is made from open.
-            self.shared.settle()
         self.pool = WorkerPool(dataset, options.workers, memory, options.long_after, fork)
+        # After the fork: it starts a thread, which makes the copy of the triples kept.
         self.shared.settle()
 
     def reload(self) -> None:

@@ -277,6 +277,22 @@ def copying(root: Path, state: State, graph: str) -> Iterator[Copy]:
         names.unlink(missing_ok=True)
 
 
+def keep_store(
+    root: Path, state: State, graph: str, store: ox.Store, keys: Mapping[str, list[str]]
+) -> None:
+    """Keep a copy, for ``state``, of the triples a store holds in ``graph`` (as ``copying``).
+
+    ``keys``: each note's concept names, as the triples were made with them. Nothing is raised.
+    """
+    with contextlib.suppress(OSError, RuntimeError), copying(root, state, graph) as copy:
+        if copy.out is not None:
+            try:
+                store.dump(copy.out, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+            except (OSError, RuntimeError):  # a full disk, say: no copy
+                copy.failed = True
+        copy.names(keys)
+
+
 # What the process ``copying`` starts runs: ``keep`` on the file of triples, then removes it.
 # It ends with an error, and the file is removed, if it cannot import this package.
 _KEEP = """
