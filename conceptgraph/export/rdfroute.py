@@ -30,16 +30,14 @@ from conceptgraph.errors import UsageError
 from conceptgraph.export import find_format
 from conceptgraph.export.rdf import jsonld_bytes, oxigraph_triples, sorted_lines, write_oxigraph
 from conceptgraph.lint import parallel
-from conceptgraph.rdf.sparql import part_groups, vault_store_at
+from conceptgraph.rdf.sparql import in_parts, part_groups, vault_store_at
 from conceptgraph.rdf.triples import (
     IRI,
-    PartTriples,
     Term,
     Triple,
     VaultRdf,
     check_base,
     default_base,
-    first_named,
     vault_rdf,
 )
 from conceptgraph.vault.discovery import discover
@@ -94,7 +92,6 @@ def sorted_triples(root: Path, config: Config, base: str, jobs: int | None) -> t
     if not parallel.usable((), len(found.notes), jobs):
         return vault_rdf(load_vault(root, config, jobs, found), base).triples
     runs: dict[IRI, list[list[tuple[IRI, Term]]]] = {}
-    concepts: dict[str, dict[str, Any]] = {}
 
     def add(groups: Iterable[tuple[IRI, list[tuple[IRI, Term]]]]) -> None:
         for subject, pairs in groups:
@@ -104,17 +101,8 @@ def sorted_triples(root: Path, config: Config, base: str, jobs: int | None) -> t
             else:
                 known.append(pairs)
 
-    def made(reply: tuple[list[tuple[IRI, list[tuple[IRI, Term]]]], dict[str, Any]]) -> None:
-        groups, named = reply
-        first_named(concepts, named)
-        add(groups)
-
-    with parallel.reading(root, config, found, (), jobs, share=False) as (workers, _, vault):
-        workers.each(vault, "Building the graph", _part_sorted, (base,), made)
-    add(
-        (subject, sorted(pairs))
-        for subject, pairs in PartTriples(vault, base).concepts(concepts).items()
-    )
+    concepts, _ = in_parts(root, config, found, base, jobs, _part_sorted, add)
+    add((subject, sorted(pairs)) for subject, pairs in concepts.items())
     triples: list[Triple] = []
     for subject in sorted(runs):
         made_by = runs[subject]

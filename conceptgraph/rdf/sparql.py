@@ -48,7 +48,7 @@ from conceptgraph.rdf.triples import (
     triple_batches,
 )
 from conceptgraph.vault.concepts import concept_keys
-from conceptgraph.vault.discovery import discover
+from conceptgraph.vault.discovery import Discovery, discover
 from conceptgraph.vault.load import Vault, load_vault
 
 # Output formats of SELECT and ASK results; CONSTRUCT and DESCRIBE print Turtle.
@@ -442,18 +442,39 @@ def read_ntriples(
         for data in vault_ntriples(vault, base):
             sink(data)
         return {path: concept_keys(path, names) for path, names in vault.aliases_by_note.items()}
+    concepts, keys = in_parts(root, config, found, base, jobs, _part_ntriples, sink)
+    sink(ntriples(concepts.items()))
+    return keys
+
+
+def in_parts(
+    root: Path,
+    config: Config,
+    found: Discovery,
+    base: str,
+    jobs: int | None,
+    task: Callable[[Sequence[str], str], tuple[_T, dict[str, dict[str, Any]]]],
+    take: Callable[[_T], None],
+) -> tuple[Groups, dict[str, list[str]]]:
+    """The vault's triples made in workers: ``task(paths, base)`` on every note, a batch at a time.
+
+    Each reply is the triples made (handed to ``take`` as it comes) and the concepts named;
+    returned are the triples of the concepts without a note, by subject, and each note's
+    concept names (``concept_keys``), by path.
+    """
+    from conceptgraph.lint import parallel
+
     concepts: dict[str, dict[str, Any]] = {}
 
-    def made(reply: tuple[bytes, dict[str, dict[str, Any]]]) -> None:
+    def made(reply: tuple[_T, dict[str, dict[str, Any]]]) -> None:
         data, named = reply
         first_named(concepts, named)
-        sink(data)
+        take(data)
 
     # A note's triples read nothing of another note: only the name indexes.
     with parallel.reading(root, config, found, (), jobs, share=False) as (workers, read, vault):
-        workers.each(vault, "Building the graph", _part_ntriples, (base,), made)
-    sink(ntriples(PartTriples(vault, base).concepts(concepts).items()))
-    return read.keys
+        workers.each(vault, "Building the graph", task, (base,), made)
+    return PartTriples(vault, base).concepts(concepts), read.keys
 
 
 _parts: dict[str, PartTriples] = {}  # in a worker, by base IRI: it works out every IRI once
