@@ -54,10 +54,15 @@ def dumps(
             if not value:
                 add("{}")
                 return
+            inner = newline + step
+            flat = _flat(value, sort_keys)
+            if flat is not None:
+                # Items of a list are most often dicts of plain values: each at once.
+                add("{" + inner + ("," + inner).join(flat) + newline + "}")
+                return
             if any(type(key) is not str for key in value):
                 add(nested(value, newline))  # json.dumps turns such keys into strings its way
                 return
-            inner = newline + step
             separator = "{" + inner
             items = sorted(value.items()) if sort_keys else value.items()
             for key, item in items:
