@@ -30,11 +30,11 @@ def dumps(
     step = " " * indent
     encode = encode_basestring
     if type(value) is dict and value:
-        flat = _flat(value, sort_keys)
-        if flat is not None:
-            # A dict of plain values, the most common item of a streamed document, at once.
-            inner = "\n" + step * (depth + 1)
-            return "{" + inner + ("," + inner).join(flat) + "\n" + step * depth + "}"
+        # A dict of plain values, the most common item of a streamed document, at once
+        # (without setting up the writer below).
+        text = _flat_text(value, sort_keys, "\n" + step * depth, step)
+        if text is not None:
+            return text
     out: list[str] = []
     add = out.append
 
@@ -54,12 +54,11 @@ def dumps(
             if not value:
                 add("{}")
                 return
-            inner = newline + step
-            flat = _flat(value, sort_keys)
-            if flat is not None:
-                # Items of a list are most often dicts of plain values: each at once.
-                add("{" + inner + ("," + inner).join(flat) + newline + "}")
+            text = _flat_text(value, sort_keys, newline, step)
+            if text is not None:
+                add(text)  # items of a list are most often dicts of plain values
                 return
+            inner = newline + step
             if any(type(key) is not str for key in value):
                 add(nested(value, newline))  # json.dumps turns such keys into strings its way
                 return
@@ -101,6 +100,15 @@ def dumps(
 
     write(value, "\n" + step * depth)
     return "".join(out)
+
+
+def _flat_text(value: dict[object, object], sort_keys: bool, newline: str, step: str) -> str | None:
+    """A dict of plain values (see ``_flat``) as written at the depth ``newline`` indents to."""
+    flat = _flat(value, sort_keys)
+    if flat is None:
+        return None
+    inner = newline + step
+    return "{" + inner + ("," + inner).join(flat) + newline + "}"
 
 
 _KEYS: dict[str, str] = {}  # each key as written, with its ": " (keys repeat item after item)

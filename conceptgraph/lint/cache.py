@@ -68,12 +68,12 @@ _MAC_BYTES = 32
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
-# Stamp and Row are named tuples: a run makes one of each for every note of the vault.
 # A cached row's signed head (the lengths of its six parts) and its four numbers.
-_ROW_HEAD = struct.Struct("<6I").pack
-_ROW_NUMBERS = struct.Struct("<4q").pack
+_ROW_HEAD = struct.Struct("<6I")
+_ROW_NUMBERS = struct.Struct("<4q")
 
 
+# Stamp and Row are named tuples: a run makes one of each for every note of the vault.
 class Stamp(NamedTuple):
     """What a file's stat says about its content: equal stamps, the same bytes (mostly)."""
 
@@ -560,10 +560,10 @@ class LintCache:
     def _sign_row(self, path: str, fields: list[Any]) -> bytes:
         size, mtime, inode, checked, digest, facts, context, pickled = fields
         name, extra = path.encode(), pickled or b""
-        # Lengths first: no two rows can sign the same bytes by shifting a boundary. (The
-        # numbers are 32 bytes.)
-        head = _ROW_HEAD(len(name), 32, len(digest), len(facts), len(context), len(extra))
-        numbers = _ROW_NUMBERS(size, mtime, inode, checked)
+        # Lengths first: no two rows can sign the same bytes by shifting a boundary.
+        lengths = (len(name), _ROW_NUMBERS.size, len(digest), len(facts), len(context), len(extra))
+        head = _ROW_HEAD.pack(*lengths)
+        numbers = _ROW_NUMBERS.pack(size, mtime, inode, checked)
         return _sign(self._secret, b"".join((head, name, numbers, digest, facts, context, extra)))
 
     def _plain_rows(self, gathered: Gathered) -> Iterator[tuple[str, bytes]]:
