@@ -136,7 +136,7 @@ def serve_edit(vault: Path, env: dict[str, str]) -> float:
 
 
 def _copy_made(cache: Path) -> None:
-    """Wait (untimed) for the process a query or server started to finish the copy of the triples.
+    """Wait (untimed) for the process a server started to finish the copy of the triples.
 
     Done when the copy is in place and the files it was made from are gone (``.tmp-*``).
     """
