@@ -19,8 +19,9 @@ import secrets
 import stat
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from conceptgraph.boundary import check_inside
 
@@ -142,13 +143,26 @@ def write_atomic(path: Path, data: bytes, inside: Path | None = None) -> None:
     ``OSError`` (or whatever interrupted the write) propagates. With ``inside`` (a vault), a
     ``path`` whose links lead out of that folder is refused (``OutsideError``), unwritten.
     """
+    with atomic_output(path, inside) as out:
+        out.write(data)
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path, inside: Path | None = None) -> Iterator[BinaryIO]:
+    """``write_atomic`` for bytes made as they are written: a file to write them to.
+
+    When the block ends, the file replaces ``path`` as ``write_atomic`` replaces it; if the
+    block raises, the temp file is removed and ``path`` is left as it was. An export of
+    hundreds of megabytes is written so, never held whole in memory.
+    """
     if inside is not None:
         check_inside(path, inside)
     target = Path(os.path.realpath(path))
     folder = target.parent
     mode = file_mode(target)
     sweep_folder(folder)
-    temp = write_temp(target, data, mode)
+    with _temp_file(target, mode) as (temp, out):
+        yield out
     try:
         os.replace(temp, target)
     except BaseException:
@@ -171,24 +185,31 @@ def write_temp(target: Path, data: bytes, mode: int | None) -> Path:
 
     On any failure it is removed and the error propagates.
     """
+    with _temp_file(target, mode) as (temp, out):
+        out.write(data)
+    return temp
+
+
+@contextlib.contextmanager
+def _temp_file(target: Path, mode: int | None) -> Iterator[tuple[Path, BinaryIO]]:
+    """A new temp file beside ``target`` to write, fsynced and closed when the block ends.
+
+    If anything fails, the block included, it is removed and the error propagates.
+    """
     temp = temp_path(target)
     # O_EXCL: never write through a file or link someone else put at the temp name.
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
-        try:
+        with os.fdopen(fd, "wb") as out:
             if mode is not None:
                 os.chmod(temp, mode)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            yield temp, out
+            out.flush()
+            os.fsync(out.fileno())
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
-    return temp
 
 
 def fsync_folder(folder: Path) -> None:

@@ -11,7 +11,7 @@ import functools
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -620,8 +620,7 @@ def export(
     """Export a vault as RDF, a diagram, or graph JSON."""
     from conceptgraph.api import open_vault
     from conceptgraph.errors import UsageError
-    from conceptgraph.export import ExportOptions, find_format
-    from conceptgraph.export import export as make_export
+    from conceptgraph.export import ExportOptions, find_format, write_export
 
     find_format(fmt)
     if depth is not None and focus is None:
@@ -632,19 +631,24 @@ def export(
         depth=1 if depth is None else depth,
         kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()) if kinds else None,
     )
+    from conceptgraph.atomic import atomic_output
     from conceptgraph.export.rdfroute import export_rdf_at, takes_the_route
 
     if takes_the_route(fmt) and options == ExportOptions(base=base):
         data = export_rdf_at(vault, fmt, base)  # the same bytes, by the triples query makes
+
+        def write(out: IO[bytes]) -> None:
+            out.write(data)
+
     else:
-        data = make_export(open_vault(vault), fmt, options)
+        # Written as it is made: the graph JSON of a note of millions of links is 500 MB.
+        write = functools.partial(write_export, open_vault(vault), fmt, options=options)
     if output is None:
-        sys.stdout.buffer.write(data)
+        write(sys.stdout.buffer)
         sys.stdout.flush()
     else:
-        from conceptgraph.atomic import write_atomic
-
-        write_atomic(output, data)
+        with atomic_output(output) as out:
+            write(out)
 
 
 # Kept in step with conceptgraph.rdf.sparql.RESULT_FORMATS by a test, so --help imports no engine.

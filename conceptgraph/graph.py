@@ -164,8 +164,12 @@ class _Builder:
                 reason=negation.reason,
                 **_where(note.path, negation.item.span),
             )
+        # A link leads where its target does from this note: resolved once a target, since a
+        # note can hold millions of links to a few notes.
+        resolved: dict[str, str] = {}
+        path, edges = note.path, self.graph.edges
         for link in note.links:
-            if link in negation_links:
+            if negation_links and link in negation_links:
                 continue
             if template and holds_placeholder(link.target):
                 continue  # a template's [[{{title}}]]: names a note once the template is used
@@ -175,9 +179,18 @@ class _Builder:
                 kind = "embed"
             else:
                 kind = kind_of(link.section) or "link"
-            self.graph.add_edge(
-                source, self._target(note, link), kind=kind, **_where(note.path, link.span)
-            )
+            leads_to = resolved.get(link.target)
+            if leads_to is None:
+                leads_to = resolved[link.target] = self._target(note, link)
+            # add_edge, written out: its keyword arguments and two lookups cost more than the rest.
+            targets = edges.get(source)
+            if targets is None:
+                targets = edges[source] = {}
+            found = targets.get(leads_to)
+            if found is None:
+                found = targets[leads_to] = []
+            span = link.span
+            found.append({"kind": kind, "path": path, "line": span.line, "column": span.column})
         number = 0
         for item in note.list_items:
             if item.depth != 1 or kind_of(item.section) != "residual" or "[[" in item.text:
@@ -207,10 +220,17 @@ def build_graph(vault: Vault) -> nx.MultiDiGraph:
     parts = graph_parts(vault)
     graph = nx.MultiDiGraph(name=parts.name)
     graph.add_nodes_from(parts.nodes.items())
-    graph.add_edges_from(
-        (source, target, key, attrs)
-        for source, targets in parts.edges.items()
-        for target, found in targets.items()
-        for key, attrs in enumerate(found)
-    )
+    # ``add_edges_from`` copies each edge's dict, in Python, an edge at a time: 3 s and the
+    # graph held twice for a note of 3 million links. The parts are this graph's alone, so
+    # their dicts go into its adjacency as they are, laid out as ``MultiDiGraph.add_edge``
+    # lays them: keys 0, 1, ... in the order added, one key dict shared by both directions.
+    # (``tests/test_graph.py`` checks the result against ``add_edges_from``.)
+    succ, pred = graph._succ, graph._pred
+    for source, targets in parts.edges.items():
+        for target in (source, *targets):
+            if target not in succ:
+                graph.add_node(target)
+        out = succ[source]
+        for target, found in targets.items():
+            out[target] = pred[target][source] = dict(enumerate(found))
     return graph

@@ -8,6 +8,7 @@ never timed. benchmarks/adversarial.py times the same shapes.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import re
 import tracemalloc
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 
 from conceptgraph.api import lint_paths, open_vault, query_vault
 from conceptgraph.export import export
-from conceptgraph.export.nodelink import node_link_json
+from conceptgraph.export.nodelink import node_link_json, write_node_link_json
 from conceptgraph.model import BlockId, Heading, NoteRecord, Span
 from conceptgraph.names import heading_key
 from conceptgraph.note import negation as negation_module
@@ -466,6 +467,41 @@ def test_node_link_json_is_what_json_dumps_wrote(
     data = nx.node_link_data(graph, edges="links")
     text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True, allow_nan=False)
     assert node_link_json(graph) == (text + "\n").encode()
+
+
+# Edges shaped as the graph makes them (kind, path, line, column), which node_link_json
+# fills into a template, and near misses of that shape, which it must write the long way.
+_EDGE_VALUES = st.integers() | st.booleans() | st.text(max_size=4) | st.none()
+_TEXT, _NUMBER = st.text(max_size=4), st.integers(0, 10**12)
+_EDGE_ATTRS = st.fixed_dictionaries(
+    {
+        "kind": _TEXT | _TEXT | _EDGE_VALUES,
+        "path": _TEXT | _TEXT | _EDGE_VALUES,
+        "line": _NUMBER | _NUMBER | _EDGE_VALUES,
+        "column": _NUMBER | _NUMBER | _EDGE_VALUES,
+    },
+    optional={"reason": _EDGE_VALUES},
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ids=st.lists(st.text(max_size=4) | st.integers(), min_size=1, max_size=4, unique=True),
+    edges=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), _EDGE_ATTRS), max_size=8),
+)
+def test_node_link_json_writes_graph_edges_as_json_dumps_does(
+    ids: list[object], edges: list[tuple[int, int, dict[str, object]]]
+) -> None:
+    graph = nx.MultiDiGraph(name="vault")
+    graph.add_nodes_from(ids)
+    for u, v, attrs in edges:
+        graph.add_edge(ids[u % len(ids)], ids[v % len(ids)], **attrs)
+    data = nx.node_link_data(graph, edges="links")
+    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True, allow_nan=False)
+    assert node_link_json(graph) == (text + "\n").encode()
+    out = io.BytesIO()
+    write_node_link_json(graph, out)
+    assert out.getvalue() == node_link_json(graph)
 
 
 def test_node_link_json_refuses_what_json_dumps_refused() -> None:

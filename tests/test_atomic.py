@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conceptgraph import atomic
-from conceptgraph.atomic import write_atomic
+from conceptgraph.atomic import atomic_output, write_atomic
 
 
 def _mode(path: Path) -> int:
@@ -82,19 +82,29 @@ def test_a_failure_before_the_rename_leaves_the_old_file_whole(
     assert _leftovers(tmp_path) == []
 
 
-def test_an_interrupt_during_the_write_removes_the_temp_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    target = tmp_path / "note.md"
+def test_an_interrupt_during_the_write_removes_the_temp_file(tmp_path: Path) -> None:
+    # A streamed export (atomic_output, which write_atomic writes through) stopped by Ctrl-C
+    # halfway: what was written so far never shows, and no temp file is left.
+    target = tmp_path / "graph.json"
     target.write_bytes(b"old\n")
-
-    def interrupted(fd: int, data: object) -> int:
+    with pytest.raises(KeyboardInterrupt), atomic_output(target) as out:
+        out.write(b"half of the new" * 100_000)
+        assert [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
         raise KeyboardInterrupt
-
-    monkeypatch.setattr(atomic.os, "write", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        write_atomic(target, b"new\n")
     assert target.read_bytes() == b"old\n"
+    assert _leftovers(tmp_path) == []
+
+
+def test_atomic_output_replaces_the_file_once_the_block_ends(tmp_path: Path) -> None:
+    target = tmp_path / "graph.json"
+    target.write_bytes(b"old\n")
+    target.chmod(0o640)
+    with atomic_output(target) as out:
+        for _ in range(1000):
+            out.write(b"0123456789" * 100)
+        assert target.read_bytes() == b"old\n"  # readers see the old bytes until the end
+    assert target.read_bytes() == b"0123456789" * 100_000
+    assert _mode(target) == 0o640
     assert _leftovers(tmp_path) == []
 
 

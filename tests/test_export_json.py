@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import networkx as nx
@@ -68,3 +70,44 @@ def test_hostile_names_round_trip(tmp_path: Path) -> None:
     same(load(data), build_graph(vault))
     assert data == export(open_vault(tmp_path / "vault"), "json")
     assert data.endswith(b"}\n")
+
+
+def test_the_command_writes_what_export_gives_to_a_file_and_to_stdout(tmp_path: Path) -> None:
+    # The command writes graph JSON as it is made (a note of millions of links gives 500 MB):
+    # to a file, in one step at the end, and to stdout; the bytes are export()'s.
+    root = REPO / "notes"
+    expected = export(open_vault(root), "json")
+    target = tmp_path / "graph.json"
+    target.write_bytes(b"old\n")
+    command = [sys.executable, "-m", "conceptgraph", "export", str(root), "--format", "json"]
+    subprocess.run([*command, "-o", str(target)], check=True)
+    assert target.read_bytes() == expected
+    assert [p.name for p in tmp_path.iterdir()] == ["graph.json"]  # no temp file left
+    printed = subprocess.run(command, check=True, capture_output=True).stdout
+    assert printed == expected
+    assert expected.count(b'"source": "note:migration.md"') > 10
+
+
+def test_a_failed_export_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    target = tmp_path / "graph.json"
+    target.write_bytes(b"old\n")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "conceptgraph",
+            "export",
+            str(REPO / "notes"),
+            "--format",
+            "json",
+            "--focus",
+            "no-such-note",
+            "-o",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0 and "--focus" in done.stderr
+    assert target.read_bytes() == b"old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["graph.json"]

@@ -6,7 +6,7 @@ import pytest
 
 from conceptgraph.config import Config
 from conceptgraph.graph import EDGE_KINDS, NODE_KINDS, build_graph, graph_parts
-from conceptgraph.vault.load import load_vault
+from conceptgraph.vault.load import Vault, load_vault
 from tests.conftest import FIXTURES
 
 NOTES = Path(__file__).parent.parent / "notes"
@@ -101,13 +101,55 @@ def _interleaved(root: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize("which", ["notes", "interleaved", *(p.name for p in FIXTURE_VAULTS)])
-def test_plain_parts_list_what_networkx_lists(which: str, tmp_path: Path) -> None:
+def _vault(which: str, tmp_path: Path) -> Vault:
+    """The vault a test is parametrised with: notes/, a fixture vault, or an interleaved one."""
     root = {"notes": NOTES, "interleaved": tmp_path, **{p.name: p for p in FIXTURE_VAULTS}}[which]
     if which == "interleaved":
         _interleaved(tmp_path)
-    vault = load_vault(root, Config())
+    return load_vault(root, Config())
+
+
+@pytest.mark.parametrize("which", ["notes", "interleaved", *(p.name for p in FIXTURE_VAULTS)])
+def test_plain_parts_list_what_networkx_lists(which: str, tmp_path: Path) -> None:
+    vault = _vault(which, tmp_path)
     parts, graph = graph_parts(vault), build_graph(vault)
     assert list(parts.nodes.items()) == list(graph.nodes(data=True))
     assert list(parts.edge_list()) == list(graph.edges(data=True))
     assert parts.name == graph.graph["name"]
+
+
+def _reference_graph(vault: Vault) -> nx.MultiDiGraph:
+    """The graph as networkx's own ``add_edges_from`` builds it, edge by edge."""
+    parts = graph_parts(vault)
+    graph = nx.MultiDiGraph(name=parts.name)
+    graph.add_nodes_from(parts.nodes.items())
+    graph.add_edges_from(
+        (source, target, key, attrs)
+        for source, targets in parts.edges.items()
+        for target, found in targets.items()
+        for key, attrs in enumerate(found)
+    )
+    return graph
+
+
+@pytest.mark.parametrize("which", ["notes", "interleaved", *(p.name for p in FIXTURE_VAULTS)])
+def test_build_graph_is_the_graph_networkx_builds(which: str, tmp_path: Path) -> None:
+    # build_graph lays the edges into networkx's adjacency itself (add_edges_from copied each
+    # edge's dict): the graph must be networkx's own, both ways round and editable after.
+    vault = _vault(which, tmp_path)
+    graph, reference = build_graph(vault), _reference_graph(vault)
+    assert nx.utils.graphs_equal(graph, reference)
+    assert list(graph.edges(keys=True, data=True)) == list(reference.edges(keys=True, data=True))
+    assert list(graph.in_edges(keys=True, data=True)) == list(
+        reference.in_edges(keys=True, data=True)
+    )
+    # An edge added after, and one taken away, show both ways round, as in networkx's own.
+    for which_graph in (graph, reference):
+        first = next(iter(which_graph.edges()), None)
+        if first is not None:
+            which_graph.add_edge(*first, kind="link")
+            which_graph.remove_edge(*first, key=0)
+    assert list(graph.edges(keys=True, data=True)) == list(reference.edges(keys=True, data=True))
+    assert list(graph.in_edges(keys=True, data=True)) == list(
+        reference.in_edges(keys=True, data=True)
+    )

@@ -3,7 +3,9 @@
 Each format names the module and function that make it, so that choosing one imports only
 what it needs: ``lint`` never loads rdflib, and ``export --format dot`` never loads rdflib
 either. An exporter is ``(vault, options) -> bytes``; an option that means nothing to a format
-is an ``ExportError``, never silently ignored.
+is an ``ExportError``, never silently ignored. A format whose output can be far larger than
+the vault (graph JSON: an object per link) also names a writer, ``(vault, options, out) ->
+None``, which writes the bytes to a binary file as they are made (``write_export``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import IO
 
 from conceptgraph.errors import ExportError
 from conceptgraph.vault.load import Vault
@@ -27,6 +30,7 @@ class ExportOptions:
 
 
 Exporter = Callable[[Vault, ExportOptions], bytes]
+Writer = Callable[[Vault, ExportOptions, IO[bytes]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +43,20 @@ class Format:
     extension: str
     media_type: str
     aliases: tuple[str, ...] = ()
+    writer: str | None = None  # a function that writes the bytes as they are made
 
     def exporter(self) -> Exporter:
         """Import and return the exporter function."""
         function: Exporter = getattr(importlib.import_module(self.module), self.function)
         return function
+
+    def write(self, vault: Vault, options: ExportOptions, out: IO[bytes]) -> None:
+        """Write the export to ``out``: as it is made where the format has a writer."""
+        if self.writer is None:
+            out.write(self.exporter()(vault, options))
+            return
+        writer: Writer = getattr(importlib.import_module(self.module), self.writer)
+        writer(vault, options, out)
 
 
 FORMATS: dict[str, Format] = {}
@@ -69,6 +82,13 @@ def find_format(name: str) -> Format:
 def export(vault: Vault, format_name: str, options: ExportOptions | None = None) -> bytes:
     """The vault in one format."""
     return find_format(format_name).exporter()(vault, options or ExportOptions())
+
+
+def write_export(
+    vault: Vault, format_name: str, out: IO[bytes], options: ExportOptions | None = None
+) -> None:
+    """The vault in one format, written to ``out`` (the same bytes as ``export``)."""
+    find_format(format_name).write(vault, options or ExportOptions(), out)
 
 
 # RDF (issue 5): conceptgraph/export/rdf.py
@@ -99,5 +119,12 @@ register_format(
     )
 )
 register_format(
-    Format("json", "conceptgraph.export.json", "export_json", "json", "application/json")
+    Format(
+        "json",
+        "conceptgraph.export.json",
+        "export_json",
+        "json",
+        "application/json",
+        writer="write_json",
+    )
 )

@@ -7,12 +7,22 @@ attributes (``graph`` in the JSON) say which part it is.
 
 from __future__ import annotations
 
+import io
+from typing import IO
+
 from conceptgraph.export import ExportOptions
-from conceptgraph.export.nodelink import node_link_json
+from conceptgraph.export.nodelink import write_node_link_json
 from conceptgraph.export.view import graph_view
 from conceptgraph.vault.load import Vault
 
 
 def export_json(vault: Vault, options: ExportOptions) -> bytes:
     """The vault's graph (or the part the options select) as node-link JSON."""
-    return node_link_json(graph_view(vault, options))
+    out = io.BytesIO()
+    write_json(vault, options, out)
+    return out.getvalue()
+
+
+def write_json(vault: Vault, options: ExportOptions, out: IO[bytes]) -> None:
+    """``export_json``, written to ``out`` as it is made (hundreds of MB for millions of links)."""
+    write_node_link_json(graph_view(vault, options), out)

@@ -19,6 +19,7 @@ import posixpath
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import networkx as nx
@@ -228,18 +229,20 @@ def _folded(graph: nx.MultiDiGraph, focus: object) -> dict[str, str]:
 
 
 def _edges(graph: nx.MultiDiGraph, folded: Mapping[str, str]) -> tuple[Edge, ...]:
-    typed: set[tuple[str, str]] = set()
-    for u, v, kind in graph.edges(data="kind"):
-        if kind in _TYPED:
-            typed.add((u, v))
     drawn: dict[tuple[str, str, str], bool] = {}
-    for u, v, kind in graph.edges(data="kind"):
-        if u in folded or v in folded or (kind == "link" and (u, v) in typed):
-            continue
-        if (v, u, kind) in drawn and u != v:
-            drawn[(v, u, kind)] = True  # the same relation both ways: one double-headed edge
-        else:
-            drawn.setdefault((u, v, str(kind)), False)
+    # Pair by pair, not edge by edge: a note may link to another a million times.
+    for u, targets in graph.adj.items():
+        for v, keyed in targets.items():
+            if u in folded or v in folded:
+                continue
+            kinds = dict.fromkeys(map(dict.get, keyed.values(), repeat("kind")))
+            if "link" in kinds and not _TYPED.isdisjoint(kinds):
+                del kinds["link"]  # a typed edge says more than a plain link between the two
+            for kind in map(str, kinds):
+                if (v, u, kind) in drawn and u != v:
+                    drawn[(v, u, kind)] = True  # the same relation both ways: a double head
+                else:
+                    drawn.setdefault((u, v, kind), False)
     return tuple(Edge(u, v, kind, both) for (u, v, kind), both in drawn.items())
 
 

@@ -381,8 +381,16 @@ class _Builder:
         subject = self.node_iri(source)
         negations = 0
         for target, found in targets.items():
+            # Past the first edge of a kind to this target, another of that kind adds the same
+            # triple and a place that the first already gave (first wins): a note may link to
+            # another a million times.
+            done: set[str] = set()
             for data in found:
                 kind = data["kind"]
+                if kind in done:
+                    continue
+                if kind != "negation":
+                    done.add(kind)
                 predicate = _EDGE_IRIS.get(kind)
                 if predicate is None:
                     continue  # alias edges: the aliases are skos:altLabel literals
