@@ -8,13 +8,16 @@ is an alias, not a copy: patching either patches the one module.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
 import warnings
 from collections.abc import Sequence
 from types import CodeType, ModuleType
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from importlib.abc import Loader
 
 # old name -> new name; the names the README, the docs or users' scripts may hold.
 MOVED = {
@@ -40,7 +43,10 @@ MOVED = {
 }
 
 
-class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+# Not a subclass of importlib.abc's finder and loader: the import system asks only for these
+# methods, and importing importlib.abc (with importlib.resources, tempfile, random...) cost
+# 9 ms of every command's start.
+class _Alias:
     """Finds an old name and loads it as the module of the new name."""
 
     def __init__(self) -> None:
@@ -51,7 +57,7 @@ class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     ) -> importlib.machinery.ModuleSpec | None:
         if fullname not in MOVED:
             return None
-        return importlib.machinery.ModuleSpec(fullname, self)
+        return importlib.machinery.ModuleSpec(fullname, cast("Loader", self))
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
         new = MOVED[spec.name]
@@ -69,6 +75,8 @@ class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         """The new module's code, for ``python -m OLD`` (runpy asks the loader for it)."""
         # A command typed by a person, not an import in a program: FutureWarning is shown.
         warnings.warn(_said(fullname), FutureWarning, stacklevel=2)
+        import importlib.abc
+
         spec = importlib.util.find_spec(MOVED[fullname])
         loader = spec.loader if spec else None
         if not isinstance(loader, importlib.abc.InspectLoader):

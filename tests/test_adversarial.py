@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from conceptgraph.api import lint_paths, open_vault, query_vault
 from conceptgraph.export import export
 from conceptgraph.export.nodelink import node_link_json, write_node_link_json
-from conceptgraph.model import BlockId, Heading, NoteRecord, Span
+from conceptgraph.graph import build_graph
+from conceptgraph.model import BlockId, Heading, Link, NoteRecord, Span
 from conceptgraph.names import heading_key
 from conceptgraph.note import negation as negation_module
 from conceptgraph.note import wikilinks
@@ -33,7 +34,8 @@ from conceptgraph.note.negation import _split_item
 from conceptgraph.note.parse import parse_note
 from conceptgraph.rdf import triples
 from conceptgraph.vault import resolve
-from conceptgraph.vault.resolve import SubpathIndex
+from conceptgraph.vault.load import Vault
+from conceptgraph.vault.resolve import Resolution, SubpathIndex
 
 # --------------------------------------------------------------- links into a note's headings
 
@@ -415,6 +417,35 @@ def test_a_note_of_many_links_holds_a_few_hundred_bytes_a_link(n: int) -> None:
     finally:
         tracemalloc.stop()
     assert peak <= 350 * len(note.links)
+
+
+@pytest.mark.parametrize("n", [100_000, 400_000])
+def test_the_graph_of_many_links_resolves_each_target_once_and_holds_one_dict_an_edge(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n: int
+) -> None:
+    (tmp_path / "migration.md").write_text("# Migration\n", encoding="utf-8")
+    (tmp_path / "links.md").write_bytes(_links_note(n))
+    vault = open_vault(tmp_path)
+    links = len(vault.notes["links.md"].links)
+    calls = [0]
+    real = Vault.resolve
+
+    def counted(self: Vault, link: Link, source: str) -> Resolution:
+        calls[0] += 1
+        return real(self, link, source)
+
+    monkeypatch.setattr(Vault, "resolve", counted)
+    tracemalloc.start()
+    try:
+        graph = build_graph(vault)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert graph.number_of_edges() == links == 10 * (n // len(_LINK_LINE))
+    assert calls[0] == 1  # the one target, once for the note
+    # Each edge's dict and its key: about 250 bytes. Copied into networkx edge by edge (as
+    # add_edges_from does), the graph was held twice while it was built: 440 bytes an edge.
+    assert peak <= 330 * links
 
 
 def test_the_links_of_a_line_are_those_the_reference_reads() -> None:

@@ -14,6 +14,8 @@ from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conceptgraph.api import lint_paths
 from conceptgraph.cli import FORMATS
@@ -23,6 +25,7 @@ from conceptgraph.lint.report import (
     STATISTICS,
     ReportContext,
     color_wanted,
+    finding_json,
     github_report,
     json_report,
     sarif_report,
@@ -468,3 +471,36 @@ def test_ci_formats_stay_light(vault: Path, fmt: str) -> None:
     modules = _imported(["lint", "-f", fmt, str(vault)])
     assert "conceptgraph.lint.report" in modules
     assert not {m for m in modules if m.startswith(_HEAVY)}
+
+
+_TEXT = st.text(alphabet='ab"\\\n\t\x00\x1f\u2028é😀<>&/', max_size=6)
+_FINDINGS = st.builds(
+    Finding,
+    path=_TEXT,
+    line=st.integers(0, 10**9),
+    column=st.integers(0, 10**9),
+    rule=_TEXT,
+    severity=st.sampled_from(list(Severity)),
+    message=_TEXT,
+    end_line=st.integers(0, 10**9),
+    end_column=st.integers(0, 10**9),
+    fix=st.none()
+    | st.builds(
+        Fix,
+        description=_TEXT,
+        edits=st.lists(
+            st.builds(Edit, span=st.builds(Span, *[st.integers(1, 99)] * 4), replacement=_TEXT),
+            max_size=2,
+        ).map(tuple),
+        safe=st.booleans(),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_FINDINGS, max_size=4))
+def test_json_is_json_dumps_of_the_findings_fields(findings: list[Finding]) -> None:
+    # json_report fills findings without a fix into a template: the text must still be what
+    # json.dumps writes of the public fields, byte for byte.
+    expected = json.dumps([finding_json(f) for f in findings], ensure_ascii=False, indent=2)
+    assert json_report(findings) == expected + "\n"

@@ -13,6 +13,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
@@ -218,8 +219,51 @@ def _dump(data: object) -> str:
 
 @register_reporter("json")
 def json_report(findings: Sequence[Finding], context: ReportContext = _NO_CONTEXT, /) -> str:
-    """A JSON array of findings, and nothing else."""
-    return _dump([finding_json(f) for f in findings])
+    """A JSON array of findings, and nothing else.
+
+    The text of ``jsontext.dumps([finding_json(f) for f in findings])``, each finding filled
+    into a template (a re-lint after an edit prints every finding of the vault again).
+    """
+    if not findings:
+        return "[]\n"
+    return "[\n  " + ",\n  ".join(map(_finding_text, findings)) + "\n]\n"
+
+
+def _finding_text(f: Finding) -> str:
+    """``finding_json(f)`` as written one level into the list; its fields' types checked."""
+    encode = encode_basestring
+    line, column, end_line, end_column = f.line, f.column, f.end_line, f.end_column
+    fix = "null" if f.fix is None else _fix_text(f.fix)
+    if fix is None or not type(line) is type(column) is type(end_line) is type(end_column) is int:
+        return jsontext.dumps(finding_json(f), depth=1)
+    return (
+        f'{{\n    "path": {encode(f.path)},\n    "line": {line},\n    "column": {column},'
+        f'\n    "end_line": {end_line},\n    "end_column": {end_column},\n    "rule": '
+        f'{encode(f.rule)},\n    "severity": {encode(f.severity.label)},\n    "message": '
+        f'{encode(f.message)},\n    "fix": {fix}\n  }}'
+    )
+
+
+def _fix_text(fix: Fix) -> str | None:
+    """``_fix_json(fix)`` as written two levels in; None if a field is not of its type."""
+    encode = encode_basestring
+    edits = []
+    for edit in fix.edits:
+        line, column, end_line, end_column = edit.span
+        if not type(line) is type(column) is type(end_line) is type(end_column) is int:
+            return None
+        edits.append(
+            f'{{\n          "line": {line},\n          "column": {column},\n          '
+            f'"end_line": {end_line},\n          "end_column": {end_column},\n          '
+            f'"replacement": {encode(edit.replacement)}\n        }}'
+        )
+    if type(fix.safe) is not bool:
+        return None
+    listed = "[\n        " + ",\n        ".join(edits) + "\n      ]" if edits else "[]"
+    return (
+        f'{{\n      "description": {encode(fix.description)},\n      "safe": '
+        f'{"true" if fix.safe else "false"},\n      "edits": {listed}\n    }}'
+    )
 
 
 # ------------------------------------------------------------------------------------- SARIF
