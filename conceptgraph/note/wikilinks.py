@@ -13,6 +13,7 @@ comment (which may hold a conceptgraph directive) starts.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -52,7 +53,10 @@ def wikilink(inner: str, embed: bool, span: Span, section: int | None, raw: str)
 # kept four strings of its own (half a note's memory) and split them again.
 @lru_cache(maxsize=1 << 14)
 def _read_link(inner: str, raw: str) -> tuple[str, str | None, str | None, str]:
-    return (*split_linktext(inner), raw)
+    target, subpath, display = split_linktext(inner)
+    # Links to one note with display texts of their own miss the cache, yet name the same
+    # target: one string for it, not one a link (64 bytes each of a note's million links).
+    return sys.intern(target), subpath, display, raw
 
 
 def split_linktext(inner: str) -> tuple[str, str | None, str | None]:
