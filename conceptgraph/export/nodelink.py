@@ -22,8 +22,9 @@ from conceptgraph import jsontext
 
 # Text is handed to the output in pieces of about this many characters.
 _CHUNK = 1 << 20
-# The keys of an edge as conceptgraph's graph makes it (``conceptgraph.graph``), in the
-# order ``sort_keys`` writes them with the three node-link adds (source, target, key).
+# The keys of an edge as conceptgraph's graph makes it (``conceptgraph.graph``): such an edge
+# is filled into a template, which holds them and the three node-link adds (source, target,
+# key) in the order ``sort_keys`` writes them.
 _PLAIN_EDGE = frozenset({"column", "kind", "line", "path"})
 
 
