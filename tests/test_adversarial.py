@@ -17,7 +17,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conceptgraph.api import lint_paths, open_vault, query_vault
@@ -531,14 +531,27 @@ _EDGE_ATTRS = st.fixed_dictionaries(
         "line": _NUMBER | _NUMBER | _EDGE_VALUES,
         "column": _NUMBER | _NUMBER | _EDGE_VALUES,
     },
-    optional={"reason": _EDGE_VALUES},
+    optional={"reason": st.none() | _TEXT | _EDGE_VALUES},  # a negation's edge
 )
 
 
 @settings(max_examples=300, deadline=None)
 @given(
-    ids=st.lists(st.text(max_size=4) | st.integers(), min_size=1, max_size=4, unique=True),
+    ids=st.lists(
+        st.text(max_size=4) | st.text(max_size=4) | st.integers(),
+        min_size=1,
+        max_size=4,
+        unique=True,
+    ),
     edges=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), _EDGE_ATTRS), max_size=8),
+)
+@example(  # a negation's edge, with its reason and without one, as the graph makes them
+    ids=["note:a.md", "concept:b"],
+    edges=[
+        (0, 1, {"kind": "negation", "path": "a.md", "line": 3, "column": 1, "reason": 'é "x"'}),
+        (0, 1, {"kind": "negation", "path": "a.md", "line": 4, "column": 1, "reason": None}),
+        (0, 0, {"kind": "link", "path": "a.md", "line": 5, "column": 9}),
+    ],
 )
 def test_node_link_json_writes_graph_edges_as_json_dumps_does(
     ids: list[object], edges: list[tuple[int, int, dict[str, object]]]

@@ -11,8 +11,10 @@ import networkx as nx
 
 from conceptgraph.api import open_vault
 from conceptgraph.export import ExportOptions, export
+from conceptgraph.export.nodelink import node_link_json
 from conceptgraph.graph import build_graph
 from tests import hostile_names
+from tests.conftest import FIXTURES
 
 REPO = Path(__file__).parent.parent
 FIXTURE = Path(__file__).parent / "data" / "diagram-vault"
@@ -111,3 +113,14 @@ def test_a_failed_export_leaves_the_file_as_it_was(tmp_path: Path) -> None:
     assert done.returncode != 0 and "--focus" in done.stderr
     assert target.read_bytes() == b"old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["graph.json"]
+
+
+def test_the_whole_graph_is_written_from_its_parts_as_from_networkx(tmp_path: Path) -> None:
+    # The whole graph's JSON is written from graph_parts, never built into networkx: the bytes
+    # must be those node_link_json writes of build_graph, on every fixture vault.
+    hostile_names.build(tmp_path / "hostile")
+    roots = [REPO / "notes", FIXTURE, tmp_path / "hostile"]
+    roots += sorted(p for p in FIXTURES.glob("*/*") if p.is_dir())
+    for root in roots:
+        vault = open_vault(root)
+        assert export(vault, "json") == node_link_json(build_graph(vault)), root

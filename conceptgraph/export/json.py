@@ -11,8 +11,9 @@ import io
 from typing import IO
 
 from conceptgraph.export import ExportOptions
-from conceptgraph.export.nodelink import write_node_link_json
+from conceptgraph.export.nodelink import write_node_link_json, write_parts_json
 from conceptgraph.export.view import graph_view
+from conceptgraph.graph import graph_parts
 from conceptgraph.vault.load import Vault
 
 
@@ -25,4 +26,8 @@ def export_json(vault: Vault, options: ExportOptions) -> bytes:
 
 def write_json(vault: Vault, options: ExportOptions, out: IO[bytes]) -> None:
     """``export_json``, written to ``out`` as it is made (hundreds of MB for millions of links)."""
+    if options == ExportOptions(depth=options.depth) and options.depth >= 0:
+        # The whole graph: from its parts, with no networkx graph built only to be read out.
+        write_parts_json(graph_parts(vault), out)
+        return
     write_node_link_json(graph_view(vault, options), out)

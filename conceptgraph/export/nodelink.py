@@ -12,13 +12,14 @@ without making a dict for it at all.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from json.encoder import encode_basestring
 from typing import IO, Any
 
 import networkx as nx
 
 from conceptgraph import jsontext
+from conceptgraph.graph import GraphParts
 
 # Text is handed to the output in pieces of about this many characters.
 _CHUNK = 1 << 20
@@ -26,6 +27,7 @@ _CHUNK = 1 << 20
 # is filled into a template, which holds them and the three node-link adds (source, target,
 # key) in the order ``sort_keys`` writes them.
 _PLAIN_EDGE = frozenset({"column", "kind", "line", "path"})
+_NEGATION_EDGE = _PLAIN_EDGE | {"reason"}
 
 
 def node_link_json(graph: nx.MultiDiGraph) -> bytes:
@@ -37,9 +39,38 @@ def node_link_json(graph: nx.MultiDiGraph) -> bytes:
 
 def write_node_link_json(graph: nx.MultiDiGraph, out: IO[bytes]) -> None:
     """``node_link_json``, written to ``out`` as it is made."""
+    # The graph's own dicts, not its views: iterating an AtlasView goes through
+    # collections.abc in Python, an item at a time (a third of the writing at 10,000 notes).
+    adjacency = (
+        (u, v, keyed.items()) for u, targets in graph._adj.items() for v, keyed in targets.items()
+    )
+    _write(out, graph.graph, graph._node.items(), adjacency)
+
+
+def write_parts_json(parts: GraphParts, out: IO[bytes]) -> None:
+    """The node-link JSON of the whole graph, from its parts: no networkx graph in between.
+
+    The same bytes as ``write_node_link_json(build_graph(vault), out)``: the parts list their
+    nodes and edges in networkx's order.
+    """
+    adjacency = (
+        (u, v, enumerate(found)) for u in parts.nodes for v, found in parts.edges.get(u, {}).items()
+    )
+    _write(out, {"name": parts.name}, parts.nodes.items(), adjacency)
+
+
+Adjacency = Iterable[tuple[Any, Any, Iterable[tuple[Any, dict[str, Any]]]]]
+
+
+def _write(
+    out: IO[bytes],
+    attrs: dict[str, Any],
+    nodes: Iterable[tuple[Any, dict[str, Any]]],
+    adjacency: Adjacency,
+) -> None:
     pieces: list[str] = []
     size = 0
-    for piece in _pieces(graph):
+    for piece in _pieces(attrs, nodes, adjacency):
         pieces.append(piece)
         size += len(piece)
         if size >= _CHUNK:
@@ -49,11 +80,13 @@ def write_node_link_json(graph: nx.MultiDiGraph, out: IO[bytes]) -> None:
     out.write("".join(pieces).encode())
 
 
-def _pieces(graph: nx.MultiDiGraph) -> Iterator[str]:
+def _pieces(
+    attrs: dict[str, Any], nodes: Iterable[tuple[Any, dict[str, Any]]], adjacency: Adjacency
+) -> Iterator[str]:
     yield "{"
     top: dict[str, Any] = {
-        "directed": graph.is_directed(),
-        "graph": graph.graph,
+        "directed": True,
+        "graph": attrs,
         "links": None,
         "multigraph": True,
         "nodes": None,
@@ -61,9 +94,9 @@ def _pieces(graph: nx.MultiDiGraph) -> Iterator[str]:
     for index, (name, value) in enumerate(top.items()):
         yield f"{',' if index else ''}\n {jsontext.dumps(name)}: "
         if name == "links":
-            yield from _list(_edges(graph))
+            yield from _list(_edges(adjacency))
         elif name == "nodes":
-            yield from _list(_nested({**graph.nodes[n], "id": n}, 2) for n in graph)
+            yield from _list(_nested({**data, "id": n}, 2) for n, data in nodes)
         else:
             yield _nested(value, 1)
     yield "\n}\n"
@@ -84,8 +117,8 @@ def _list(items: Iterable[str]) -> Iterator[str]:
     yield "[]" if separator.startswith("[") else "\n ]"
 
 
-def _edges(graph: nx.MultiDiGraph) -> Iterator[str]:
-    """Each edge as a link object, in the order ``graph.edges`` lists them."""
+def _edges(adjacency: Adjacency) -> Iterator[str]:
+    """Each edge as a link object, in the order of ``adjacency``."""
     written: dict[str, str] = {}  # paths and kinds repeat edge after edge
 
     def encode(text: str) -> str:
@@ -96,29 +129,40 @@ def _edges(graph: nx.MultiDiGraph) -> Iterator[str]:
             found = written[text] = encode_basestring(text)
         return found
 
-    for u, targets in graph.adj.items():
-        for v, keyed in targets.items():
-            ends = None
-            if type(u) is str and type(v) is str:
-                ends = f'"source": {encode_basestring(u)},\n   "target": {encode_basestring(v)}'
-            for key, data in keyed.items():
-                if ends is not None and type(key) is int and data.keys() == _PLAIN_EDGE:
-                    column, kind, line, path = (
-                        data["column"],
-                        data["kind"],
-                        data["line"],
-                        data["path"],
-                    )
-                    if (
-                        type(column) is int
-                        and type(line) is int
-                        and type(kind) is str
-                        and type(path) is str
-                    ):
-                        yield (
-                            f'{{\n   "column": {column},\n   "key": {key},\n   "kind": '
-                            f'{encode(kind)},\n   "line": {line},\n   "path": {encode(path)},'
-                            f"\n   {ends}\n  }}"
-                        )
-                        continue
-                yield _nested({**data, "source": u, "target": v, "key": key}, 2)
+    for u, v, keyed in adjacency:
+        ends = None
+        if type(u) is str and type(v) is str:
+            ends = f'"source": {encode_basestring(u)},\n   "target": {encode_basestring(v)}'
+        for key, data in keyed:
+            if ends is not None and type(key) is int:
+                text = _plain_edge(data, key, ends, encode)
+                if text is not None:
+                    yield text
+                    continue
+            yield _nested({**data, "source": u, "target": v, "key": key}, 2)
+
+
+def _plain_edge(
+    data: dict[str, Any], key: int, ends: str, encode: Callable[[str], str]
+) -> str | None:
+    """An edge as the graph makes it (a negation's with its reason) filled into its template."""
+    keys = data.keys()
+    if keys == _PLAIN_EDGE:
+        reason = ""
+    elif keys == _NEGATION_EDGE:
+        given = data["reason"]
+        if given is None:
+            reason = '\n   "reason": null,'
+        elif type(given) is str:
+            reason = f'\n   "reason": {encode_basestring(given)},'
+        else:
+            return None
+    else:
+        return None
+    column, kind, line, path = data["column"], data["kind"], data["line"], data["path"]
+    if not (type(column) is type(line) is int and type(kind) is type(path) is str):
+        return None
+    return (
+        f'{{\n   "column": {column},\n   "key": {key},\n   "kind": {encode(kind)},\n   "line": '
+        f'{line},\n   "path": {encode(path)},{reason}\n   {ends}\n  }}'
+    )
