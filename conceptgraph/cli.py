@@ -622,7 +622,7 @@ def export(
     from conceptgraph.errors import UsageError
     from conceptgraph.export import ExportOptions, find_format, write_export
 
-    find_format(fmt)
+    chosen = find_format(fmt)
     if depth is not None and focus is None:
         raise UsageError("--depth counts steps from --focus; give --focus NOTE too")
     options = ExportOptions(
@@ -632,10 +632,15 @@ def export(
         kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()) if kinds else None,
     )
     from conceptgraph.atomic import atomic_output
-    from conceptgraph.export.rdfroute import export_rdf_at, takes_the_route
     from conceptgraph.vault.read import gc_paused
 
-    if takes_the_route(fmt) and options == ExportOptions(base=base):
+    routed = False
+    if chosen.module == "conceptgraph.export.rdf" and options == ExportOptions(base=base):
+        # Only an RDF format may take the route, whose module loads Oxigraph: not for diagrams.
+        from conceptgraph.export.rdfroute import export_rdf_at, takes_the_route
+
+        routed = takes_the_route(fmt)
+    if routed:
         data = export_rdf_at(vault, fmt, base)  # the same bytes, by the triples query makes
 
         def write(out: IO[bytes]) -> None:

@@ -12,7 +12,6 @@ from typing import IO
 
 from conceptgraph.export import ExportOptions
 from conceptgraph.export.nodelink import write_node_link_json, write_parts_json
-from conceptgraph.export.view import graph_view
 from conceptgraph.graph import graph_parts
 from conceptgraph.vault.load import Vault
 
@@ -30,4 +29,6 @@ def write_json(vault: Vault, options: ExportOptions, out: IO[bytes]) -> None:
         # The whole graph: from its parts, with no networkx graph built only to be read out.
         write_parts_json(graph_parts(vault), out)
         return
+    from conceptgraph.export.view import graph_view  # networkx: a part of the graph is cut there
+
     write_node_link_json(graph_view(vault, options), out)

@@ -14,12 +14,13 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable, Iterator
 from json.encoder import encode_basestring
-from typing import IO, Any
-
-import networkx as nx
+from typing import IO, TYPE_CHECKING, Any
 
 from conceptgraph import jsontext
 from conceptgraph.graph import GraphParts
+
+if TYPE_CHECKING:
+    import networkx as nx  # written from the parts, graph JSON never imports it (0.1 s)
 
 # Text is handed to the output in pieces of about this many characters.
 _CHUNK = 1 << 20
