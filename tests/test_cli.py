@@ -176,25 +176,22 @@ def test_invalid_toml_exits_2_naming_file_and_line(clean: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def _imported_modules(stderr: str) -> set[str]:
-    modules = set()
-    for line in stderr.splitlines():
-        match = re.match(r"import time:\s+\d+\s+\|\s+\d+\s+\|\s+(\S+)", line)
-        if match:
-            modules.add(match.group(1))
-    return modules
-
-
-def test_lint_imports_no_rdf_and_no_http_stack(broken: Path) -> None:
+def imported_by(*args: str | Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run ``conceptgraph ARGS`` under ``-X importtime``: its result and the modules it loaded."""
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "conceptgraph", "lint", str(broken)],
+        [sys.executable, "-X", "importtime", "-m", "conceptgraph", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+    found = re.finditer(r"import time:\s+\d+\s+\|\s+\d+\s+\|\s+(\S+)", result.stderr)
+    return result, {match.group(1) for match in found}
+
+
+def test_lint_imports_no_rdf_and_no_http_stack(broken: Path) -> None:
+    result, modules = imported_by("lint", broken)
     assert result.returncode == 1
-    modules = _imported_modules(result.stderr)
     assert "conceptgraph.cli" in modules, "importtime output was not parsed"
     heavy = {m for m in modules if m.startswith(HEAVY_IMPORTS)}
     assert heavy == set()
@@ -212,16 +209,8 @@ def test_a_graph_export_loads_no_engine_it_does_not_use(
     fmt: str, unloaded: tuple[str, ...], tmp_path: Path
 ) -> None:
     # networkx alone took 0.1 s of a 0.2 s graph JSON export of notes/; Oxigraph 30 ms more.
-    command = ["export", str(NOTES), "--format", fmt, "-o", str(tmp_path / "out")]
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "conceptgraph", *command],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result, modules = imported_by("export", NOTES, "--format", fmt, "-o", tmp_path / "out")
     assert result.returncode == 0, result.stderr[-2000:]
-    modules = _imported_modules(result.stderr)
     assert "conceptgraph.export" in modules, "importtime output was not parsed"
     assert {m for m in modules if m.startswith(unloaded)} == set()
     assert (tmp_path / "out").stat().st_size > 1000

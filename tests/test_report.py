@@ -34,7 +34,7 @@ from conceptgraph.lint.report import (
 )
 from conceptgraph.model import Edit, Finding, Fix, Severity, Span
 from tests.conftest import write_vault
-from tests.test_cli import run
+from tests.test_cli import imported_by, run
 
 SCHEMA = json.loads(
     (Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8")
@@ -448,27 +448,13 @@ def test_cli_color_auto_on_a_terminal_unless_no_color(vault: Path) -> None:
     assert "\x1b[" not in run_on_a_tty("lint", vault, env={**env, "NO_COLOR": "1"})
 
 
-def _imported(args: list[str]) -> set[str]:
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "conceptgraph", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return {
-        m.group(1)
-        for m in re.finditer(r"import time:\s+\d+\s+\|\s+\d+\s+\|\s+(\S+)", result.stderr)
-    }
-
-
 # The language server's stack (conceptgraph server) is no part of a lint run either.
 _HEAVY = ("rdflib", "http", "jsonschema", "requests", "pygls", "lsprotocol", "conceptgraph.lsp")
 
 
 @pytest.mark.parametrize("fmt", ["text", "sarif", "github"])
 def test_ci_formats_stay_light(vault: Path, fmt: str) -> None:
-    modules = _imported(["lint", "-f", fmt, str(vault)])
+    _, modules = imported_by("lint", "-f", fmt, vault)
     assert "conceptgraph.lint.report" in modules
     assert not {m for m in modules if m.startswith(_HEAVY)}
 

@@ -2,8 +2,9 @@
 
 Each format names the module and function that make it, so that choosing one imports only
 what it needs: ``lint`` never loads rdflib, ``export --format dot`` neither rdflib nor
-Oxigraph, and graph JSON of the whole vault not even networkx (``tests/test_cli.py``). An exporter is ``(vault, options) -> bytes``; an option that means nothing to a format
-is an ``ExportError``, never silently ignored. A format whose output can be far larger than
+Oxigraph, and graph JSON of the whole vault not even networkx (``tests/test_cli.py``). An
+exporter is ``(vault, options) -> bytes``; an option that means nothing to a format is an
+``ExportError``, never silently ignored. A format whose output can be far larger than
 the vault (graph JSON: an object per link) also names a writer, ``(vault, options, out) ->
 None``, which writes the bytes to a binary file as they are made (``write_export``).
 """
