@@ -76,9 +76,10 @@ class GraphParts:
 
 
 class _Builder:
-    def __init__(self, vault: Vault) -> None:
+    def __init__(self, vault: Vault, distinct: bool = False) -> None:
         self.vault = vault
         self.graph = GraphParts(vault.root.name)
+        self.distinct = distinct
 
     def build(self, paths: Iterable[str] | None) -> GraphParts:
         notes = [
@@ -168,6 +169,7 @@ class _Builder:
         # note can hold millions of links to a few notes.
         resolved: dict[str, str] = {}
         path, edges = note.path, self.graph.edges
+        drawn: set[tuple[str, str]] | None = set() if self.distinct else None
         for link in note.links:
             if negation_links and link in negation_links:
                 continue
@@ -182,6 +184,10 @@ class _Builder:
             leads_to = resolved.get(link.target)
             if leads_to is None:
                 leads_to = resolved[link.target] = self._target(note, link)
+            if drawn is not None:
+                if (leads_to, kind) in drawn:
+                    continue
+                drawn.add((leads_to, kind))
             # add_edge, written out: its keyword arguments and two lookups cost more than the rest.
             targets = edges.get(source)
             if targets is None:
@@ -203,21 +209,25 @@ class _Builder:
             self.graph.add_edge(source, node, kind="residual", **_where(note.path, item.span))
 
 
-def graph_parts(vault: Vault, paths: Iterable[str] | None = None) -> GraphParts:
+def graph_parts(
+    vault: Vault, paths: Iterable[str] | None = None, *, distinct: bool = False
+) -> GraphParts:
     """The typed graph of a vault as plain data; deterministic for the same vault.
 
     With ``paths``, the part of it that the notes at those paths make: their nodes and
     edges, and the nodes their edges lead to (a concept node placed where the first of
-    those notes names it).
+    those notes names it). With ``distinct``, a note's links of one kind to one node are one
+    edge, the first: what the RDF says and the diagrams draw of them (a note of a million
+    links to a few notes makes a few edges).
     """
-    return _Builder(vault).build(paths)
+    return _Builder(vault, distinct).build(paths)
 
 
-def build_graph(vault: Vault) -> nx.MultiDiGraph:
-    """The typed graph of a vault; deterministic for the same vault."""
+def build_graph(vault: Vault, *, distinct: bool = False) -> nx.MultiDiGraph:
+    """The typed graph of a vault; deterministic for the same vault (``distinct``: as above)."""
     import networkx as nx
 
-    parts = graph_parts(vault)
+    parts = graph_parts(vault, distinct=distinct)
     graph = nx.MultiDiGraph(name=parts.name)
     graph.add_nodes_from(parts.nodes.items())
     # ``add_edges_from`` copies each edge's dict, in Python, an edge at a time: 3 s and the

@@ -145,9 +145,9 @@ def test_the_export_command_builds_the_graph_with_the_cyclic_collector_off(
     for module, name in ((json_export, "graph_parts"), (view, "build_graph")):
         real = getattr(module, name)
 
-        def watched(*args: Any, real: Any = real) -> Any:
+        def watched(*args: Any, real: Any = real, **options: Any) -> Any:
             seen.append(gc.isenabled())
-            return real(*args)
+            return real(*args, **options)
 
         monkeypatch.setattr(module, name, watched)
     target = tmp_path / f"graph.{fmt}"

@@ -1,11 +1,12 @@
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pytest
 
 from conceptgraph.config import Config
-from conceptgraph.graph import EDGE_KINDS, NODE_KINDS, build_graph, graph_parts
+from conceptgraph.graph import EDGE_KINDS, NODE_KINDS, GraphParts, build_graph, graph_parts
 from conceptgraph.vault.load import Vault, load_vault
 from tests.conftest import FIXTURES
 
@@ -153,3 +154,60 @@ def test_build_graph_is_the_graph_networkx_builds(which: str, tmp_path: Path) ->
     assert list(graph.in_edges(keys=True, data=True)) == list(
         reference.in_edges(keys=True, data=True)
     )
+
+
+def _repeated(root: Path) -> Path:
+    # The same links again and again, of several kinds, to notes, files and concepts.
+    (root / "a.md").write_text(
+        "---\ntype: mechanism\n---\n# A\n\n## Depends on\n- [[b]] and [[b|bee]], [[c]], [[b#B]]\n"
+        "## What this is NOT\n- Not [[c]] (one).\n- Not [[c]] (two).\n\n"
+        "## Examples\n[[b]] [[b]] ![[pic.png]] ![[pic.png]] [[ghost]] [[ghost]] [[a]] [[a]]\n",
+        encoding="utf-8",
+    )
+    (root / "b.md").write_text("# B\n\n[[a]] [[a]] [[c]] [[a]]\n", encoding="utf-8")
+    (root / "c.md").write_text("# C\n\n![[b]] [[b]] ![[b]]\n", encoding="utf-8")
+    (root / "pic.png").write_bytes(b"\x89PNG")
+    return root
+
+
+@pytest.mark.parametrize(
+    "which", ["notes", "interleaved", "repeated", *(p.name for p in FIXTURE_VAULTS)]
+)
+@pytest.mark.parametrize("fmt", ["dot", "mermaid", "ntriples", "turtle"])
+def test_one_edge_a_kind_says_and_draws_what_every_edge_does(
+    which: str, fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Diagrams and RDF are made from the graph with one edge per note, target and kind
+    # (graph_parts(distinct=True)): the same bytes as from the graph with an edge a link.
+    from conceptgraph import graph
+    from conceptgraph.export import export
+
+    if which == "repeated":
+        vault = load_vault(_repeated(tmp_path), Config())
+    else:
+        vault = _vault(which, tmp_path)
+    distinct = export(vault, fmt)
+    real = graph.graph_parts
+
+    def every_edge(*args: Any, **options: Any) -> GraphParts:
+        return real(*args, **{**options, "distinct": False})
+
+    monkeypatch.setattr(graph, "graph_parts", every_edge)
+    assert export(vault, fmt) == distinct
+
+
+def test_distinct_parts_keep_the_first_link_of_each_kind(tmp_path: Path) -> None:
+    vault = load_vault(_repeated(tmp_path), Config())
+    every, distinct = graph_parts(vault), graph_parts(vault, distinct=True)
+    assert len(list(every.edge_list())) > len(list(distinct.edge_list()))
+    kept = {(u, v, d["kind"]) for u, v, d in distinct.edge_list()}
+    assert kept == {(u, v, d["kind"]) for u, v, d in every.edge_list()}
+    firsts: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for u, v, data in every.edge_list():
+        firsts.setdefault((u, v, data["kind"]), data)
+    negations = [d for u, v, d in every.edge_list() if d["kind"] == "negation"]
+    for u, v, data in distinct.edge_list():
+        if data["kind"] != "negation":
+            assert data == firsts[(u, v, data["kind"])]
+    # Each negation is a statement of its own: all are kept.
+    assert [d for _, _, d in distinct.edge_list() if d["kind"] == "negation"] == negations

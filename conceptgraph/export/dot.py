@@ -61,7 +61,8 @@ INSTALL_HINT = (
 
 def export_dot(vault: Vault, options: ExportOptions) -> bytes:
     """The vault (or the part the options select) as DOT text."""
-    return dot_source(graph_view(vault, options), group_colours(vault)).encode("utf-8")
+    view = graph_view(vault, options, distinct=True)  # a pair's links of a kind: one arrow
+    return dot_source(view, group_colours(vault)).encode("utf-8")
 
 
 def export_svg(vault: Vault, options: ExportOptions) -> bytes:

@@ -51,7 +51,7 @@ _ESCAPED = frozenset('"#&<>;:|[](){}`\\\ufb02\u00b6\u00b0%')
 
 def export_mermaid(vault: Vault, options: ExportOptions) -> bytes:
     """The vault (or the part the options select) as Mermaid flowchart text."""
-    picture = drawing(graph_view(vault, options), group_colours(vault))
+    picture = drawing(graph_view(vault, options, distinct=True), group_colours(vault))
     return mermaid_source(picture).encode("utf-8")
 
 

@@ -19,7 +19,7 @@ from conceptgraph.vault.discovery import is_note_path
 from conceptgraph.vault.load import Vault
 
 
-def graph_view(vault: Vault, options: ExportOptions) -> nx.MultiDiGraph:
+def graph_view(vault: Vault, options: ExportOptions, *, distinct: bool = False) -> nx.MultiDiGraph:
     """The vault's graph cut down to what the options ask for.
 
     ``kinds`` keeps only edges of those kinds, and drops the nodes other than notes that no kept
@@ -28,14 +28,15 @@ def graph_view(vault: Vault, options: ExportOptions) -> nx.MultiDiGraph:
     (so at depth 1, only the focus's own edges: not the links among its neighbours). The
     graph's attributes say what was asked: ``focus`` (the node id), ``depth`` and ``kinds``.
     Nodes and edges keep the whole graph's order, so the same vault and options always give
-    the same graph.
+    the same graph. ``distinct``: a note's links of one kind to one node are one edge (see
+    ``graph_parts``), all a diagram draws of them.
     """
     if options.base is not None:
         raise ExportError("--base is for the RDF formats; diagrams and graph JSON have no IRIs")
     if options.depth < 0:
         raise ExportError(f"--depth must be 0 or more, not {options.depth}")
     kinds = _check_kinds(options.kinds)
-    graph = build_graph(vault)
+    graph = build_graph(vault, distinct=distinct)
     if options.focus is None and kinds is None:
         # The whole graph: a copy would be the same graph again, edge for edge.
         return graph

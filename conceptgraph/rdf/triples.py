@@ -338,7 +338,8 @@ class _Builder:
         """
         from conceptgraph.graph import graph_parts
 
-        graph = graph_parts(self.vault, paths)
+        # A second link of a kind to the same node adds no triple (see ``_edges``).
+        graph = graph_parts(self.vault, paths, distinct=True)
         self.add(self.scheme, _TYPE, _CONCEPT_SCHEME)
         self.add(self.scheme, _TITLE, text_literal(self.vault.root.name))
         # Notes come first among the nodes, and every edge starts at a note or a canvas.
