@@ -620,9 +620,9 @@ def export(
     """Export a vault as RDF, a diagram, or graph JSON."""
     from conceptgraph.api import open_vault
     from conceptgraph.errors import UsageError
-    from conceptgraph.export import ExportOptions, find_format, write_export
+    from conceptgraph.export import ExportOptions, find_format, takes_the_route, write_export
 
-    chosen = find_format(fmt)
+    find_format(fmt)
     if depth is not None and focus is None:
         raise UsageError("--depth counts steps from --focus; give --focus NOTE too")
     options = ExportOptions(
@@ -634,13 +634,9 @@ def export(
     from conceptgraph.atomic import atomic_output
     from conceptgraph.vault.read import gc_paused
 
-    routed = False
-    if chosen.module == "conceptgraph.export.rdf" and options == ExportOptions(base=base):
-        # Only an RDF format may take the route, whose module loads Oxigraph: not for diagrams.
-        from conceptgraph.export.rdfroute import export_rdf_at, takes_the_route
+    if takes_the_route(fmt) and options == ExportOptions(base=base):
+        from conceptgraph.export.rdfroute import export_rdf_at  # loads Oxigraph: RDF alone
 
-        routed = takes_the_route(fmt)
-    if routed:
         data = export_rdf_at(vault, fmt, base)  # the same bytes, by the triples query makes
 
         def write(out: IO[bytes]) -> None:

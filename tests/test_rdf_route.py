@@ -10,8 +10,8 @@ import pytest
 from benchmarks.generate_vault import generate_vault
 from conceptgraph.api import open_vault
 from conceptgraph.errors import ExportError
-from conceptgraph.export import ExportOptions, export
-from conceptgraph.export.rdfroute import RDF_FORMATS, export_rdf_at
+from conceptgraph.export import RDF_FORMATS, ExportOptions, export
+from conceptgraph.export.rdfroute import export_rdf_at
 from tests import hostile_names
 from tests.conftest import FIXTURES, run_conceptgraph
 

@@ -14,7 +14,7 @@ made as a first query makes them: over a large vault, in worker processes that r
 The bytes are those of ``conceptgraph.export.export`` on the loaded vault, format by format
 (``tests/test_rdf_route.py`` compares them on the fixture vaults, the hostile-names vault and
 generated ones). ``conceptgraph export`` takes this route for the formats it measured
-faster by (``ROUTED``).
+faster by (``conceptgraph.export.ROUTED``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import pyoxigraph as ox
 
 from conceptgraph.config import Config, load_config
 from conceptgraph.errors import UsageError
-from conceptgraph.export import find_format
+from conceptgraph.export import RDF_FORMATS, find_format
 from conceptgraph.export.rdf import jsonld_bytes, oxigraph_triples, sorted_lines, write_oxigraph
 from conceptgraph.lint import parallel
 from conceptgraph.rdf.sparql import in_parts, part_groups, vault_store_at
@@ -43,19 +43,6 @@ from conceptgraph.rdf.triples import (
 from conceptgraph.vault.discovery import discover
 from conceptgraph.vault.load import load_vault
 from conceptgraph.vault.read import gc_paused
-
-RDF_FORMATS = ("turtle", "ntriples", "jsonld", "rdfxml")
-# The formats ``conceptgraph export`` makes by this route, as measured (``bench_rdf.py``): all
-# of them since each worker sorts its own subjects' triples. Turtle at 10,000 notes on the
-# 2-core machine with other work on it, 3 runs each in turn: 9.97 s, 9.9 s of CPU and 290 MiB
-# by this route against 12.1 s, 10.3 s and 560 MiB in one process. (Before, it read the
-# triples back out of a store and sorted them in Python, and lost on all but N-Triples.)
-ROUTED = RDF_FORMATS
-
-
-def takes_the_route(name: str) -> bool:
-    """Whether ``export`` makes a format (name or alias) by this route."""
-    return find_format(name).name in ROUTED
 
 
 def export_rdf_at(

@@ -24,10 +24,9 @@ from pathlib import Path
 from conceptgraph.api import open_vault
 from conceptgraph.atomic import write_atomic
 from conceptgraph.errors import ConceptgraphError
-from conceptgraph.export import export, find_format
+from conceptgraph.export import RDF_FORMATS, export, find_format
 
 DIAGRAM_FORMATS = ("json", "dot", "svg", "mermaid")
-RDF_FORMATS = ("turtle", "ntriples", "jsonld", "rdfxml")
 _RDF_MODULE = "conceptgraph.export.rdf"
 
 

@@ -338,7 +338,8 @@ class _Builder:
         """
         from conceptgraph.graph import graph_parts
 
-        # A second link of a kind to the same node adds no triple (see ``_edges``).
+        # A second link of a kind to the same node would add the same triple and a place the
+        # first already gave (first wins): one edge for them, as a note may hold a million.
         graph = graph_parts(self.vault, paths, distinct=True)
         self.add(self.scheme, _TYPE, _CONCEPT_SCHEME)
         self.add(self.scheme, _TITLE, text_literal(self.vault.root.name))
@@ -382,16 +383,8 @@ class _Builder:
         subject = self.node_iri(source)
         negations = 0
         for target, found in targets.items():
-            # Past the first edge of a kind to this target, another of that kind adds the same
-            # triple and a place that the first already gave (first wins): a note may link to
-            # another a million times.
-            done: set[str] = set()
             for data in found:
                 kind = data["kind"]
-                if kind in done:
-                    continue
-                if kind != "negation":
-                    done.add(kind)
                 predicate = _EDGE_IRIS.get(kind)
                 if predicate is None:
                     continue  # alias edges: the aliases are skos:altLabel literals
